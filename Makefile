@@ -1,0 +1,55 @@
+# Two commands matter: `make run` and `make test`. `make help` lists the rest.
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+export FLASK_APP := wsgi
+
+.PHONY: help run test lint format check-questionnaires freeze translations browser-deps clean
+
+help: ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
+
+$(STAMP): requirements.txt requirements-dev.txt
+	@command -v $(PYTHON) >/dev/null || { echo "Python 3.11 is needed ($(PYTHON) not found)"; exit 1; }
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt -r requirements-dev.txt
+	touch $(STAMP)
+
+translations/cy/LC_MESSAGES/messages.mo: translations/cy/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+
+setup: $(STAMP) translations/cy/LC_MESSAGES/messages.mo
+
+run: setup ## Set everything up and serve the app on http://127.0.0.1:5000
+	$(BIN)/flask db upgrade
+	$(BIN)/flask demo
+	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+test: setup lint ## Lint, then run the whole test suite (TEST_DATABASE_URL selects PostgreSQL)
+	$(BIN)/pytest -q
+
+lint: $(STAMP) ## ruff check and ruff format --check
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+format: $(STAMP) ## Fix lint and formatting where ruff can
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+check-questionnaires: setup ## Validate every file in questionnaires/
+	$(BIN)/flask questionnaire check
+
+translations: $(STAMP) ## Extract interface strings and update the Welsh catalogue
+	$(BIN)/pybabel extract -F babel.cfg -k _l -o translations/messages.pot .
+	$(BIN)/pybabel update -i translations/messages.pot -d translations
+
+freeze: $(STAMP) ## Recompile the pinned requirements from requirements*.in
+	$(BIN)/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links -o requirements.txt requirements.in
+	$(BIN)/pip-compile -q --strip-extras --no-header --no-emit-index-url --no-emit-find-links -o requirements-dev.txt requirements-dev.in
+
+browser-deps: ## Install Debian's Chromium for the browser tests (needs root)
+	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+clean: ## Remove the virtualenv and caches (keeps instance/ data)
+	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -1,0 +1,57 @@
+"""The member survey and consultation platform: the application factory."""
+
+from __future__ import annotations
+
+import sys
+
+from flask import Flask, request, session
+
+from .config import ROOT, Config, config_from_env
+from .extensions import babel, csrf, db, migrate
+from .questionnaire.loader import QuestionnaireError, load_directory
+
+
+def create_app(config: type[Config] | None = None, overrides: dict | None = None) -> Flask:
+    """Build the app: settings, extensions, questionnaires, blueprints, CLI and error pages."""
+    config = config or config_from_env()
+    app = Flask(__name__, template_folder="../templates", static_folder="../static", instance_relative_config=True)
+    app.config.from_object(config)
+    app.config.update(config.settings(app.instance_path))
+    app.config.update(overrides or {})
+    config.check(app.config)
+
+    db.init_app(app)
+    migrate.init_app(app, db, directory=str(ROOT / "migrations"))
+    csrf.init_app(app)
+    babel.init_app(app, locale_selector=current_language)
+
+    app.extensions["questionnaires"] = _load_questionnaires(app)
+
+    from . import cli, errors, filters
+    from .public import bp as public_bp
+
+    app.register_blueprint(public_bp)
+    cli.init_app(app)
+    errors.init_app(app)
+    filters.init_app(app)
+    return app
+
+
+def current_language() -> str:
+    """Return the member's language: an explicit ?lang= choice, then the session, then English."""
+    choice = request.args.get("lang")
+    if choice in Config.LANGUAGES:
+        session["lang"] = choice
+    return session.get("lang", Config.BABEL_DEFAULT_LOCALE)
+
+
+def _load_questionnaires(app: Flask) -> dict:
+    """Load and validate every questionnaire; an invalid one stops the app from starting."""
+    try:
+        return load_directory(app.config["QUESTIONNAIRE_DIR"])
+    except QuestionnaireError as error:
+        # `flask questionnaire check` must still run, to report the problems in full.
+        if "questionnaire" in sys.argv[1:]:
+            return {}
+        error.add_note("Refusing to start: fix the questionnaire files above.")
+        raise

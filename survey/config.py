@@ -1,0 +1,103 @@
+"""Settings from the environment, with embedded defaults that run on a laptop."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_LENGTH = 32
+
+
+class ConfigError(RuntimeError):
+    """The settings are unsafe or incomplete; the message says what to change."""
+
+
+class Config:
+    """Development and single-box defaults: SQLite in instance/, a secret kept there."""
+
+    ENV_NAME = "development"
+    TESTING = False
+    QUESTIONNAIRE_DIR = str(ROOT / "questionnaires")
+    SQLALCHEMY_ENGINE_OPTIONS = {"pool_pre_ping": True}
+    SESSION_COOKIE_HTTPONLY = True
+    SESSION_COOKIE_SAMESITE = "Lax"
+    WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    BABEL_DEFAULT_LOCALE = "en"
+    BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
+    LANGUAGES = ("en", "cy")
+    DEMO_SURVEY_SLUG = "ai-at-work-demo"
+    MAX_CONTENT_LENGTH = 1024 * 1024
+
+    @classmethod
+    def settings(cls, instance_path: str) -> dict:
+        """Return the settings read from the environment, with defaults filled in."""
+        instance = Path(instance_path)
+        instance.mkdir(parents=True, exist_ok=True)
+        return {
+            "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'survey.db'}",
+            "SECRET_KEY": os.environ.get("SECRET_KEY") or _kept_secret(instance / "secret_key"),
+            "REDIS_URL": os.environ.get("REDIS_URL"),
+        }
+
+    @classmethod
+    def check(cls, config: dict) -> None:
+        """Refuse settings that are unsafe for this kind of deployment."""
+
+
+class ProductionConfig(Config):
+    """Production: PostgreSQL, a real secret from the environment, secure cookies."""
+
+    ENV_NAME = "production"
+    SESSION_COOKIE_SECURE = True
+    PREFERRED_URL_SCHEME = "https"
+
+    @classmethod
+    def check(cls, config: dict) -> None:
+        """Refuse weak production settings with a message that says what to change."""
+        problems = []
+        if len(os.environ.get("SECRET_KEY", "")) < MIN_SECRET_LENGTH:
+            problems.append(
+                f"SECRET_KEY must be set in the environment to at least {MIN_SECRET_LENGTH} random characters "
+                '(python -c "import secrets; print(secrets.token_urlsafe(48))")'
+            )
+        if not str(config["SQLALCHEMY_DATABASE_URI"]).startswith("postgresql"):
+            problems.append("DATABASE_URL must point at PostgreSQL (postgresql+psycopg://user@host/dbname)")
+        if config.get("DEBUG"):
+            problems.append("debug mode must be off (unset FLASK_DEBUG)")
+        if problems:
+            raise ConfigError("Refusing to start in production:\n  - " + "\n  - ".join(problems))
+
+
+class TestConfig(Config):
+    """Tests: CSRF on (tests post real tokens), a throwaway secret."""
+
+    ENV_NAME = "test"
+    TESTING = True
+
+    @classmethod
+    def settings(cls, instance_path: str) -> dict:
+        """Use the test database, never the developer's own."""
+        return {
+            "SQLALCHEMY_DATABASE_URI": os.environ.get("TEST_DATABASE_URL") or "sqlite:///:memory:",
+            "SECRET_KEY": "test-secret-key-that-is-long-enough-to-pass",
+            "REDIS_URL": None,
+        }
+
+
+def config_from_env() -> type[Config]:
+    """Pick the configuration class named by SURVEY_ENV (development or production)."""
+    name = os.environ.get("SURVEY_ENV", "development")
+    classes = {"development": Config, "production": ProductionConfig}
+    if name not in classes:
+        raise ConfigError(f"SURVEY_ENV is {name!r}; use development or production")
+    return classes[name]
+
+
+def _kept_secret(path: Path) -> str:
+    """Return the secret kept in the instance folder, making one the first time."""
+    if not path.exists():
+        path.write_text(secrets.token_urlsafe(48))
+        path.chmod(0o600)
+    return path.read_text().strip()

@@ -1,0 +1,29 @@
+"""Plain, friendly error pages that never fail themselves."""
+
+from flask import Flask, render_template
+from flask_babel import lazy_gettext as _l
+from werkzeug.exceptions import HTTPException
+
+TITLES = {
+    400: _l("Something was wrong with that request"),
+    403: _l("You do not have access to this page"),
+    404: _l("Page not found"),
+    405: _l("That is not allowed here"),
+    413: _l("That was too large"),
+    429: _l("Too many requests"),
+    500: _l("Sorry, something went wrong"),
+    503: _l("Sorry, the service is unavailable"),
+}
+
+
+def init_app(app: Flask) -> None:
+    """Register the error handlers."""
+    app.register_error_handler(HTTPException, _http_error)
+
+
+def _http_error(error: HTTPException):
+    code = error.code or 500
+    try:
+        return render_template("errors/error.html", code=code, title=TITLES.get(code, error.name)), code
+    except Exception:  # an error page must never fail: fall back to plain text
+        return f"{TITLES.get(code, 'Error')} ({code})", code, {"Content-Type": "text/plain; charset=utf-8"}

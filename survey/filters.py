@@ -1,0 +1,25 @@
+"""Jinja filters and globals."""
+
+from flask import Flask, request, url_for
+from markupsafe import Markup, escape
+
+from . import current_language
+
+
+def init_app(app: Flask) -> None:
+    """Register the filters and template globals."""
+    app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.globals["language"] = current_language
+    app.jinja_env.globals["switch_language_url"] = switch_language_url
+
+
+def paragraphs(value: str) -> Markup:
+    """Render plain text as escaped paragraphs, split on blank lines."""
+    parts = [p.strip() for p in str(value).split("\n\n") if p.strip()]
+    return Markup("".join(f"<p>{escape(p)}</p>" for p in parts))
+
+
+def switch_language_url(language: str) -> str:
+    """Return this page's address in another language."""
+    args = {**(request.view_args or {}), **request.args.to_dict(), "lang": language}
+    return url_for(request.endpoint or "public.home", **args)

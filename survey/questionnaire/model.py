@@ -1,0 +1,189 @@
+"""Read-only questionnaire definitions, indexed by id. No Flask here."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Any
+
+Text = dict[str, str]  # language code -> text
+Rule = dict[str, Any]  # a declarative rule, see rules.py
+
+CHOICE_TYPES = frozenset({"single", "multi"})
+SCALE_TYPES = frozenset({"scale", "grid"})
+TEXT_TYPES = frozenset({"text", "long_text"})
+QUESTION_TYPES = CHOICE_TYPES | SCALE_TYPES | TEXT_TYPES | {"number"}
+
+
+@dataclass(frozen=True)
+class OptionGroup:
+    """A heading over some options, offered only when its rule holds."""
+
+    label: Text
+    show_if: Rule | None = None
+
+
+@dataclass(frozen=True)
+class Option:
+    """One answer a member can choose, identified by a stable code."""
+
+    code: str
+    label: Text
+    exclusive: bool = False
+    other: bool = False
+    show_if: Rule | None = None
+    alt_labels: tuple[tuple[Rule, Text], ...] = ()
+    group: OptionGroup | None = None
+
+
+@dataclass(frozen=True)
+class Scale:
+    """An ordered answer scale with off-scale codes that never count as positive."""
+
+    id: str
+    points: tuple[Option, ...]
+    off_scale: tuple[Option, ...]
+    positive: frozenset[str]
+    negative: frozenset[str]
+
+
+@dataclass(frozen=True)
+class GridItem:
+    """One row of a grid question, answered on the grid's scale."""
+
+    code: str
+    text: Text
+    show_if: Rule | None = None
+
+
+@dataclass(frozen=True)
+class Question:
+    """One question; which fields matter depends on its type."""
+
+    id: str
+    type: str
+    text: Text
+    section_id: str
+    position: int
+    hint: Text | None = None
+    required: bool = False
+    show_if: Rule | None = None
+    options: tuple[Option, ...] = ()
+    max_choices: int | None = None
+    scale: Scale | None = None
+    off_scale: tuple[str, ...] | None = None
+    items: tuple[GridItem, ...] = ()
+    min: int | None = None
+    max: int | None = None
+    unit: Text | None = None
+    max_length: int | None = None
+    other_max_length: int = 200
+
+    @property
+    def choices(self) -> tuple[Option, ...]:
+        """Return every option a member could pick (scale points and offered off-scale codes)."""
+        if self.scale is None:
+            return self.options
+        offered = self.off_scale
+        extra = tuple(o for o in self.scale.off_scale if offered is None or o.code in offered)
+        return self.scale.points + extra
+
+    @property
+    def codes(self) -> tuple[str, ...]:
+        """Return the stable codes of every choice."""
+        return tuple(o.code for o in self.choices)
+
+    def answer_keys(self) -> tuple[str, ...]:
+        """Return the keys this question stores answers under (grid items, write-ins)."""
+        if self.type == "grid":
+            return tuple(f"{self.id}.{item.code}" for item in self.items)
+        return (self.id, *tuple(f"{self.id}.{o.code}" for o in self.options if o.other))
+
+
+@dataclass(frozen=True)
+class Section:
+    """One page of the questionnaire."""
+
+    id: str
+    title: Text
+    questions: tuple[Question, ...]
+    intro: Text | None = None
+    show_if: Rule | None = None
+
+
+@dataclass(frozen=True)
+class Case:
+    """One branch of a derived variable: the first case whose rule holds gives the value."""
+
+    when: Rule
+    value: str
+
+
+@dataclass(frozen=True)
+class Derived:
+    """A variable computed from answers, by a map from one question or by cases."""
+
+    id: str
+    label: Text
+    values: tuple[Option, ...]
+    source: str | None = None
+    mapping: dict[str, str] | None = None
+    cases: tuple[Case, ...] = ()
+
+
+@dataclass(frozen=True)
+class Dimension:
+    """Something results can be broken down by: a single-choice question or derived variable."""
+
+    id: str
+    label: Text
+    values: tuple[Option, ...]
+    protected: bool = False
+
+
+@dataclass(frozen=True)
+class Questionnaire:
+    """A whole, validated questionnaire. Immutable; identified by (id, version)."""
+
+    id: str
+    version: int
+    languages: tuple[str, ...]
+    title: Text
+    description: Text
+    estimated_minutes: int
+    sections: tuple[Section, ...]
+    scales: dict[str, Scale] = field(default_factory=dict)
+    derived: tuple[Derived, ...] = ()
+    dimensions: tuple[Dimension, ...] = ()
+    metadata: dict[str, Any] = field(default_factory=dict)
+    source: str = ""
+    checksum: str = ""
+
+    @property
+    def questions(self) -> tuple[Question, ...]:
+        """Return every question in order."""
+        return tuple(q for s in self.sections for q in s.questions)
+
+    def question(self, question_id: str) -> Question:
+        """Return the question with this id."""
+        return self._questions[question_id]
+
+    def section(self, section_id: str) -> Section:
+        """Return the section with this id."""
+        return self._sections[section_id]
+
+    @cached_property
+    def _questions(self) -> dict[str, Question]:
+        return {q.id: q for q in self.questions}
+
+    @cached_property
+    def _sections(self) -> dict[str, Section]:
+        return {s.id: s for s in self.sections}
+
+    def section_of(self, question_id: str) -> Section:
+        """Return the section that holds this question."""
+        return self.section(self.question(question_id).section_id)
+
+    def dimension(self, dimension_id: str) -> Dimension:
+        """Return the breakdown dimension with this id."""
+        return next(d for d in self.dimensions if d.id == dimension_id)

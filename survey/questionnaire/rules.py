@@ -1,0 +1,191 @@
+"""Evaluate declarative rules, derived variables and visibility against answers. Pure Python.
+
+A rule is a one-key mapping such as ``{"equals": ["A1", "health"]}``; see
+docs/questionnaire-format.md. Functions here take the questionnaire and a plain answers dict
+(``{"A1": "health", "D1": ["cctv"], "C2.a": "1"}``) and never touch Flask or the database.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Mapping
+from typing import Any
+
+from .model import Derived, Option, Question, Questionnaire, Rule, Section
+
+LANGUAGE = "language"  # the reserved reference to the member's answering language
+
+Values = Mapping[str, Any]
+
+
+def _answer(values: Values, ref: str) -> Any:
+    return values.get(ref)
+
+
+def _equals(args: list, values: Values) -> bool:
+    ref, expected = args
+    answer = _answer(values, ref)
+    if isinstance(answer, list):
+        return str(expected) in answer
+    return answer is not None and str(answer) == str(expected)
+
+
+def _in(args: list, values: Values) -> bool:
+    ref, expected = args
+    wanted = {str(v) for v in expected}
+    answer = _answer(values, ref)
+    if isinstance(answer, list):
+        return any(a in wanted for a in answer)
+    return answer is not None and str(answer) in wanted
+
+
+def _answered(ref: str, values: Values) -> bool:
+    return _answer(values, ref) not in (None, "", [])
+
+
+def _is(ref: str, values: Values) -> bool:
+    return _answer(values, ref) == "yes"
+
+
+def _all(rules: list, values: Values) -> bool:
+    return all(evaluate(r, values) for r in rules)
+
+
+def _any(rules: list, values: Values) -> bool:
+    return any(evaluate(r, values) for r in rules)
+
+
+def _not(rule: Rule, values: Values) -> bool:
+    return not evaluate(rule, values)
+
+
+OPERATORS: dict[str, Callable[[Any, Values], bool]] = {
+    "equals": _equals,
+    "in": _in,
+    "answered": _answered,
+    "is": _is,
+    "all": _all,
+    "any": _any,
+    "not": _not,
+}
+
+
+def evaluate(rule: Rule | None, values: Values) -> bool:
+    """Return whether the rule holds for these values; no rule always holds."""
+    if rule is None:
+        return True
+    ((operator, args),) = rule.items()
+    return OPERATORS[operator](args, values)
+
+
+def references(rule: Rule | None) -> Iterator[tuple[str, list[str]]]:
+    """Yield (reference, values compared against it) for every leaf of a rule."""
+    if rule is None:
+        return
+    ((operator, args),) = rule.items()
+    if operator in ("all", "any"):
+        for sub in args:
+            yield from references(sub)
+    elif operator == "not":
+        yield from references(args)
+    elif operator == "equals":
+        yield str(args[0]), [str(args[1])]
+    elif operator == "in":
+        yield str(args[0]), [str(v) for v in args[1]]
+    elif operator == "is":
+        yield str(args), ["yes"]
+    else:  # answered
+        yield str(args), []
+
+
+def derive_one(variable: Derived, values: Values) -> str | None:
+    """Return the value of one derived variable, or None when it is unset."""
+    if variable.mapping is not None:
+        answer = values.get(variable.source or "")
+        return variable.mapping.get(str(answer)) if answer is not None else None
+    for case in variable.cases:
+        if evaluate(case.when, values):
+            return case.value
+    return None
+
+
+def with_derived(questionnaire: Questionnaire, answers: Values, language: str) -> dict[str, Any]:
+    """Return the answers plus every derived variable and the language, ready for rules."""
+    values: dict[str, Any] = {**answers, LANGUAGE: language}
+    for variable in questionnaire.derived:
+        values[variable.id] = derive_one(variable, values)
+    return values
+
+
+def section_visible(section: Section, values: Values) -> bool:
+    """Return whether a page is shown at all."""
+    return evaluate(section.show_if, values)
+
+
+def question_visible(questionnaire: Questionnaire, question: Question, values: Values) -> bool:
+    """Return whether a question is asked, given the answers so far."""
+    section = questionnaire.section(question.section_id)
+    return evaluate(section.show_if, values) and evaluate(question.show_if, values)
+
+
+def option_visible(option: Option, values: Values) -> bool:
+    """Return whether an option (and its group) is offered."""
+    group_rule = option.group.show_if if option.group else None
+    return evaluate(group_rule, values) and evaluate(option.show_if, values)
+
+
+def visible_options(question: Question, values: Values) -> list[Option]:
+    """Return the choices offered for a question, in order."""
+    return [o for o in question.choices if option_visible(o, values)]
+
+
+def option_label(option: Option, values: Values, language: str) -> str:
+    """Return an option's label in a language, using the first alternative whose rule holds."""
+    for when, label in option.alt_labels:
+        if evaluate(when, values):
+            return label[language]
+    return option.label[language]
+
+
+def is_required(questionnaire: Questionnaire, question: Question, values: Values) -> bool:
+    """Return whether a question must be answered; a hidden question never is."""
+    return question.required and question_visible(questionnaire, question, values)
+
+
+def clean_answers(questionnaire: Questionnaire, answers: Values, language: str) -> dict[str, Any]:
+    """Return only the answers to questions, items and options that are still shown.
+
+    Questions are walked in order, so an answer that hides a later question removes that
+    later answer too. Rules only look backwards (checks.py enforces it), so one pass is enough.
+    """
+    kept: dict[str, Any] = {}
+    for question in questionnaire.questions:
+        values = with_derived(questionnaire, kept, language)
+        if not question_visible(questionnaire, question, values):
+            continue
+        kept.update(_clean_question(question, answers, values))
+    return kept
+
+
+def _clean_question(question: Question, answers: Values, values: Values) -> dict[str, Any]:
+    offered = {o.code: o for o in visible_options(question, values)}
+    if question.type == "grid":
+        return {
+            f"{question.id}.{item.code}": answers[f"{question.id}.{item.code}"]
+            for item in question.items
+            if evaluate(item.show_if, values) and answers.get(f"{question.id}.{item.code}") in offered
+        }
+    answer = answers.get(question.id)
+    if answer in (None, "", []):
+        return {}
+    if question.type == "multi":
+        chosen = [c for c in answer if c in offered] if isinstance(answer, list) else []
+        kept: dict[str, Any] = {question.id: chosen} if chosen else {}
+    elif question.type in ("single", "scale"):
+        kept = {question.id: answer} if answer in offered else {}
+    else:
+        return {question.id: answer}
+    for code in kept.get(question.id, []) if question.type == "multi" else [kept.get(question.id)]:
+        key = f"{question.id}.{code}"
+        if code in offered and offered[code].other and answers.get(key):
+            kept[key] = answers[key]
+    return kept

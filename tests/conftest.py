@@ -1,0 +1,87 @@
+"""Fixtures: one app per test session on a real database (SQLite, or PostgreSQL when asked)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+import pytest
+import sqlalchemy as sa
+from flask import Flask
+from flask.testing import FlaskClient
+from flask_migrate import upgrade
+
+from survey import create_app
+from survey.config import TestConfig
+from survey.extensions import db
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
+
+
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Fail the run (never skip) when PostgreSQL was asked for and cannot be reached."""
+    if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
+        engine = sa.create_engine(TEST_DATABASE_URL, poolclass=sa.pool.NullPool)
+        try:
+            with engine.connect() as connection:
+                connection.execute(sa.text("SELECT 1"))
+        except sa.exc.OperationalError as error:
+            pytest.exit(f"TEST_DATABASE_URL is set but PostgreSQL cannot be reached: {error}", returncode=1)
+
+
+def reset_database(url: str) -> None:
+    """Start from an empty database, so that the migrations build every table."""
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    with engine.begin() as connection:
+        if engine.dialect.name == "postgresql":
+            connection.execute(sa.text("DROP SCHEMA public CASCADE"))
+            connection.execute(sa.text("CREATE SCHEMA public"))
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def database_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    """Return the test database address: TEST_DATABASE_URL, or a fresh SQLite file."""
+    url = TEST_DATABASE_URL or f"sqlite:///{tmp_path_factory.mktemp('db') / 'test.db'}"
+    reset_database(url)
+    return url
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str) -> Iterator[Flask]:
+    """Return the app, with the schema built by running the real migrations."""
+    app = create_app(TestConfig, {"SQLALCHEMY_DATABASE_URI": database_url})
+    with app.app_context():
+        upgrade()
+    yield app
+    with app.app_context():
+        db.engine.dispose()
+
+
+@pytest.fixture(autouse=True)
+def _clean_tables(request: pytest.FixtureRequest) -> Iterator[None]:
+    """Empty every table after each test that used the database."""
+    yield
+    if "app" not in request.fixturenames:
+        return
+    app: Flask = request.getfixturevalue("app")
+    with app.app_context():
+        db.session.remove()
+        with db.engine.begin() as connection:
+            for table in reversed(db.metadata.sorted_tables):
+                connection.execute(table.delete())
+
+
+@pytest.fixture
+def client(app: Flask) -> FlaskClient:
+    """Return a test client."""
+    return app.test_client()
+
+
+@pytest.fixture
+def app_context(app: Flask) -> Iterator[None]:
+    """Run the test inside an application context."""
+    with app.app_context():
+        yield
+        db.session.remove()

@@ -1,0 +1,50 @@
+"""Command-line tools: questionnaire check and demo."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import func, select
+
+from survey.extensions import db
+from survey.models import QuestionnaireVersion, Survey
+
+from .helpers import FIXTURES, ROOT
+
+
+def test_check_passes_on_the_shipped_files(app):
+    result = app.test_cli_runner().invoke(args=["questionnaire", "check"])
+    assert result.exit_code == 0, result.output
+    lines = result.output.strip().splitlines()
+    assert len(lines) == len(list((ROOT / "questionnaires").glob("*.yaml")))
+    assert all(": ok – " in line for line in lines)
+
+
+def test_check_reports_every_problem_and_exits_1(app, tmp_path: Path):
+    text = (FIXTURES / "tiny.yaml").read_text()
+    bad = tmp_path / "bad.yaml"
+    bad.write_text(text.replace("cy: Eich gwaith}", "cy: ''}").replace("{code: email,", "{code: cctv,"))
+    syntax = tmp_path / "syntax.yaml"
+    syntax.write_text("format: 1\nid: [x\n")
+    result = app.test_cli_runner().invoke(
+        args=["questionnaire", "check", str(bad), str(FIXTURES / "tiny.yaml"), str(syntax)]
+    )
+    assert result.exit_code == 1
+    lines = result.output.strip().splitlines()
+    assert [line.split(":")[0] for line in lines] == [str(bad), str(bad), str(FIXTURES / "tiny.yaml"), str(syntax)]
+    assert "has no Welsh (cy) text" in lines[0] and "duplicate option code 'cctv'" in lines[1]
+    assert "YAML syntax error" in lines[3]
+
+
+def test_demo_creates_then_refreshes_one_open_survey(app):
+    runner = app.test_cli_runner()
+    for _ in range(2):
+        result = runner.invoke(args=["demo"])
+        assert result.exit_code == 0, result.output
+        assert "http://127.0.0.1:5000/s/ai-at-work-demo" in result.output
+    with app.app_context():
+        assert db.session.scalar(select(func.count()).select_from(Survey)) == 1
+        assert db.session.scalar(select(func.count()).select_from(QuestionnaireVersion)) == 1
+        survey = db.session.scalar(select(Survey))
+        assert survey.status == "open" and survey.access == "open_link"
+        assert survey.questionnaire.id == "ai-at-work"

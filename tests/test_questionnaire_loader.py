@@ -1,0 +1,181 @@
+"""Loading and validating questionnaire files: every problem, with file and line, in one pass."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from survey.questionnaire.loader import QuestionnaireError, check_file, load_directory, load_file, questionnaire_files
+
+from .helpers import FIXTURES, ROOT
+
+SHIPPED = questionnaire_files(ROOT / "questionnaires")
+TINY = (FIXTURES / "tiny.yaml").read_text()
+
+
+def broken(tmp_path: Path, text: str, name: str = "broken.yaml") -> Path:
+    """Write a variant of the tiny questionnaire and return its path."""
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def line_containing(text: str, fragment: str) -> int:
+    """Return the 1-based line number of the first line containing a fragment."""
+    return next(i for i, line in enumerate(text.splitlines(), 1) if fragment in line)
+
+
+def test_shipped_questionnaires_exist():
+    assert {p.stem for p in SHIPPED} >= {"ai-at-work", "conference-pulse"}
+
+
+@pytest.mark.parametrize("path", SHIPPED, ids=lambda p: p.name)
+def test_every_shipped_questionnaire_is_valid(path: Path):
+    assert check_file(path) == []
+    questionnaire = load_file(path)
+    assert questionnaire.languages == ("en", "cy")
+
+
+def test_tiny_fixture_loads_with_every_feature():
+    q = load_file(FIXTURES / "tiny.yaml")
+    assert [s.id for s in q.sections] == ["work", "sector", "views", "about"]
+    assert {question.type for question in q.questions} == {
+        "single",
+        "multi",
+        "scale",
+        "grid",
+        "number",
+        "text",
+        "long_text",
+    }
+    sector = q.question("sector")
+    assert [o.code for o in sector.options] == ["acute", "ambulance", "probation", "cafcass", "other"]
+    assert sector.options[0].group is not None and sector.options[-1].other
+    assert q.question("monitoring").max_choices == 2
+    assert q.question("confidence").codes == ("1", "2", "3", "4", "5", "dk")
+    assert q.question("trust").answer_keys() == ("trust.a", "trust.b")
+    assert q.scales["agree5"].positive == {"4", "5"}
+    assert [(d.id, d.protected) for d in q.dimensions][-2:] == [("young", True), ("ethnicity", True)]
+    assert len(q.checksum) == 64
+
+
+def test_yaml_syntax_error_names_file_line_and_column(tmp_path):
+    text = TINY.replace("estimated_minutes: 2", "estimated_minutes: [2")
+    path = broken(tmp_path, text)
+    (problem,) = check_file(path)
+    assert problem.file == str(path)
+    assert "YAML syntax error" in problem.message and "column" in problem.message
+    assert problem.line >= line_containing(text, "estimated_minutes")
+
+
+def test_every_meaning_error_is_reported_in_one_run(tmp_path):
+    text = (
+        TINY.replace("cy: Ym mha grŵp gwasanaeth ydych chi?", 'cy: ""')
+        .replace("{code: email, label", "{code: cctv, label")
+        .replace('show_if: {equals: [uses_ai, "yes"]}', 'show_if: {equals: [no_such_question, "yes"]}')
+    )
+    path = broken(tmp_path, text)
+    problems = check_file(path)
+    messages = [str(p) for p in problems]
+    assert len(problems) == 3, messages
+    expected = {
+        "'text' has no Welsh (cy) text": line_containing(text, "text: {en: Which service group"),
+        "duplicate option code 'cctv'": line_containing(text, "{code: cctv, label: {en: Email"),
+        "unknown question or variable 'no_such_question'": line_containing(text, "no_such_question"),
+    }
+    for fragment, line in expected.items():
+        (match,) = [p for p in problems if fragment in p.message]
+        assert match.line == line, str(match)
+        assert str(match).startswith(f"{path}:{line}: ")
+
+
+def test_missing_welsh_key_is_reported(tmp_path):
+    text = TINY.replace(
+        "{code: keystrokes, label: {en: Keystrokes, cy: Trawiadau bysell}}",
+        "{code: keystrokes, label: {en: Keystrokes}}",
+    )
+    (problem,) = check_file(broken(tmp_path, text))
+    assert "option keystrokes: 'label' has no Welsh (cy) text" in problem.message
+    assert problem.line == line_containing(text, "code: keystrokes")
+
+
+def test_forward_reference_is_rejected(tmp_path):
+    text = TINY.replace("show_if: {answered: group}", "show_if: {answered: age}")
+    (problem,) = check_file(broken(tmp_path, text))
+    assert "refers forward to 'age'" in problem.message
+    assert problem.line == line_containing(text, "show_if: {answered: age}")
+
+
+def test_rule_value_must_be_a_code_of_the_question(tmp_path):
+    text = TINY.replace("show_if: {in: [group, [health, dk]]}", "show_if: {in: [group, [helth, dk]]}")
+    (problem,) = check_file(broken(tmp_path, text))
+    assert "'helth' is not a code of 'group'" in problem.message
+
+
+def test_option_lists_must_depend_on_an_earlier_page(tmp_path):
+    text = TINY.replace("show_if: {is: wales}", "show_if: {equals: [sector, acute]}", 1)
+    (problem,) = check_file(broken(tmp_path, text))
+    assert "only depend on earlier pages" in problem.message
+
+
+def test_unknown_rule_operator_and_unknown_key_are_plain(tmp_path):
+    text = TINY.replace("show_if: {answered: group}", "show_if: {answerd: group}").replace(
+        "max_choices: 2", "max_choices: 2\n        colour: red"
+    )
+    messages = [p.message for p in check_file(broken(tmp_path, text))]
+    assert any("unknown rule operator 'answerd'" in m for m in messages), messages
+    assert any("unknown key 'colour'" in m for m in messages), messages
+
+
+def test_type_specific_problems(tmp_path):
+    text = (
+        TINY.replace("max_choices: 2", "max_choices: 9")
+        .replace("min: 0\n", "min: 60\n")
+        .replace("scale: agree5\n        off_scale: [dk]", "scale: agree6\n        off_scale: [dk]")
+        .replace("{code: dk, label: {en: Not sure", "{code: dk, exclusive: true, label: {en: Not sure")
+    )
+    messages = [p.message for p in check_file(broken(tmp_path, text))]
+    assert any("max_choices (9) is more than the 5 options" in m for m in messages), messages
+    assert any("min (60) is above max (50)" in m for m in messages), messages
+    assert any("unknown scale 'agree6'" in m for m in messages), messages
+    assert any("'exclusive' is only for multi questions" in m for m in messages), messages
+
+
+def test_derived_values_and_dimensions_are_checked(tmp_path):
+    text = TINY.replace(
+        "map: {eastern: england, cymru_wales: wales}", "map: {eastern: england, cymru_wales: cymru}"
+    ).replace("  - {id: sector}\n", "  - {id: monitoring}\n")
+    messages = [p.message for p in check_file(broken(tmp_path, text))]
+    assert any("'cymru' is not one of the values of 'nation'" in m for m in messages), messages
+    assert any("dimension 'monitoring' must be a single-choice question" in m for m in messages), messages
+
+
+def test_shape_errors_are_plain_sentences(tmp_path):
+    text = TINY.replace("format: 1", "format: 2").replace("estimated_minutes: 2", "estimated_minutes: two")
+    messages = [p.message for p in check_file(broken(tmp_path, text))]
+    assert "'format' must be 1" in messages
+    assert "'estimated_minutes' should be a whole number" in messages
+
+
+def test_not_a_mapping_and_not_utf8(tmp_path):
+    assert "must be a YAML mapping" in check_file(broken(tmp_path, "- a\n- b\n"))[0].message
+    path = tmp_path / "latin1.yaml"
+    path.write_bytes("title: caf\xe9\n".encode("latin-1"))
+    assert "not UTF-8" in check_file(path)[0].message
+
+
+def test_load_directory_collects_problems_from_every_file(tmp_path):
+    broken(tmp_path, TINY.replace("format: 1", "format: 3"), "a.yaml")
+    broken(tmp_path, TINY.replace("cy: Eich gwaith}", "cy: ''}"), "b.yaml")
+    with pytest.raises(QuestionnaireError) as caught:
+        load_directory(tmp_path)
+    files = {Path(p.file).name for p in caught.value.problems}
+    assert files == {"a.yaml", "b.yaml"}
+
+
+def test_two_files_with_one_id_are_rejected(tmp_path):
+    broken(tmp_path, TINY, "a.yaml")
+    broken(tmp_path, TINY, "b.yaml")
+    with pytest.raises(QuestionnaireError, match="id 'tiny' is already used"):
+        load_directory(tmp_path)
