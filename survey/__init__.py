@@ -27,13 +27,16 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
 
     app.extensions["questionnaires"] = _load_questionnaires(app)
 
-    from . import cli, errors, filters
+    from . import cli, errors, filters, logs
     from .public import bp as public_bp
+    from .responses import bp as responses_bp
 
     app.register_blueprint(public_bp)
+    app.register_blueprint(responses_bp)
     cli.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
+    logs.init_app(app)
     return app
 
 

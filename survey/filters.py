@@ -1,6 +1,10 @@
 """Jinja filters and globals."""
 
+from datetime import UTC, datetime
+from zoneinfo import ZoneInfo
+
 from flask import Flask, request, url_for
+from flask_babel import format_date
 from markupsafe import Markup, escape
 
 from . import current_language
@@ -9,6 +13,7 @@ from . import current_language
 def init_app(app: Flask) -> None:
     """Register the filters and template globals."""
     app.jinja_env.filters["paragraphs"] = paragraphs
+    app.jinja_env.filters["london_date"] = london_date
     app.jinja_env.globals["language"] = current_language
     app.jinja_env.globals["switch_language_url"] = switch_language_url
 
@@ -23,3 +28,9 @@ def switch_language_url(language: str) -> str:
     """Return this page's address in another language."""
     args = {**(request.view_args or {}), **request.args.to_dict(), "lang": language}
     return url_for(request.endpoint or "public.home", **args)
+
+
+def london_date(moment: datetime) -> str:
+    """Format a stored UTC time as a date in the UK, in the member's language."""
+    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return format_date(aware.astimezone(ZoneInfo("Europe/London")), "d MMMM yyyy")

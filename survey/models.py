@@ -3,15 +3,36 @@
 from __future__ import annotations
 
 import enum
+import uuid
 from datetime import UTC, datetime
 from functools import lru_cache
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, Text, UniqueConstraint, select
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    DateTime,
+    ForeignKey,
+    Integer,
+    LargeBinary,
+    String,
+    Text,
+    UniqueConstraint,
+    Uuid,
+    select,
+)
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .extensions import db
 from .questionnaire.loader import load_text
 from .questionnaire.model import Questionnaire
+
+JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
+
+
+def _aware(moment: datetime) -> datetime:
+    """Return a datetime with its time zone (SQLite hands back naive UTC values)."""
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
 def utcnow() -> datetime:
@@ -102,6 +123,15 @@ class Survey(db.Model):
         """Return the survey's title in a language."""
         return self.questionnaire.title[language]
 
+    def state(self, now: datetime | None = None) -> str:
+        """Return "open", "not_yet_open" or "closed", as members see the survey now."""
+        now = now or utcnow()
+        if self.status == SurveyStatus.DRAFT or (self.opens_at and _aware(self.opens_at) > now):
+            return "not_yet_open"
+        if self.status != SurveyStatus.OPEN or (self.closes_at and _aware(self.closes_at) <= now):
+            return "closed"
+        return "open"
+
     @classmethod
     def open_link_surveys_open_now(cls) -> list[Survey]:
         """Return the open-link surveys members can answer now, newest first."""
@@ -114,3 +144,74 @@ class Survey(db.Model):
             .order_by(cls.created_at.desc())
         )
         return list(db.session.scalars(query))
+
+
+class Invitation(db.Model):
+    """A single-use invitation: only the SHA-256 of its token is stored, never the token."""
+
+    __tablename__ = "invitation"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)
+
+    survey: Mapped[Survey] = relationship()
+
+
+class Draft(db.Model):
+    """Answers in progress, encrypted with a key only the member's link or code can make.
+
+    `lookup` is a hash of the member's secret (their invitation token or resume code); the
+    answers are encrypted with another key derived from the same secret, so a copy of the
+    database alone can neither find nor read a member's draft.
+    """
+
+    __tablename__ = "draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    lookup: Mapped[str] = mapped_column(String(64), unique=True)
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+    expires_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+
+
+class SubmissionReceipt(db.Model):
+    """Proof that a submit form was already used (so a double tap shows thank-you, not an error).
+
+    Holds only a hash of the random key in the submit form: nothing about the member or answers.
+    Deleted when the survey closes.
+    """
+
+    __tablename__ = "submission_receipt"
+
+    key_hash: Mapped[str] = mapped_column(String(64), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+
+
+class PendingSubmission(db.Model):
+    """A submitted response waiting to be released into `response` in a shuffled batch.
+
+    It exists so that the transaction that uses an invitation never writes a `response` row:
+    responses are written later, k or more at a time, in random order, by another transaction.
+    """
+
+    __tablename__ = "pending_submission"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    language: Mapped[str] = mapped_column(String(2))
+    answers: Mapped[dict] = mapped_column(JSON_TYPE)
+
+
+class Response(db.Model):
+    """One member's submitted answers: one row, random id, no identifier, no time."""
+
+    __tablename__ = "response"
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    language: Mapped[str] = mapped_column(String(2))
+    answers: Mapped[dict] = mapped_column(JSON_TYPE)

@@ -51,6 +51,26 @@ def phone(browser, server):
     context.close()
 
 
+def answer_every_question(page) -> None:
+    """Pick the first offered answer to every question on the page, and fill in every box."""
+    for name in page.eval_on_selector_all(
+        "input[type=radio], input[type=checkbox]", "els => [...new Set(els.map(e => e.name))]"
+    ):
+        page.locator(f'input[name="{name}"]').first.check()
+    for box in page.locator("input.input-number").all():
+        box.fill("3")
+    for box in page.locator("input.input-text, textarea").all():
+        box.fill("Testun prawf / test text")
+
+
+def check_page(page, name: str, javascript: bool) -> None:
+    """Check a page the way a reviewer would: axe, width, one h1, a screenshot."""
+    assert page.locator("h1").count() == 1, name
+    assert axe_violations(page, javascript=javascript) == [], name
+    assert_no_horizontal_scroll(page)
+    screenshot(page, name)
+
+
 @pytest.mark.parametrize("lang", ["en", "cy"])
 def test_home_and_start_page_on_a_phone(phone, lang):
     page, server, requested = phone
@@ -67,3 +87,40 @@ def test_home_and_start_page_on_a_phone(phone, lang):
     assert_no_horizontal_scroll(page)
     screenshot(page, f"start-{lang}")
     assert all(url.startswith(server) for url in requested), [u for u in requested if not u.startswith(server)]
+
+
+@pytest.mark.parametrize(("lang", "javascript"), [("en", False), ("cy", True)], ids=["english-no-js", "welsh-js"])
+def test_complete_the_whole_survey_on_a_phone(browser, server, app, lang, javascript):
+    context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
+    page = context.new_page()
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
+    prefix = f"journey-{lang}-{'js' if javascript else 'nojs'}"
+    page.goto(f"{server}/s/ai-at-work-demo?lang={lang}")
+    check_page(page, f"{prefix}-00-start", javascript)
+    page.locator("button.start").click()
+
+    # An empty first page shows the error summary, linked to the question.
+    page.locator("button[value=continue]").click()
+    assert page.locator(".error-summary a").count() == 1
+    assert page.title().startswith("Error:" if lang == "en" else "Gwall:")
+    check_page(page, f"{prefix}-01-error", javascript)
+
+    for number in range(2, 40):
+        if "/check-answers" in page.url:
+            break
+        assert "/page/" in page.url, page.url
+        answer_every_question(page)
+        check_page(page, f"{prefix}-{number:02d}-{page.url.rsplit('/', 1)[-1]}", javascript)
+        page.locator("button[value=continue]").click()
+        assert page.locator(".error-summary").count() == 0, page.locator(".error-summary").inner_text()
+    else:
+        pytest.fail("never reached check-your-answers")
+
+    check_page(page, f"{prefix}-98-check-answers", javascript)
+    page.locator("form button.button").last.click()
+    assert page.url.endswith("/s/ai-at-work-demo/thank-you")
+    check_page(page, f"{prefix}-99-thank-you", javascript)
+    assert page.locator("html").get_attribute("lang") == lang
+    assert all(url.startswith(server) for url in requested), [u for u in requested if not u.startswith(server)]
+    context.close()

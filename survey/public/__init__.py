@@ -1,4 +1,4 @@
-"""Public pages that need no login: home, survey start page, health check."""
+"""Public pages that need no login: home page and health check."""
 
 from flask import Blueprint
 

@@ -1,0 +1,238 @@
+"""Turn a questionnaire page and a member's answers into what the templates show. No commits."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+
+from ..questionnaire.answers import Problem, field_id
+from ..questionnaire.model import Question, Questionnaire, Section
+from ..questionnaire.rules import (
+    evaluate,
+    option_label,
+    question_visible,
+    references,
+    section_visible,
+    visible_options,
+    with_derived,
+)
+
+MESSAGES = {
+    "required_single": _l("Select an answer"),
+    "required_scale": _l("Select an answer"),
+    "required_multi": _l("Select at least one answer"),
+    "required_grid": _l("Select an answer for this row"),
+    "required_number": _l("Enter a number"),
+    "required_text": _l("Enter an answer"),
+    "required_long_text": _l("Enter an answer"),
+    "only_one": _l("Select only one answer"),
+    "not_an_option": _l("Select one of the answers shown"),
+    "exclusive": _l("'%(option)s' cannot be selected with other answers"),
+    "too_many": _l("Select no more than %(max)d answers"),
+    "not_a_number": _l("Enter a whole number, like 12"),
+    "out_of_range": _l("Enter a number between %(min)d and %(max)d"),
+    "too_long": _l("Use %(limit)d characters or fewer (you used %(used)d)"),
+    "bad_characters": _l("Remove the unusual characters from this answer"),
+}
+
+
+def message(problem: Problem, language: str) -> str:
+    """Return the plain message for a problem, in the member's language."""
+    params = dict(problem.params)
+    if isinstance(params.get("option"), dict):
+        params["option"] = params["option"][language]
+    return str(MESSAGES[problem.code]) % params
+
+
+@dataclass
+class Choice:
+    """One option as shown: code, label, whether it is selected, and its write-in."""
+
+    code: str
+    label: str
+    exclusive: bool
+    other: bool
+    group: str | None
+    checked: bool
+    other_value: str = ""
+    other_error: str | None = None
+
+
+@dataclass
+class QuestionView:
+    """A question as shown on a page, with its values and errors."""
+
+    question: Question
+    text: str
+    hint: str | None
+    choices: list[Choice]
+    items: list[tuple[str, str, str, list[Choice], str | None]]  # key, text, field id, choices, error
+    value: str
+    error: str | None
+    unit: str | None
+    conditional: bool
+    field_id: str = ""
+    errors: list[tuple[str, str]] = field(default_factory=list)  # (field id, message) for the summary
+
+
+def visible_sections(questionnaire: Questionnaire, answers: dict, language: str) -> list[Section]:
+    """Return the pages a member will see, given their answers so far."""
+    values = with_derived(questionnaire, answers, language)
+    return [s for s in questionnaire.sections if section_visible(s, values)]
+
+
+def next_section(questionnaire: Questionnaire, current: Section, answers: dict, language: str) -> Section | None:
+    """Return the page after this one, or None when the next step is checking answers."""
+    pages = visible_sections(questionnaire, answers, language)
+    later = [s for s in pages if questionnaire.sections.index(s) > questionnaire.sections.index(current)]
+    return later[0] if later else None
+
+
+def previous_section(questionnaire: Questionnaire, current: Section, answers: dict, language: str) -> Section | None:
+    """Return the page before this one, or None on the first page."""
+    pages = visible_sections(questionnaire, answers, language)
+    earlier = [s for s in pages if questionnaire.sections.index(s) < questionnaire.sections.index(current)]
+    return earlier[-1] if earlier else None
+
+
+def first_unanswered(questionnaire: Questionnaire, answers: dict, language: str) -> Section | None:
+    """Return the first page with no answers yet, to resume at; None when every page has some."""
+    for section in visible_sections(questionnaire, answers, language):
+        if not any(key.split(".")[0] in {q.id for q in section.questions} for key in answers):
+            return section
+    return None
+
+
+def build_page(
+    questionnaire: Questionnaire,
+    section: Section,
+    answers: dict,
+    form: dict[str, list[str]],
+    problems: list[Problem],
+    language: str,
+) -> list[QuestionView]:
+    """Return the questions to show on a page, filled from the form values, with their errors."""
+    on_page = {q.id for q in section.questions}
+    earlier = {k: v for k, v in answers.items() if k.split(".")[0] not in on_page}
+    values = with_derived(questionnaire, earlier, language)
+    errors = {p.field: message(p, language) for p in problems}
+    views = []
+    for question in section.questions:
+        conditional = any(ref.split(".")[0] in on_page for ref, _ in references(question.show_if))
+        if not conditional and not question_visible(questionnaire, question, values):
+            continue
+        views.append(_question_view(question, values, form, errors, language, conditional))
+    return views
+
+
+def _choices(question: Question, values: dict, form: dict, errors: dict, key: str, language: str) -> list[Choice]:
+    selected = set(form.get(key, []))
+    choices = []
+    for option in visible_options(question, values):
+        other_key = f"{question.id}.{option.code}"
+        choices.append(
+            Choice(
+                code=option.code,
+                label=option_label(option, values, language),
+                exclusive=option.exclusive,
+                other=option.other,
+                group=option.group.label[language] if option.group else None,
+                checked=option.code in selected,
+                other_value=(form.get(other_key) or [""])[0],
+                other_error=errors.get(other_key),
+            )
+        )
+    return choices
+
+
+def _question_view(
+    question: Question, values: dict, form: dict, errors: dict, language: str, conditional: bool
+) -> QuestionView:
+    items = []
+    for item in question.items:
+        if evaluate(item.show_if, values):
+            key = f"{question.id}.{item.code}"
+            choices = _choices(question, values, form, errors, key, language)
+            items.append((key, item.text[language], field_id(key), choices, errors.get(key)))
+    choices = [] if question.type == "grid" else _choices(question, values, form, errors, question.id, language)
+    # The error summary names the question too, since one page asks several.
+    text = question.text[language]
+    summary = [(field_id(question.id), f"{text} – {errors[question.id]}")] if question.id in errors else []
+    summary += [(i[2], f"{i[1]} – {i[4]}") for i in items if i[4]]
+    summary += [(field_id(f"{question.id}.{c.code}"), f"{c.label} – {c.other_error}") for c in choices if c.other_error]
+    return QuestionView(
+        question=question,
+        text=question.text[language],
+        hint=question.hint[language] if question.hint else None,
+        choices=choices,
+        items=items,
+        value=(form.get(question.id) or [""])[0],
+        error=errors.get(question.id),
+        unit=question.unit[language] if question.unit else None,
+        conditional=conditional,
+        field_id=field_id(question.id),
+        errors=summary,
+    )
+
+
+@dataclass
+class SummaryRow:
+    """One line of the check-your-answers page."""
+
+    question: str
+    answer: list[str]
+    section_id: str
+    anchor: str
+
+
+def summary(questionnaire: Questionnaire, answers: dict, language: str) -> list[tuple[Section, list[SummaryRow]]]:
+    """Return every shown page with its questions and the member's answers, for checking."""
+    not_answered = str(_l("Not answered"))
+    values = with_derived(questionnaire, answers, language)
+    pages = []
+    for section in visible_sections(questionnaire, answers, language):
+        rows = []
+        for question in section.questions:
+            if not question_visible(questionnaire, question, values):
+                continue
+            shown = _answer_text(question, answers, values, language) or [not_answered]
+            rows.append(SummaryRow(question.text[language], shown, section.id, field_id(question.id)))
+        pages.append((section, rows))
+    return pages
+
+
+def _answer_text(question: Question, answers: dict, values: dict, language: str) -> list[str]:
+    labels = {o.code: option_label(o, values, language) for o in question.choices}
+    if question.type == "grid":
+        return [
+            f"{item.text[language]}: {labels[answers[key]]}"
+            for item in question.items
+            if (key := f"{question.id}.{item.code}") in answers
+        ]
+    answer: Any = answers.get(question.id)
+    if answer is None:
+        return []
+    if question.type in ("single", "scale", "multi"):
+        codes = answer if isinstance(answer, list) else [answer]
+        shown = []
+        for code in codes:
+            write_in = answers.get(f"{question.id}.{code}")
+            shown.append(f"{labels.get(code, code)}: {write_in}" if write_in else labels.get(code, code))
+        return shown
+    unit = f" {question.unit[language]}" if question.unit else ""
+    return [f"{answer}{unit}"]
+
+
+def first_incomplete(questionnaire: Questionnaire, answers: dict, language: str) -> Section | None:
+    """Return the first page with a required question left unanswered, or None."""
+    values = with_derived(questionnaire, answers, language)
+    for section in visible_sections(questionnaire, answers, language):
+        for question in section.questions:
+            if not (question.required and question_visible(questionnaire, question, values)):
+                continue
+            keys = [f"{question.id}.{i.code}" for i in question.items if evaluate(i.show_if, values)]
+            if not all(k in answers for k in keys or [question.id]):
+                return section
+    return None

@@ -1,0 +1,275 @@
+"""Drafts, invitations, submission and release. Every commit of the member journey is here.
+
+Anonymity (DESIGN §5): the transaction that uses an invitation writes only a pending row; a
+separate transaction later moves pending rows into `response` in shuffled batches of at least k,
+with fresh random ids and no time. So no response row shares a transaction id (PostgreSQL
+`xmin`), a row position, an id order or a timestamp with the use of an invitation.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import random
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from enum import StrEnum
+from typing import Any
+
+from cryptography.fernet import Fernet, InvalidToken
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import IntegrityError, OperationalError
+
+from ..extensions import db
+from ..models import Draft, Invitation, PendingSubmission, Response, SubmissionReceipt, Survey, SurveyStatus, utcnow
+from ..questionnaire.model import Section
+from ..questionnaire.rules import clean_answers
+
+CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
+CODE_LENGTH = 25  # 125 bits
+DRAFT_LIFETIME = timedelta(days=60)  # when a survey has no closing date
+
+
+def sha256(text: str) -> str:
+    """Return the hex SHA-256 of a text."""
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+def new_invitation_token() -> str:
+    """Return a fresh invitation token with 192 bits of randomness."""
+    return secrets.token_urlsafe(24)
+
+
+def new_resume_code() -> str:
+    """Return a fresh resume code, grouped for reading aloud: XXXXX-XXXXX-XXXXX-XXXXX-XXXXX."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+    return "-".join(raw[i : i + 5] for i in range(0, CODE_LENGTH, 5))
+
+
+def normalise_code(typed: str) -> str:
+    """Return a typed resume code in canonical form, forgiving case, spaces and look-alikes."""
+    raw = typed.upper().translate(str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"}))
+    raw = "".join(ch for ch in raw if ch in CODE_ALPHABET)
+    return "-".join(raw[i : i + 5] for i in range(0, len(raw), 5))
+
+
+def submit_key() -> str:
+    """Return a random key for one rendering of the submit form."""
+    return secrets.token_urlsafe(16)
+
+
+# --- invitations -----------------------------------------------------------------------------
+
+
+def create_invitations(survey: Survey, count: int) -> list[str]:
+    """Create single-use invitations and return their tokens; only hashes are stored."""
+    tokens = [new_invitation_token() for _ in range(count)]
+    db.session.add_all(Invitation(survey_id=survey.id, token_hash=sha256(t)) for t in tokens)
+    db.session.commit()
+    return tokens
+
+
+def find_invitation(token: str) -> Invitation | None:
+    """Return the invitation for a token, or None."""
+    if not token or len(token) > 100:
+        return None
+    return db.session.scalar(select(Invitation).where(Invitation.token_hash == sha256(token)))
+
+
+# --- drafts ----------------------------------------------------------------------------------
+
+
+@dataclass
+class DraftState:
+    """A member's saved answers and the language they are answering in."""
+
+    answers: dict[str, Any]
+    language: str
+
+
+def _lookup(secret: str) -> str:
+    return sha256("draft-lookup:" + secret)
+
+
+def _cipher(secret: str) -> Fernet:
+    return Fernet(base64.urlsafe_b64encode(hashlib.sha256(("draft-key:" + secret).encode()).digest()))
+
+
+def _find_draft(survey: Survey, secret: str) -> Draft | None:
+    return db.session.scalar(select(Draft).where(Draft.survey_id == survey.id, Draft.lookup == _lookup(secret)))
+
+
+def load_draft(survey: Survey, secret: str | None) -> DraftState | None:
+    """Return the draft that a secret opens, or None."""
+    draft = _find_draft(survey, secret) if secret else None
+    if draft is None:
+        return None
+    try:
+        content = json.loads(_cipher(secret).decrypt(draft.content))  # type: ignore[arg-type]
+    except InvalidToken:
+        return None
+    return DraftState(content["answers"], content["language"])
+
+
+def _store(draft: Draft, secret: str, state: DraftState) -> None:
+    draft.content = _cipher(secret).encrypt(json.dumps({"answers": state.answers, "language": state.language}).encode())
+
+
+def start_draft(survey: Survey, secret: str, language: str) -> DraftState:
+    """Return the draft for this secret, creating an empty one the first time."""
+    state = load_draft(survey, secret)
+    if state is not None:
+        return state
+    state = DraftState({}, language)
+    expires = survey.closes_at or utcnow() + DRAFT_LIFETIME
+    draft = Draft(survey_id=survey.id, lookup=_lookup(secret), expires_at=expires)
+    _store(draft, secret, state)
+    db.session.add(draft)
+    try:
+        db.session.commit()
+    except IntegrityError:  # the same member started twice at once: use the other request's draft
+        db.session.rollback()
+        return load_draft(survey, secret) or state
+    return state
+
+
+def save_answers(
+    survey: Survey, secret: str, section: Section, page_answers: dict[str, Any], language: str
+) -> DraftState:
+    """Replace one page's answers in the draft, drop answers that are now hidden, and commit."""
+    draft = _find_draft(survey, secret)
+    state = load_draft(survey, secret)
+    if draft is None or state is None:
+        raise LookupError("no draft for this secret")
+    on_page = {q.id for q in section.questions}
+    merged = {k: v for k, v in state.answers.items() if k.split(".")[0] not in on_page} | page_answers
+    state = DraftState(clean_answers(survey.questionnaire, merged, language), language)
+    _store(draft, secret, state)
+    db.session.commit()
+    return state
+
+
+def set_language(survey: Survey, secret: str, language: str) -> None:
+    """Record the language the member is now answering in."""
+    draft, state = _find_draft(survey, secret), load_draft(survey, secret)
+    if draft is not None and state is not None and state.language != language:
+        state.language = language
+        _store(draft, secret, state)
+        db.session.commit()
+
+
+# --- submission ------------------------------------------------------------------------------
+
+
+class Outcome(StrEnum):
+    """What happened to a submit."""
+
+    SAVED = "saved"  # stored now
+    ALREADY_SAVED = "already_saved"  # this submit form was already used: a double tap or reload
+    INVITATION_USED = "invitation_used"  # another device used the invitation first
+    NO_DRAFT = "no_draft"  # nothing to submit (already submitted from elsewhere, or expired)
+
+
+def submit_response(survey: Survey, secret: str, key: str, invitation: Invitation | None) -> Outcome:
+    """Store a member's response exactly once, then release a batch if enough are waiting."""
+    for attempt in range(3):
+        try:
+            outcome = _submit_once(survey, secret, key, invitation)
+            break
+        except OperationalError as error:
+            # SQLite refuses to turn a read into a write after another writer committed
+            # ("database is locked"); starting again sees that writer's work.
+            db.session.rollback()
+            if "locked" not in str(error) or attempt == 2:
+                raise
+    if outcome is Outcome.SAVED:
+        release_batch(survey)
+    return outcome
+
+
+def _submit_once(survey: Survey, secret: str, key: str, invitation: Invitation | None) -> Outcome:
+    """One transaction: record the submit key, use the invitation, delete the draft, add a
+    pending row. Any step that finds the work already done rolls the whole transaction back."""
+    state = load_draft(survey, secret)
+    if db.session.get(SubmissionReceipt, sha256(key)) is not None:
+        return Outcome.ALREADY_SAVED
+    if state is None:
+        return Outcome.NO_DRAFT
+    answers = clean_answers(survey.questionnaire, state.answers, state.language)
+    try:
+        db.session.add(SubmissionReceipt(key_hash=sha256(key), survey_id=survey.id))
+        db.session.flush()
+        if invitation is not None:
+            used = db.session.execute(
+                update(Invitation).where(Invitation.id == invitation.id, Invitation.used.is_(False)).values(used=True)
+            )
+            if used.rowcount != 1:
+                db.session.rollback()
+                return Outcome.INVITATION_USED
+        deleted = db.session.execute(delete(Draft).where(Draft.lookup == _lookup(secret)))
+        if deleted.rowcount != 1:
+            db.session.rollback()
+            return Outcome.NO_DRAFT
+        db.session.add(
+            PendingSubmission(
+                survey_id=survey.id,
+                questionnaire_version_id=survey.questionnaire_version_id,
+                language=state.language,
+                answers=answers,
+            )
+        )
+        db.session.commit()
+    except IntegrityError:
+        db.session.rollback()
+        return Outcome.ALREADY_SAVED
+    return Outcome.SAVED
+
+
+def release_batch(survey: Survey, everything: bool = False) -> int:
+    """Move waiting submissions into `response`, shuffled, once at least k are waiting.
+
+    With `everything` (at close) the remainder is released whatever its size. Returns how many
+    responses were released.
+    """
+    waiting = db.session.scalar(
+        select(func.count()).select_from(PendingSubmission).where(PendingSubmission.survey_id == survey.id)
+    )
+    if not waiting or (waiting < survey.threshold and not everything):
+        return 0
+    rows = list(
+        db.session.scalars(
+            select(PendingSubmission).where(PendingSubmission.survey_id == survey.id).with_for_update(skip_locked=True)
+        )
+    )
+    if len(rows) < survey.threshold and not everything:  # others are being released elsewhere
+        db.session.rollback()
+        return 0
+    random.SystemRandom().shuffle(rows)
+    deleted = db.session.execute(delete(PendingSubmission).where(PendingSubmission.id.in_([r.id for r in rows])))
+    if deleted.rowcount != len(rows):  # another worker released some of them first
+        db.session.rollback()
+        return 0
+    for row in rows:
+        db.session.add(
+            Response(
+                survey_id=row.survey_id,
+                questionnaire_version_id=row.questionnaire_version_id,
+                language=row.language,
+                answers=row.answers,
+            )
+        )
+        db.session.flush()  # insert one by one, in the shuffled order
+    db.session.commit()
+    return len(rows)
+
+
+def close_survey(survey: Survey) -> None:
+    """Close a survey: release every waiting response, delete drafts and submit receipts."""
+    survey.status = SurveyStatus.CLOSED
+    db.session.commit()
+    release_batch(survey, everything=True)
+    db.session.execute(delete(Draft).where(Draft.survey_id == survey.id))
+    db.session.execute(delete(SubmissionReceipt).where(SubmissionReceipt.survey_id == survey.id))
+    db.session.commit()

@@ -1,0 +1,233 @@
+"""The member journey: start → one page per section → check answers → submit → thank you."""
+
+from __future__ import annotations
+
+from flask import abort, make_response, redirect, render_template, request, session, url_for
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
+from .. import current_language
+from ..extensions import db
+from ..models import AccessMode, Survey
+from ..questionnaire.answers import page_values, read_page
+from . import bp, pages, service
+
+
+def _survey(slug: str) -> Survey:
+    """Return the survey if members can answer it now; otherwise stop with a plain page."""
+    survey = db.session.scalar(select(Survey).where(Survey.slug == slug)) or abort(404)
+    state = survey.state()
+    if state != "open":
+        code = 410 if state == "closed" else 403
+        abort(make_response(render_template(f"responses/{state}.html", survey=survey), code))
+    return survey
+
+
+def _entry(slug: str) -> dict | None:
+    return session.get("drafts", {}).get(slug)
+
+
+def _remember(slug: str, secret: str, invited: bool) -> None:
+    session.permanent = True
+    session["drafts"] = {**session.get("drafts", {}), slug: {"secret": secret, "invited": invited}}
+
+
+def _forget(slug: str, submitted: bool) -> None:
+    session["drafts"] = {k: v for k, v in session.get("drafts", {}).items() if k != slug}
+    if submitted:
+        session["submitted"] = sorted({*session.get("submitted", []), slug})
+
+
+def _stop_if_invitation_used(survey: Survey) -> None:
+    """Tell a member whose invitation was used (on another device, say) that it has been."""
+    entry = _entry(survey.slug)
+    if entry and entry["invited"]:
+        invitation = service.find_invitation(entry["secret"])
+        if invitation is None or invitation.used:
+            _forget(survey.slug, submitted=False)
+            abort(make_response(render_template("responses/invitation_used.html", survey=survey), 409))
+
+
+def _journey(slug: str) -> tuple[Survey, str, service.DraftState]:
+    """Return the survey, the member's secret and draft, or redirect to where they should be."""
+    survey = _survey(slug)
+    entry = _entry(slug)
+    state = service.load_draft(survey, entry["secret"]) if entry else None
+    if state is None:
+        _stop_if_invitation_used(survey)
+        target = "thank_you" if slug in session.get("submitted", []) else "start"
+        abort(redirect(url_for(f"responses.{target}", slug=slug)))
+    if state.language != current_language():
+        service.set_language(survey, entry["secret"], current_language())
+        state.language = current_language()
+    return survey, entry["secret"], state
+
+
+@bp.get("/s/<slug>")
+def start(slug: str):
+    """Show what the survey is for, how long it takes, how answers are protected, and Start."""
+    survey = _survey(slug)
+    _stop_if_invitation_used(survey)
+    entry = _entry(slug)
+    invited_only = survey.access == AccessMode.INVITATION and not entry
+    return render_template(
+        "responses/start.html",
+        survey=survey,
+        questionnaire=survey.questionnaire,
+        started=bool(entry and service.load_draft(survey, entry["secret"])),
+        invited_only=invited_only,
+    ), (403 if invited_only else 200)
+
+
+@bp.post("/s/<slug>/start")
+def begin(slug: str):
+    """Open (or reopen) the member's draft and go to the first page they have not answered."""
+    survey = _survey(slug)
+    _stop_if_invitation_used(survey)
+    entry = _entry(slug)
+    if entry is None and survey.access == AccessMode.INVITATION:
+        return redirect(url_for("responses.start", slug=slug))
+    secret = entry["secret"] if entry else service.new_resume_code()
+    state = service.start_draft(survey, secret, current_language())
+    _remember(slug, secret, invited=bool(entry and entry["invited"]))
+    return redirect(_resume_url(survey, state))
+
+
+def _resume_url(survey: Survey, state: service.DraftState) -> str:
+    section = pages.first_unanswered(survey.questionnaire, state.answers, state.language)
+    if section is None:
+        return url_for("responses.check_answers", slug=survey.slug)
+    return url_for("responses.page", slug=survey.slug, section_id=section.id)
+
+
+@bp.get("/i/<token>")
+def invitation(token: str):
+    """Accept an invitation link, keep the token in the session, and drop it from the address."""
+    found = service.find_invitation(token)
+    if found is None:
+        return render_template("responses/invitation_invalid.html"), 404
+    survey = _survey(found.survey.slug)
+    if found.used:
+        return render_template("responses/invitation_used.html", survey=survey), 409
+    _remember(survey.slug, token, invited=True)
+    return redirect(url_for("responses.start", slug=survey.slug))
+
+
+@bp.route("/s/<slug>/page/<section_id>", methods=["GET", "POST"])
+def page(slug: str, section_id: str):
+    """Show one page of questions; on POST check and save it, then go on."""
+    survey, secret, state = _journey(slug)
+    questionnaire = survey.questionnaire
+    section = next((s for s in questionnaire.sections if s.id == section_id), None) or abort(404)
+    if request.method == "GET":
+        if section not in pages.visible_sections(questionnaire, state.answers, state.language):
+            return redirect(_resume_url(survey, state))
+        return _render_page(survey, section, state, page_values(section, state.answers), [])
+    result = read_page(questionnaire, section, request.form, state.answers, state.language)
+    action = request.form.get("action", "continue")
+    if "language" in request.form:
+        action = "language"
+    if not result.ok and action == "continue":
+        return _render_page(survey, section, state, request.form.to_dict(flat=False), result.problems)
+    try:
+        state = service.save_answers(survey, secret, section, result.answers, state.language)
+    except OperationalError:
+        db.session.rollback()
+        return _render_page(survey, section, state, request.form.to_dict(flat=False), [], unsaved=True), 503
+    if action == "save":
+        return redirect(url_for("responses.saved", slug=slug))
+    if action == "language":
+        return redirect(url_for("responses.page", slug=slug, section_id=section.id, lang=request.form["language"]))
+    following = pages.next_section(questionnaire, section, state.answers, state.language)
+    if following is None:
+        return redirect(url_for("responses.check_answers", slug=slug))
+    return redirect(url_for("responses.page", slug=slug, section_id=following.id))
+
+
+def _render_page(survey, section, state, form, problems, unsaved: bool = False):
+    questionnaire = survey.questionnaire
+    shown = pages.visible_sections(questionnaire, state.answers, state.language)
+    previous = pages.previous_section(questionnaire, section, state.answers, state.language)
+    views = pages.build_page(questionnaire, section, state.answers, form, problems, state.language)
+    return render_template(
+        "responses/page.html",
+        survey=survey,
+        section=section,
+        questions=views,
+        errors=[e for v in views for e in v.errors],
+        number=shown.index(section) + 1 if section in shown else 1,
+        total=len(shown),
+        back=url_for("responses.page", slug=survey.slug, section_id=previous.id)
+        if previous
+        else url_for("responses.start", slug=survey.slug),
+        unsaved=unsaved,
+    )
+
+
+@bp.route("/s/<slug>/check-answers", methods=["GET", "POST"])
+def check_answers(slug: str):
+    """Show every answer with change links; on POST submit the response exactly once."""
+    survey, secret, state = _journey(slug)
+    questionnaire = survey.questionnaire
+    missing = pages.first_incomplete(questionnaire, state.answers, state.language)
+    if missing is not None:
+        return redirect(url_for("responses.page", slug=slug, section_id=missing.id))
+    if request.method == "GET":
+        return render_template(
+            "responses/check_answers.html",
+            survey=survey,
+            summary=pages.summary(questionnaire, state.answers, state.language),
+            submit_key=service.submit_key(),
+        )
+    entry = _entry(slug) or {}
+    invitation = service.find_invitation(secret) if entry.get("invited") else None
+    outcome = service.submit_response(survey, secret, request.form.get("submit_key", ""), invitation)
+    if outcome is service.Outcome.INVITATION_USED:
+        _forget(slug, submitted=False)
+        return render_template("responses/invitation_used.html", survey=survey), 409
+    _forget(slug, submitted=outcome is not service.Outcome.NO_DRAFT)
+    return redirect(url_for("responses.thank_you", slug=slug))
+
+
+@bp.get("/s/<slug>/thank-you")
+def thank_you(slug: str):
+    """Confirm the response is stored; shown only after the commit."""
+    survey = db.session.scalar(select(Survey).where(Survey.slug == slug)) or abort(404)
+    if slug not in session.get("submitted", []):
+        return redirect(url_for("responses.start", slug=slug))
+    return render_template("responses/thank_you.html", survey=survey)
+
+
+@bp.get("/s/<slug>/saved")
+def saved(slug: str):
+    """Show how to come back: the resume code and link, or the invitation link."""
+    survey, secret, _ = _journey(slug)
+    invited = bool((_entry(slug) or {}).get("invited"))
+    return render_template("responses/saved.html", survey=survey, code=None if invited else secret)
+
+
+@bp.route("/s/<slug>/resume", methods=["GET", "POST"])
+def resume(slug: str):
+    """Let a member type their resume code to carry on."""
+    survey = _survey(slug)
+    error = None
+    if request.method == "POST":
+        code = service.normalise_code(request.form.get("code", ""))
+        state = service.load_draft(survey, code) if code else None
+        if state is not None:
+            _remember(slug, code, invited=False)
+            return redirect(_resume_url(survey, state))
+        error = True
+    return render_template("responses/resume.html", survey=survey, error=error), (200 if not error else 400)
+
+
+@bp.get("/s/<slug>/resume/<code>")
+def resume_link(slug: str, code: str):
+    """Open a draft from a resume link, then drop the code from the address."""
+    survey = _survey(slug)
+    code = service.normalise_code(code)
+    state = service.load_draft(survey, code)
+    if state is None:
+        return render_template("responses/resume.html", survey=survey, error=True), 404
+    _remember(slug, code, invited=False)
+    return redirect(_resume_url(survey, state))
