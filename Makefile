@@ -17,7 +17,7 @@ $(STAMP): requirements.txt requirements-dev.txt
 	touch $(STAMP)
 
 translations/cy/LC_MESSAGES/messages.mo: translations/cy/LC_MESSAGES/messages.po $(STAMP)
-	$(BIN)/pybabel compile --use-fuzzy -q -d translations
+	$(BIN)/pybabel compile -d translations
 
 setup: $(STAMP) translations/cy/LC_MESSAGES/messages.mo
 

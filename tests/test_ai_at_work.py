@@ -190,6 +190,7 @@ EXCLUSIVE = {
 
 WRITE_INS = {
     "A2": {"other"},
+    "A3": {"other"},
     "A4": {"other"},
     "B2": {"other"},
     "F2": {"other"},
@@ -489,6 +490,12 @@ def test_black_members_edge_groups(code, expected):
 
 
 @pytest.mark.parametrize("code", Q.question("L5").codes)
+def test_ethnic_minority_is_everyone_but_white_british(code):
+    expected = {"white_british": "white_british", "pnts": "pnts"}.get(code, "minority")
+    assert derived("ethnic_minority", {"L5": code}) == expected
+
+
+@pytest.mark.parametrize("code", Q.question("L5").codes)
 def test_ethnic_group_follows_the_census_heading(code):
     groups = {
         "White": "white",
@@ -545,6 +552,7 @@ PROTECTED_DIMENSIONS = {
     "lgbt",
     "ethnic_group",
     "black_members",
+    "ethnic_minority",
     "disabled",
     "L8",  # religion
 }
