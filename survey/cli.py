@@ -1,4 +1,4 @@
-"""Command-line tools: flask --app wsgi questionnaire check | demo."""
+"""Command-line tools: flask --app wsgi questionnaire check | invitations create | demo."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from sqlalchemy import select
 from .extensions import db
 from .models import AccessMode, QuestionnaireVersion, Survey, SurveyStatus
 from .questionnaire.loader import check_file, load_file, questionnaire_files
+from .responses.service import create_invitations
 
 questionnaire_cli = AppGroup("questionnaire", help="Check questionnaire files.")
 
@@ -38,6 +39,22 @@ def check_command(paths: tuple[Path, ...]) -> None:
         )
     if failed:
         raise SystemExit(1)
+
+
+invitations_cli = AppGroup("invitations", help="Single-use invitations.")
+
+
+@invitations_cli.command("create")
+@click.argument("slug")
+@click.argument("count", type=click.IntRange(1, 100_000))
+@click.option("--base-url", default="http://127.0.0.1:5000", show_default=True, help="Address members will use.")
+def create_invitations_command(slug: str, count: int, base_url: str) -> None:
+    """Print COUNT personal links for survey SLUG; only hashes of them are stored."""
+    survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
+    if survey is None:
+        raise click.ClickException(f"no survey called {slug!r}")
+    for token in create_invitations(survey, count):
+        click.echo(f"{base_url.rstrip('/')}/i/{token}")
 
 
 @click.command("demo")
@@ -68,4 +85,5 @@ def make_demo_survey() -> Survey:
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(questionnaire_cli)
+    app.cli.add_command(invitations_cli)
     app.cli.add_command(demo_command)

@@ -1,7 +1,8 @@
 """Plain, friendly error pages that never fail themselves."""
 
-from flask import Flask, render_template
+from flask import Flask, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
 
 TITLES = {
@@ -18,7 +19,17 @@ TITLES = {
 
 def init_app(app: Flask) -> None:
     """Register the error handlers."""
+    app.register_error_handler(CSRFError, _expired_form)
     app.register_error_handler(HTTPException, _http_error)
+
+
+def _expired_form(error: CSRFError):
+    """A form that outlived its session: keep what the member typed and say what happened."""
+    if request.endpoint == "responses.page" and request.method == "POST":
+        from .responses.views import page_after_expired_form
+
+        return page_after_expired_form()
+    return render_template("errors/expired.html", back=request.referrer or url_for("public.home")), 400
 
 
 def _http_error(error: HTTPException):

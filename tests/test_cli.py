@@ -48,3 +48,21 @@ def test_demo_creates_then_refreshes_one_open_survey(app):
         survey = db.session.scalar(select(Survey))
         assert survey.status == "open" and survey.access == "open_link"
         assert survey.questionnaire.id == "ai-at-work"
+
+
+def test_invitations_create_prints_links_and_stores_only_hashes(app):
+    from survey.models import Invitation
+    from survey.responses.service import sha256
+
+    runner = app.test_cli_runner()
+    runner.invoke(args=["demo"])
+    result = runner.invoke(
+        args=["invitations", "create", "ai-at-work-demo", "3", "--base-url", "https://survey.example"]
+    )
+    assert result.exit_code == 0, result.output
+    links = result.output.split()
+    assert len(links) == 3 and all(link.startswith("https://survey.example/i/") for link in links)
+    with app.app_context():
+        stored = set(db.session.scalars(select(Invitation.token_hash)))
+    assert stored == {sha256(link.rsplit("/", 1)[1]) for link in links}
+    assert runner.invoke(args=["invitations", "create", "nope", "1"]).exit_code != 0

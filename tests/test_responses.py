@@ -162,6 +162,20 @@ def test_pages_cannot_be_skipped_to_check_answers(client, tiny):
     assert response.status_code == 302 and response.location.endswith("/page/work")
 
 
+def test_an_expired_form_keeps_the_answers_typed_on_it(client, tiny):
+    location = start(client)
+    response = client.post(location, data={"csrf_token": "expired", "group": "police_justice", "region": "eastern"})
+    assert response.status_code == 400
+    assert "press Continue again" in response.text
+    assert re.search(r'value="police_justice" id="[^"]+" checked', response.text)
+    assert post_form(client, location, {"group": "police_justice"}).status_code == 302
+
+
+def test_an_expired_form_elsewhere_says_so_plainly(client, tiny):
+    response = client.post("/s/tiny/start", data={"csrf_token": "expired"})
+    assert response.status_code == 400 and "This page had expired" in response.text
+
+
 def test_save_and_resume_with_a_code_on_another_device(app, client, tiny):
     location = start(client)
     response = post_form(client, location, {"group": "health", "region": "eastern", "action": "save"})

@@ -144,7 +144,7 @@ def page(slug: str, section_id: str):
     return redirect(url_for("responses.page", slug=slug, section_id=following.id))
 
 
-def _render_page(survey, section, state, form, problems, unsaved: bool = False):
+def _render_page(survey, section, state, form, problems, unsaved: bool = False, expired: bool = False):
     questionnaire = survey.questionnaire
     shown = pages.visible_sections(questionnaire, state.answers, state.language)
     previous = pages.previous_section(questionnaire, section, state.answers, state.language)
@@ -161,6 +161,7 @@ def _render_page(survey, section, state, form, problems, unsaved: bool = False):
         if previous
         else url_for("responses.start", slug=survey.slug),
         unsaved=unsaved,
+        expired=expired,
     )
 
 
@@ -231,3 +232,15 @@ def resume_link(slug: str, code: str):
         return render_template("responses/resume.html", survey=survey, error=True), 404
     _remember(slug, code, invited=False)
     return redirect(_resume_url(survey, state))
+
+
+def page_after_expired_form():
+    """Show the page again with the member's answers when its form had expired (CSRF).
+
+    The token lives as long as the session; when that has lapsed the answers typed on this page
+    are put back in front of the member, so pressing Continue again loses nothing.
+    """
+    slug, section_id = request.view_args["slug"], request.view_args["section_id"]
+    survey, _, state = _journey(slug)
+    section = next((s for s in survey.questionnaire.sections if s.id == section_id), None) or abort(404)
+    return _render_page(survey, section, state, request.form.to_dict(flat=False), [], expired=True), 400
