@@ -189,7 +189,17 @@ class SubmissionReceipt(db.Model):
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
 
 
-class PendingSubmission(db.Model):
+class _Submitted:
+    """The columns a submitted response carries, pending or released: no identifier, no time."""
+
+    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
+    language: Mapped[str] = mapped_column(String(2))
+    answers: Mapped[dict] = mapped_column(JSON_TYPE)
+
+
+class PendingSubmission(_Submitted, db.Model):
     """A submitted response waiting to be released into `response` in a shuffled batch.
 
     It exists so that the transaction that uses an invitation never writes a `response` row:
@@ -198,20 +208,8 @@ class PendingSubmission(db.Model):
 
     __tablename__ = "pending_submission"
 
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
-    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
-    language: Mapped[str] = mapped_column(String(2))
-    answers: Mapped[dict] = mapped_column(JSON_TYPE)
 
-
-class Response(db.Model):
+class Response(_Submitted, db.Model):
     """One member's submitted answers: one row, random id, no identifier, no time."""
 
     __tablename__ = "response"
-
-    id: Mapped[uuid.UUID] = mapped_column(Uuid, primary_key=True, default=uuid.uuid4)
-    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
-    questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
-    language: Mapped[str] = mapped_column(String(2))
-    answers: Mapped[dict] = mapped_column(JSON_TYPE)

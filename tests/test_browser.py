@@ -89,7 +89,8 @@ def test_home_and_start_page_on_a_phone(phone, lang):
     assert all(url.startswith(server) for url in requested), [u for u in requested if not u.startswith(server)]
 
 
-@pytest.mark.parametrize(("lang", "javascript"), [("en", False), ("cy", True)], ids=["english-no-js", "welsh-js"])
+@pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
+@pytest.mark.parametrize("lang", ["en", "cy"])
 def test_complete_the_whole_survey_on_a_phone(browser, server, app, lang, javascript):
     context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
     page = context.new_page()

@@ -163,6 +163,11 @@ def set_language(survey: Survey, secret: str, language: str) -> None:
 # --- submission ------------------------------------------------------------------------------
 
 
+def was_submitted(key: str) -> bool:
+    """Return whether a submit form with this key has already been sent and stored."""
+    return bool(key) and db.session.get(SubmissionReceipt, sha256(key)) is not None
+
+
 class Outcome(StrEnum):
     """What happened to a submit."""
 
@@ -193,7 +198,7 @@ def _submit_once(survey: Survey, secret: str, key: str, invitation: Invitation |
     """One transaction: record the submit key, use the invitation, delete the draft, add a
     pending row. Any step that finds the work already done rolls the whole transaction back."""
     state = load_draft(survey, secret)
-    if db.session.get(SubmissionReceipt, sha256(key)) is not None:
+    if was_submitted(key):
         return Outcome.ALREADY_SAVED
     if state is None:
         return Outcome.NO_DRAFT

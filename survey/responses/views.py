@@ -44,6 +44,9 @@ def _stop_if_invitation_used(survey: Survey) -> None:
     if entry and entry["invited"]:
         invitation = service.find_invitation(entry["secret"])
         if invitation is None or invitation.used:
+            if service.was_submitted(request.form.get("submit_key", "")):  # used by this very form
+                _forget(survey.slug, submitted=True)
+                abort(redirect(url_for("responses.thank_you", slug=survey.slug)))
             _forget(survey.slug, submitted=False)
             abort(make_response(render_template("responses/invitation_used.html", survey=survey), 409))
 
@@ -168,6 +171,9 @@ def _render_page(survey, section, state, form, problems, unsaved: bool = False, 
 @bp.route("/s/<slug>/check-answers", methods=["GET", "POST"])
 def check_answers(slug: str):
     """Show every answer with change links; on POST submit the response exactly once."""
+    if request.method == "POST" and service.was_submitted(request.form.get("submit_key", "")):
+        _forget(slug, submitted=True)  # a second tap or a reload of a form already sent
+        return redirect(url_for("responses.thank_you", slug=slug))
     survey, secret, state = _journey(slug)
     questionnaire = survey.questionnaire
     missing = pages.first_incomplete(questionnaire, state.answers, state.language)
