@@ -1,6 +1,6 @@
 """Jinja filters and globals."""
 
-from datetime import UTC, datetime
+from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
@@ -8,6 +8,7 @@ from flask_babel import format_date
 from markupsafe import Markup, escape
 
 from . import current_language
+from .models import as_utc
 
 
 def init_app(app: Flask) -> None:
@@ -32,5 +33,4 @@ def switch_language_url(language: str) -> str:
 
 def london_date(moment: datetime) -> str:
     """Format a stored UTC time as a date in the UK, in the member's language."""
-    aware = moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-    return format_date(aware.astimezone(ZoneInfo("Europe/London")), "d MMMM yyyy")
+    return format_date(as_utc(moment).astimezone(ZoneInfo("Europe/London")), "d MMMM yyyy")

@@ -30,7 +30,7 @@ from .questionnaire.model import Questionnaire
 JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
 
 
-def _aware(moment: datetime) -> datetime:
+def as_utc(moment: datetime) -> datetime:
     """Return a datetime with its time zone (SQLite hands back naive UTC values)."""
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
@@ -126,9 +126,9 @@ class Survey(db.Model):
     def state(self, now: datetime | None = None) -> str:
         """Return "open", "not_yet_open" or "closed", as members see the survey now."""
         now = now or utcnow()
-        if self.status == SurveyStatus.DRAFT or (self.opens_at and _aware(self.opens_at) > now):
+        if self.status == SurveyStatus.DRAFT or (self.opens_at and as_utc(self.opens_at) > now):
             return "not_yet_open"
-        if self.status != SurveyStatus.OPEN or (self.closes_at and _aware(self.closes_at) <= now):
+        if self.status != SurveyStatus.OPEN or (self.closes_at and as_utc(self.closes_at) <= now):
             return "closed"
         return "open"
 

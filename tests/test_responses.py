@@ -214,8 +214,7 @@ def test_language_switch_on_a_page_keeps_answers_and_is_recorded(app, client, ti
     assert '<html lang="cy">' in html and "Eich gwaith" in html
     assert re.search(r'value="dk" id="[^"]+" checked', html)
     pages = dict(TINY_PAGES, work={"group": "dk", "region": "eastern"})
-    answer_pages_from = list(pages.items())
-    for section_id, data in answer_pages_from:
+    for section_id, data in pages.items():
         post_form(client, f"/s/tiny/page/{section_id}", data)
     submit(client)
     with app.app_context():

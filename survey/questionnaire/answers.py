@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .model import Question, Questionnaire, Section
-from .rules import evaluate, is_required, question_visible, visible_options, with_derived
+from .rules import evaluate, is_required, question_visible, shown_keys, visible_options, with_derived
 
 # Control characters other than tab, newline and carriage return; NUL included.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -181,7 +181,7 @@ def read_page(
     on this page), so a question revealed by an earlier answer on the same page is checked, and
     one hidden by it is ignored. A required question left empty is a problem only if it is shown.
     """
-    earlier = {k: v for k, v in saved.items() if not _on_page(section, k)}
+    earlier = off_page(section, saved)
     answers: dict[str, Any] = {}
     problems: list[Problem] = []
     for question in section.questions:
@@ -197,32 +197,28 @@ def read_page(
     return PageResult(answers, problems)
 
 
-def _on_page(section: Section, key: str) -> bool:
+def on_page(section: Section, key: str) -> bool:
+    """Return whether an answer key (``A1``, ``C2.a``, ``A2.other``) belongs to a page's questions."""
     return key.split(".")[0] in {q.id for q in section.questions}
 
 
+def off_page(section: Section, answers: Mapping[str, Any]) -> dict[str, Any]:
+    """Return the answers that belong to other pages."""
+    return {k: v for k, v in answers.items() if not on_page(section, k)}
+
+
 def _answered(question: Question, result: PageResult, values: Mapping) -> bool:
-    if question.type == "grid":
-        return all(
-            f"{question.id}.{item.code}" in result.answers for item in question.items if evaluate(item.show_if, values)
-        )
-    return question.id in result.answers
+    return all(key in result.answers for key in shown_keys(question, values))
 
 
 def _first_missing(question: Question, result: PageResult, values: Mapping) -> str:
-    if question.type != "grid":
-        return question.id
-    for item in question.items:
-        key = f"{question.id}.{item.code}"
-        if evaluate(item.show_if, values) and key not in result.answers:
-            return key
-    return question.id
+    return next((key for key in shown_keys(question, values) if key not in result.answers), question.id)
 
 
 def page_values(section: Section, answers: Mapping[str, Any]) -> dict[str, list[str]]:
     """Return saved answers for a page as form values (lists of strings), to fill the form."""
     filled: dict[str, list[str]] = {}
     for key, value in answers.items():
-        if _on_page(section, key):
+        if on_page(section, key):
             filled[key] = [str(v) for v in value] if isinstance(value, list) else [str(value)]
     return filled

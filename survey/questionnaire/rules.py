@@ -146,6 +146,13 @@ def option_label(option: Option, values: Values, language: str) -> str:
     return option.label[language]
 
 
+def shown_keys(question: Question, values: Values) -> list[str]:
+    """Return the answer keys a shown question fills: one per shown grid item, else its id."""
+    if question.type != "grid":
+        return [question.id]
+    return [f"{question.id}.{item.code}" for item in question.items if evaluate(item.show_if, values)]
+
+
 def is_required(questionnaire: Questionnaire, question: Question, values: Values) -> bool:
     """Return whether a question must be answered; a hidden question never is."""
     return question.required and question_visible(questionnaire, question, values)
@@ -169,11 +176,7 @@ def clean_answers(questionnaire: Questionnaire, answers: Values, language: str) 
 def _clean_question(question: Question, answers: Values, values: Values) -> dict[str, Any]:
     offered = {o.code: o for o in visible_options(question, values)}
     if question.type == "grid":
-        return {
-            f"{question.id}.{item.code}": answers[f"{question.id}.{item.code}"]
-            for item in question.items
-            if evaluate(item.show_if, values) and answers.get(f"{question.id}.{item.code}") in offered
-        }
+        return {key: answers[key] for key in shown_keys(question, values) if answers.get(key) in offered}
     answer = answers.get(question.id)
     if answer in (None, "", []):
         return {}

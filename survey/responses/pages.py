@@ -7,7 +7,7 @@ from typing import Any
 
 from flask_babel import lazy_gettext as _l
 
-from ..questionnaire.answers import Problem, field_id
+from ..questionnaire.answers import Problem, field_id, off_page, on_page
 from ..questionnaire.model import Question, Questionnaire, Section
 from ..questionnaire.rules import (
     evaluate,
@@ -15,6 +15,7 @@ from ..questionnaire.rules import (
     question_visible,
     references,
     section_visible,
+    shown_keys,
     visible_options,
     with_derived,
 )
@@ -100,7 +101,7 @@ def previous_section(questionnaire: Questionnaire, current: Section, answers: di
 def first_unanswered(questionnaire: Questionnaire, answers: dict, language: str) -> Section | None:
     """Return the first page with no answers yet, to resume at; None when every page has some."""
     for section in visible_sections(questionnaire, answers, language):
-        if not any(key.split(".")[0] in {q.id for q in section.questions} for key in answers):
+        if not any(on_page(section, key) for key in answers):
             return section
     return None
 
@@ -114,13 +115,12 @@ def build_page(
     language: str,
 ) -> list[QuestionView]:
     """Return the questions to show on a page, filled from the form values, with their errors."""
-    on_page = {q.id for q in section.questions}
-    earlier = {k: v for k, v in answers.items() if k.split(".")[0] not in on_page}
-    values = with_derived(questionnaire, earlier, language)
+    values = with_derived(questionnaire, off_page(section, answers), language)
+    page_ids = {q.id for q in section.questions}
     errors = {p.field: message(p, language) for p in problems}
     views = []
     for question in section.questions:
-        conditional = any(ref.split(".")[0] in on_page for ref, _ in references(question.show_if))
+        conditional = any(ref.split(".")[0] in page_ids for ref, _ in references(question.show_if))
         if not conditional and not question_visible(questionnaire, question, values):
             continue
         views.append(_question_view(question, values, form, errors, language, conditional))
@@ -232,7 +232,6 @@ def first_incomplete(questionnaire: Questionnaire, answers: dict, language: str)
         for question in section.questions:
             if not (question.required and question_visible(questionnaire, question, values)):
                 continue
-            keys = [f"{question.id}.{i.code}" for i in question.items if evaluate(i.show_if, values)]
-            if not all(k in answers for k in keys or [question.id]):
+            if not all(key in answers for key in shown_keys(question, values)):
                 return section
     return None

@@ -24,6 +24,7 @@ from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
 from ..models import Draft, Invitation, PendingSubmission, Response, SubmissionReceipt, Survey, SurveyStatus, utcnow
+from ..questionnaire.answers import off_page
 from ..questionnaire.model import Section
 from ..questionnaire.rules import clean_answers
 
@@ -101,8 +102,8 @@ def _find_draft(survey: Survey, secret: str) -> Draft | None:
     return db.session.scalar(select(Draft).where(Draft.survey_id == survey.id, Draft.lookup == _lookup(secret)))
 
 
-def load_draft(survey: Survey, secret: str | None) -> DraftState | None:
-    """Return the draft that a secret opens, or None."""
+def _open(survey: Survey, secret: str | None) -> tuple[Draft, DraftState] | None:
+    """Return the draft row a secret finds, with its decrypted content; None if there is none."""
     draft = _find_draft(survey, secret) if secret else None
     if draft is None:
         return None
@@ -110,7 +111,13 @@ def load_draft(survey: Survey, secret: str | None) -> DraftState | None:
         content = json.loads(_cipher(secret).decrypt(draft.content))  # type: ignore[arg-type]
     except InvalidToken:
         return None
-    return DraftState(content["answers"], content["language"])
+    return draft, DraftState(content["answers"], content["language"])
+
+
+def load_draft(survey: Survey, secret: str | None) -> DraftState | None:
+    """Return the draft that a secret opens, or None."""
+    opened = _open(survey, secret)
+    return opened[1] if opened else None
 
 
 def _store(draft: Draft, secret: str, state: DraftState) -> None:
@@ -139,12 +146,11 @@ def save_answers(
     survey: Survey, secret: str, section: Section, page_answers: dict[str, Any], language: str
 ) -> DraftState:
     """Replace one page's answers in the draft, drop answers that are now hidden, and commit."""
-    draft = _find_draft(survey, secret)
-    state = load_draft(survey, secret)
-    if draft is None or state is None:
+    opened = _open(survey, secret)
+    if opened is None:
         raise LookupError("no draft for this secret")
-    on_page = {q.id for q in section.questions}
-    merged = {k: v for k, v in state.answers.items() if k.split(".")[0] not in on_page} | page_answers
+    draft, state = opened
+    merged = off_page(section, state.answers) | page_answers
     state = DraftState(clean_answers(survey.questionnaire, merged, language), language)
     _store(draft, secret, state)
     db.session.commit()
@@ -153,8 +159,9 @@ def save_answers(
 
 def set_language(survey: Survey, secret: str, language: str) -> None:
     """Record the language the member is now answering in."""
-    draft, state = _find_draft(survey, secret), load_draft(survey, secret)
-    if draft is not None and state is not None and state.language != language:
+    opened = _open(survey, secret)
+    if opened is not None and opened[1].language != language:
+        draft, state = opened
         state.language = language
         _store(draft, secret, state)
         db.session.commit()

@@ -10,6 +10,7 @@ from .. import current_language
 from ..extensions import db
 from ..models import AccessMode, Survey
 from ..questionnaire.answers import page_values, read_page
+from ..questionnaire.model import Section
 from . import bp, pages, service
 
 
@@ -64,6 +65,11 @@ def _journey(slug: str) -> tuple[Survey, str, service.DraftState]:
         service.set_language(survey, entry["secret"], current_language())
         state.language = current_language()
     return survey, entry["secret"], state
+
+
+def _section(survey: Survey, section_id: str) -> Section:
+    """Return a page of the survey's questionnaire, or stop with 404."""
+    return next((s for s in survey.questionnaire.sections if s.id == section_id), None) or abort(404)
 
 
 @bp.get("/s/<slug>")
@@ -121,7 +127,7 @@ def page(slug: str, section_id: str):
     """Show one page of questions; on POST check and save it, then go on."""
     survey, secret, state = _journey(slug)
     questionnaire = survey.questionnaire
-    section = next((s for s in questionnaire.sections if s.id == section_id), None) or abort(404)
+    section = _section(survey, section_id)
     if request.method == "GET":
         if section not in pages.visible_sections(questionnaire, state.answers, state.language):
             return redirect(_resume_url(survey, state))
@@ -248,5 +254,6 @@ def page_after_expired_form():
     """
     slug, section_id = request.view_args["slug"], request.view_args["section_id"]
     survey, _, state = _journey(slug)
-    section = next((s for s in survey.questionnaire.sections if s.id == section_id), None) or abort(404)
-    return _render_page(survey, section, state, request.form.to_dict(flat=False), [], expired=True), 400
+    return _render_page(
+        survey, _section(survey, section_id), state, request.form.to_dict(flat=False), [], expired=True
+    ), 400
