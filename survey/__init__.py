@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from flask import Flask, request, session
+from flask import Flask, g, request, session
 
 from .config import ROOT, Config, config_from_env
 from .extensions import babel, csrf, db, migrate
@@ -28,11 +28,16 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     app.extensions["questionnaires"] = _load_questionnaires(app)
 
     from . import cli, errors, filters, logs
+    from .accounts import bp as accounts_bp
+    from .accounts.access import login_manager
+    from .admin import bp as admin_bp
+    from .organise import bp as organise_bp
     from .public import bp as public_bp
     from .responses import bp as responses_bp
 
-    app.register_blueprint(public_bp)
-    app.register_blueprint(responses_bp)
+    login_manager.init_app(app)
+    for blueprint in (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp):
+        app.register_blueprint(blueprint)
     cli.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
@@ -41,7 +46,9 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
 
 
 def current_language() -> str:
-    """Return the member's language: an explicit ?lang= choice, then the session, then English."""
+    """Return the member's language: a preview's language, an explicit ?lang= choice, the session, English."""
+    if "preview_language" in g:
+        return g.preview_language
     choice = request.args.get("lang")
     if choice in Config.LANGUAGES:
         session["lang"] = choice

@@ -31,6 +31,10 @@ class Config:
     LANGUAGES = ("en", "cy")
     DEMO_SURVEY_SLUG = "ai-at-work-demo"
     MAX_CONTENT_LENGTH = 1024 * 1024
+    STAFF_IDLE_TIMEOUT = timedelta(minutes=30)  # a staff session unused this long is refused
+    STAFF_LOCKOUT = timedelta(minutes=30)  # how long ten failed sign-ins lock an account
+    UPLOAD_LIMIT = 10 * 1024 * 1024  # a members' list or questionnaire file
+    TIME_ZONE = "Europe/London"  # organisers enter and read dates and times here
 
     @classmethod
     def settings(cls, instance_path: str) -> dict:

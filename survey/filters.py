@@ -1,20 +1,20 @@
 """Jinja filters and globals."""
 
 from datetime import datetime
-from zoneinfo import ZoneInfo
 
 from flask import Flask, request, url_for
 from flask_babel import format_date
 from markupsafe import Markup, escape
 
 from . import current_language
-from .models import as_utc
+from .models import LONDON, as_utc
 
 
 def init_app(app: Flask) -> None:
     """Register the filters and template globals."""
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["london_date"] = london_date
+    app.jinja_env.filters["london_time"] = london_time
     app.jinja_env.globals["language"] = current_language
     app.jinja_env.globals["switch_language_url"] = switch_language_url
 
@@ -33,4 +33,12 @@ def switch_language_url(language: str) -> str:
 
 def london_date(moment: datetime) -> str:
     """Format a stored UTC time as a date in the UK, in the member's language."""
-    return format_date(as_utc(moment).astimezone(ZoneInfo("Europe/London")), "d MMMM yyyy")
+    return format_date(as_utc(moment).astimezone(LONDON), "d MMMM yyyy")
+
+
+def london_time(moment: datetime | None) -> str:
+    """Format a stored UTC time for staff as UK time: "14:05 on 27 November 2026"."""
+    if moment is None:
+        return ""
+    local = as_utc(moment).astimezone(LONDON)
+    return f"{local:%H:%M} on {local.day} {local:%B %Y}"

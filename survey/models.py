@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import enum
 import uuid
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from functools import lru_cache
+from zoneinfo import ZoneInfo
 
+from flask_login import UserMixin
 from sqlalchemy import (
     JSON,
     Boolean,
+    Date,
     DateTime,
     ForeignKey,
     Integer,
@@ -18,16 +21,19 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     Uuid,
+    event,
+    inspect,
     select,
 )
 from sqlalchemy.dialects.postgresql import JSONB
-from sqlalchemy.orm import Mapped, mapped_column, relationship
+from sqlalchemy.orm import Mapped, Session, mapped_column, relationship
 
 from .extensions import db
 from .questionnaire.loader import load_text
 from .questionnaire.model import Questionnaire
 
 JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
+LONDON = ZoneInfo("Europe/London")  # the time zone organisers and members read dates in
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -57,6 +63,86 @@ class AccessMode(enum.StrEnum):
     INVITATION = "invitation"
 
 
+class Role(enum.StrEnum):
+    """What a staff account may do."""
+
+    ADMIN = "admin"  # everything, every scope; accounts and questionnaire files
+    ORGANISER = "organiser"  # launch and run surveys within their scopes
+    VIEWER = "viewer"  # read-only: surveys and results within their scopes
+
+
+AUDIENCE_KEYS = ("service_group", "sector", "region")
+
+
+def within(audience: dict, scope: dict) -> bool:
+    """Return whether a survey's audience lies inside a scope: every part the scope sets, it sets the same."""
+    return all(audience.get(key) == code for key, code in scope.items() if code)
+
+
+class User(UserMixin, db.Model):
+    """A staff account: an administrator, organiser or viewer. Members never have accounts."""
+
+    __tablename__ = "staff_user"
+    session_token = ""  # set when a session loads the user: Flask-Login keeps it in the cookie
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(20), default=Role.ORGANISER)
+    # A list of audiences, e.g. [{"service_group": "police_justice", "sector": "probation"}].
+    scopes: Mapped[list] = mapped_column(JSON, default=list)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    must_change_password: Mapped[bool] = mapped_column(Boolean, default=True)
+    totp_secret: Mapped[str | None] = mapped_column(String(64))
+    totp_last_step: Mapped[int] = mapped_column(Integer, default=0)  # refuses a code used before
+    failed_logins: Mapped[int] = mapped_column(Integer, default=0)
+    locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    def get_id(self) -> str:
+        """Return what Flask-Login keeps in the cookie: the session token, never the account id."""
+        return self.session_token
+
+    @property
+    def is_admin(self) -> bool:
+        """Return whether this is an administrator."""
+        return self.role == Role.ADMIN
+
+    def can_reach(self, audience: dict) -> bool:
+        """Return whether a survey for this audience is inside the account's scopes."""
+        return self.is_admin or any(within(audience, scope) for scope in self.scopes or [])
+
+
+class StaffSession(db.Model):
+    """A signed-in staff session. The cookie holds a random token; only its hash is here.
+
+    Signing out deletes the row, so the old cookie stops working; an idle or old row is refused.
+    """
+
+    __tablename__ = "staff_session"
+
+    id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    last_seen_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    user: Mapped[User] = relationship()
+
+
+class AuditEvent(db.Model):
+    """Who did what, when, to which survey. Never answers, never a member's identity."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))  # an email, or "command line"
+    action: Mapped[str] = mapped_column(String(60))
+    survey_id: Mapped[int | None] = mapped_column(ForeignKey("survey.id", ondelete="SET NULL"), index=True)
+    detail: Mapped[dict] = mapped_column(JSON, default=dict)
+
+
 class QuestionnaireVersion(db.Model):
     """The exact text of a questionnaire file as it was when a survey was made from it."""
 
@@ -69,6 +155,9 @@ class QuestionnaireVersion(db.Model):
     checksum: Mapped[str] = mapped_column(String(64))
     source: Mapped[str] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # "file" for questionnaires/; "upload" for a file an administrator uploaded, usable once approved.
+    origin: Mapped[str] = mapped_column(String(10), default="file")
+    approved: Mapped[bool] = mapped_column(Boolean, default=True)
 
     @classmethod
     def pin(cls, questionnaire: Questionnaire) -> QuestionnaireVersion:
@@ -97,6 +186,11 @@ def _parse_pinned(source: str, name: str) -> Questionnaire:
     return load_text(source, name)
 
 
+@lru_cache(maxsize=256)
+def _for_audience(source: str, name: str, audience: tuple[tuple[str, str], ...]) -> Questionnaire:
+    return _parse_pinned(source, name).for_audience(dict(audience))
+
+
 class Survey(db.Model):
     """One launched run of a questionnaire, with its audience, dates, access and threshold."""
 
@@ -104,20 +198,33 @@ class Survey(db.Model):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200), default="")  # what staff call it; members see the title
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     status: Mapped[str] = mapped_column(String(20), default=SurveyStatus.DRAFT)
+    # Who it is for, e.g. {"service_group": "police_justice", "sector": "probation"}; {} is everyone.
+    audience: Mapped[dict] = mapped_column(JSON, default=dict)
     access: Mapped[str] = mapped_column(String(20), default=AccessMode.OPEN_LINK)
     threshold: Mapped[int] = mapped_column(Integer, default=10)
     opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
+    launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
 
     @property
     def questionnaire(self) -> Questionnaire:
-        """Return the questionnaire as it was pinned for this survey."""
+        """Return the whole questionnaire as it was pinned for this survey (for results)."""
         return self.questionnaire_version.questionnaire
+
+    @property
+    def member_questionnaire(self) -> Questionnaire:
+        """Return the questionnaire as this survey's members answer it: the audience's answers fixed."""
+        pinned = self.questionnaire_version
+        audience = tuple(sorted((self.audience or {}).items()))
+        return _for_audience(pinned.source, f"{pinned.slug} v{pinned.version}", audience)
 
     def title(self, language: str) -> str:
         """Return the survey's title in a language."""
@@ -146,6 +253,28 @@ class Survey(db.Model):
         return list(db.session.scalars(query))
 
 
+LOCKED_ONCE_OPEN = ("audience", "access", "threshold", "opens_at", "questionnaire_version_id")
+
+
+class LockedSetting(RuntimeError):
+    """Something tried to change a setting that protects members after the survey opened."""
+
+
+@event.listens_for(Session, "before_flush")
+def _refuse_locked_changes(session: Session, flush_context, instances) -> None:
+    """The last line of defence: whatever the code path, a launched survey's protections stay."""
+    for obj in session.dirty:
+        if not isinstance(obj, Survey):
+            continue
+        state = inspect(obj)
+        was = state.attrs.status.history.deleted
+        if (was[0] if was else obj.status) == SurveyStatus.DRAFT:
+            continue
+        changed = [name for name in LOCKED_ONCE_OPEN if state.attrs[name].history.has_changes()]
+        if changed:
+            raise LockedSetting(f"survey {obj.slug}: {', '.join(changed)} cannot change once it has opened")
+
+
 class Invitation(db.Model):
     """A single-use invitation: only the SHA-256 of its token is stored, never the token."""
 
@@ -155,8 +284,51 @@ class Invitation(db.Model):
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
     used: Mapped[bool] = mapped_column(Boolean, default=False)
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("invitation_batch.id"), index=True)
+    segment: Mapped[str | None] = mapped_column(String(100))  # e.g. a branch, from an uploaded list
 
     survey: Mapped[Survey] = relationship()
+
+
+class InvitationBatch(db.Model):
+    """One set of invitations an organiser made: N links, or one uploaded list of members."""
+
+    __tablename__ = "invitation_batch"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320))
+    kind: Mapped[str] = mapped_column(String(10))  # "links" or "upload"
+    count: Mapped[int] = mapped_column(Integer)
+    filename: Mapped[str | None] = mapped_column(String(255))
+
+
+class Invitee(db.Model):
+    """Who an invitation was sent to, and its link sealed for mail-merge and reminders.
+
+    Deleted when the survey closes: afterwards only the counts per segment remain.
+    """
+
+    __tablename__ = "invitee"
+
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    email: Mapped[str | None] = mapped_column(String(320))
+    sealed_token: Mapped[bytes] = mapped_column(LargeBinary)
+
+    invitation: Mapped[Invitation] = relationship()
+
+
+class SurveyDay(db.Model):
+    """How many members started and submitted on one day (Europe/London). Counts only."""
+
+    __tablename__ = "survey_day"
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), primary_key=True)
+    day: Mapped[date] = mapped_column(Date, primary_key=True)
+    started: Mapped[int] = mapped_column(Integer, default=0)
+    submitted: Mapped[int] = mapped_column(Integer, default=0)
 
 
 class Draft(db.Model):

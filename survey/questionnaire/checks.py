@@ -75,6 +75,7 @@ def check(tree: dict) -> Found:
     found += _check_derived(tree, index)
     found += _check_sections(tree, index)
     found += _check_dimensions(tree, index)
+    found += _check_audience(tree, index)
     return found
 
 
@@ -368,5 +369,16 @@ def _check_dimensions(tree: dict, index: Index) -> Found:
                     ("dimensions", i, "id"),
                     f"dimension '{dimension['id']}' must be a single-choice question or derived variable",
                 )
+            )
+    return found
+
+
+def _check_audience(tree: dict, index: Index) -> Found:
+    found: Found = []
+    for key, question_id in (tree.get("audience") or {}).items():
+        ref = index.refs.get(question_id)
+        if ref is None or ref.kind != "single":
+            found.append(
+                (("audience", key), f"audience '{key}' must name a single-choice question, not '{question_id}'")
             )
     return found

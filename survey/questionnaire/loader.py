@@ -373,6 +373,7 @@ def _build(tree: dict, text: str) -> Questionnaire:
         derived=derived,
         dimensions=tuple(dimensions),
         metadata=_plain(tree.get("metadata") or {}),
+        audience={str(k): str(v) for k, v in (tree.get("audience") or {}).items()},
         source=text,
         checksum=hashlib.sha256(text.encode()).hexdigest(),
     )

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 from functools import cached_property
 from typing import Any
 
@@ -156,8 +157,22 @@ class Questionnaire:
     derived: tuple[Derived, ...] = ()
     dimensions: tuple[Dimension, ...] = ()
     metadata: dict[str, Any] = field(default_factory=dict)
+    audience: dict[str, str] = field(default_factory=dict)  # "service_group"/"sector"/"region" -> question id
+    fixed: dict[str, str] = field(default_factory=dict)  # question id -> answer fixed by a sector survey
     source: str = ""
     checksum: str = ""
+
+    def for_audience(self, audience: Mapping[str, str | None]) -> Questionnaire:
+        """Return the questionnaire as a sector survey's members see it.
+
+        The questions the audience already answers (service group "police_justice", sector
+        "probation") are not asked: their answers are fixed, and pages left empty disappear.
+        """
+        fixed = {self.audience[key]: code for key, code in audience.items() if code and key in self.audience}
+        if not fixed:
+            return self
+        sections = (replace(s, questions=tuple(q for q in s.questions if q.id not in fixed)) for s in self.sections)
+        return replace(self, sections=tuple(s for s in sections if s.questions), fixed=fixed)
 
     @property
     def questions(self) -> tuple[Question, ...]:

@@ -163,8 +163,9 @@ def clean_answers(questionnaire: Questionnaire, answers: Values, language: str) 
 
     Questions are walked in order, so an answer that hides a later question removes that
     later answer too. Rules only look backwards (checks.py enforces it), so one pass is enough.
+    Answers a sector survey fixes are always kept.
     """
-    kept: dict[str, Any] = {}
+    kept: dict[str, Any] = dict(questionnaire.fixed)
     for question in questionnaire.questions:
         values = with_derived(questionnaire, kept, language)
         if not question_visible(questionnaire, question, values):

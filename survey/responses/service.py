@@ -23,7 +23,18 @@ from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
 from ..extensions import db
-from ..models import Draft, Invitation, PendingSubmission, Response, SubmissionReceipt, Survey, SurveyStatus, utcnow
+from ..models import (
+    LONDON,
+    Draft,
+    Invitation,
+    PendingSubmission,
+    Response,
+    SubmissionReceipt,
+    Survey,
+    SurveyDay,
+    SurveyStatus,
+    utcnow,
+)
 from ..questionnaire.answers import off_page
 from ..questionnaire.model import Section
 from ..questionnaire.rules import clean_answers
@@ -129,7 +140,7 @@ def start_draft(survey: Survey, secret: str, language: str) -> DraftState:
     state = load_draft(survey, secret)
     if state is not None:
         return state
-    state = DraftState({}, language)
+    state = DraftState(dict(survey.member_questionnaire.fixed), language)
     expires = survey.closes_at or utcnow() + DRAFT_LIFETIME
     draft = Draft(survey_id=survey.id, lookup=_lookup(secret), expires_at=expires)
     _store(draft, secret, state)
@@ -139,6 +150,7 @@ def start_draft(survey: Survey, secret: str, language: str) -> DraftState:
     except IntegrityError:  # the same member started twice at once: use the other request's draft
         db.session.rollback()
         return load_draft(survey, secret) or state
+    count_day(survey, "started")
     return state
 
 
@@ -151,7 +163,7 @@ def save_answers(
         raise LookupError("no draft for this secret")
     draft, state = opened
     merged = off_page(section, state.answers) | page_answers
-    state = DraftState(clean_answers(survey.questionnaire, merged, language), language)
+    state = DraftState(clean_answers(survey.member_questionnaire, merged, language), language)
     _store(draft, secret, state)
     db.session.commit()
     return state
@@ -165,6 +177,29 @@ def set_language(survey: Survey, secret: str, language: str) -> None:
         state.language = language
         _store(draft, secret, state)
         db.session.commit()
+
+
+def count_day(survey: Survey, column: str) -> None:
+    """Add one to today's count of started or submitted surveys (a day in the UK, nothing finer).
+
+    Its own small transaction, after the member's work is committed, so the counter is never in
+    the transaction that stores answers.
+    """
+    today = utcnow().astimezone(LONDON).date()
+    counter = getattr(SurveyDay, column)
+    for _ in range(3):
+        bumped = db.session.execute(
+            update(SurveyDay)
+            .where(SurveyDay.survey_id == survey.id, SurveyDay.day == today)
+            .values({counter: counter + 1})
+        )
+        if bumped.rowcount == 0:
+            db.session.add(SurveyDay(survey_id=survey.id, day=today, started=0, submitted=0, **{column: 1}))
+        try:
+            db.session.commit()
+            return
+        except (IntegrityError, OperationalError):  # another request made today's row first, or a lock
+            db.session.rollback()
 
 
 # --- submission ------------------------------------------------------------------------------
@@ -197,6 +232,7 @@ def submit_response(survey: Survey, secret: str, key: str, invitation: Invitatio
             if "locked" not in str(error) or attempt == 2:
                 raise
     if outcome is Outcome.SAVED:
+        count_day(survey, "submitted")
         release_batch(survey)
     return outcome
 
@@ -209,7 +245,7 @@ def _submit_once(survey: Survey, secret: str, key: str, invitation: Invitation |
         return Outcome.ALREADY_SAVED
     if state is None:
         return Outcome.NO_DRAFT
-    answers = clean_answers(survey.questionnaire, state.answers, state.language)
+    answers = clean_answers(survey.member_questionnaire, state.answers, state.language)
     try:
         db.session.add(SubmissionReceipt(key_hash=sha256(key), survey_id=survey.id))
         db.session.flush()

@@ -69,7 +69,7 @@ def _journey(slug: str) -> tuple[Survey, str, service.DraftState]:
 
 def _section(survey: Survey, section_id: str) -> Section:
     """Return a page of the survey's questionnaire, or stop with 404."""
-    return next((s for s in survey.questionnaire.sections if s.id == section_id), None) or abort(404)
+    return next((s for s in survey.member_questionnaire.sections if s.id == section_id), None) or abort(404)
 
 
 @bp.get("/s/<slug>")
@@ -82,7 +82,7 @@ def start(slug: str):
     return render_template(
         "responses/start.html",
         survey=survey,
-        questionnaire=survey.questionnaire,
+        questionnaire=survey.member_questionnaire,
         started=bool(entry and service.load_draft(survey, entry["secret"])),
         invited_only=invited_only,
     ), (403 if invited_only else 200)
@@ -103,7 +103,7 @@ def begin(slug: str):
 
 
 def _resume_url(survey: Survey, state: service.DraftState) -> str:
-    section = pages.first_unanswered(survey.questionnaire, state.answers, state.language)
+    section = pages.first_unanswered(survey.member_questionnaire, state.answers, state.language)
     if section is None:
         return url_for("responses.check_answers", slug=survey.slug)
     return url_for("responses.page", slug=survey.slug, section_id=section.id)
@@ -126,7 +126,7 @@ def invitation(token: str):
 def page(slug: str, section_id: str):
     """Show one page of questions; on POST check and save it, then go on."""
     survey, secret, state = _journey(slug)
-    questionnaire = survey.questionnaire
+    questionnaire = survey.member_questionnaire
     section = _section(survey, section_id)
     if request.method == "GET":
         if section not in pages.visible_sections(questionnaire, state.answers, state.language):
@@ -154,7 +154,7 @@ def page(slug: str, section_id: str):
 
 
 def _render_page(survey, section, state, form, problems, unsaved: bool = False, expired: bool = False):
-    questionnaire = survey.questionnaire
+    questionnaire = survey.member_questionnaire
     shown = pages.visible_sections(questionnaire, state.answers, state.language)
     previous = pages.previous_section(questionnaire, section, state.answers, state.language)
     views = pages.build_page(questionnaire, section, state.answers, form, problems, state.language)
@@ -181,7 +181,7 @@ def check_answers(slug: str):
         _forget(slug, submitted=True)  # a second tap or a reload of a form already sent
         return redirect(url_for("responses.thank_you", slug=slug))
     survey, secret, state = _journey(slug)
-    questionnaire = survey.questionnaire
+    questionnaire = survey.member_questionnaire
     missing = pages.first_incomplete(questionnaire, state.answers, state.language)
     if missing is not None:
         return redirect(url_for("responses.page", slug=slug, section_id=missing.id))
@@ -191,6 +191,8 @@ def check_answers(slug: str):
             survey=survey,
             summary=pages.summary(questionnaire, state.answers, state.language),
             submit_key=service.submit_key(),
+            change_endpoint="responses.page",
+            change_args={"slug": slug},
         )
     entry = _entry(slug) or {}
     invitation = service.find_invitation(secret) if entry.get("invited") else None

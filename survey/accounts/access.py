@@ -1,0 +1,70 @@
+"""Who may reach which staff page: sign-in, roles and scopes, checked in one place.
+
+Every view of the staff blueprints must say which roles may use it with @roles(...); a view
+that does not is refused to everyone (deny by default). Surveys outside the user's scopes are
+"not found", whatever id is in the address.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from flask import Blueprint, abort, current_app, redirect, request, url_for
+from flask_login import LoginManager, current_user
+
+from ..extensions import db
+from ..models import Role, Survey
+from .service import load_session
+
+login_manager = LoginManager()
+login_manager.login_view = "accounts.sign_in"
+login_manager.login_message = "Sign in to continue."
+login_manager.session_protection = None  # sessions are checked on the server instead
+
+ALL_STAFF = (Role.ADMIN, Role.ORGANISER, Role.VIEWER)
+MANAGERS = (Role.ADMIN, Role.ORGANISER)
+# Pages a signed-in user can reach before finishing set-up (new password, second factor).
+SETUP_ENDPOINTS = {"accounts.change_password", "accounts.two_factor", "accounts.sign_out"}
+
+
+@login_manager.user_loader
+def _load(token: str):
+    return load_session(token)
+
+
+def roles(*allowed: Role) -> Callable:
+    """Mark a staff view with the roles that may use it."""
+
+    def mark(view: Callable) -> Callable:
+        view.allowed_roles = frozenset(allowed)  # type: ignore[attr-defined]
+        return view
+
+    return mark
+
+
+def guard(bp: Blueprint) -> None:
+    """Require sign-in, finished set-up and a permitted role for every view of a blueprint."""
+
+    @bp.before_request
+    def _check():
+        if request.endpoint in ("accounts.sign_in", "accounts.code"):
+            return None
+        if not current_user.is_authenticated:
+            return current_app.login_manager.unauthorized()
+        if request.endpoint not in SETUP_ENDPOINTS:
+            if current_user.must_change_password:
+                return redirect(url_for("accounts.change_password"))
+            if current_user.is_admin and not current_user.totp_secret:
+                return redirect(url_for("accounts.two_factor"))
+        view = current_app.view_functions.get(request.endpoint or "")
+        if current_user.role not in getattr(view, "allowed_roles", ()):
+            abort(403)
+        return None
+
+
+def survey_or_404(survey_id: int) -> Survey:
+    """Return a survey the signed-in user may see; any other id is simply not found."""
+    survey = db.session.get(Survey, survey_id)
+    if survey is None or not current_user.can_reach(survey.audience or {}):
+        abort(404)
+    return survey

@@ -1,0 +1,172 @@
+"""Sign in (password, then a one-time code), sign out, set up a second factor, change password."""
+
+from __future__ import annotations
+
+import time
+
+import segno
+from flask import flash, redirect, render_template, request, session, url_for
+from flask_login import current_user, login_user, logout_user
+from flask_wtf import FlaskForm
+from wtforms import EmailField, PasswordField, StringField
+from wtforms.validators import DataRequired, EqualTo, Length
+
+from .. import audit
+from ..extensions import db
+from ..filters import london_time
+from ..models import User
+from . import bp
+from .access import ALL_STAFF, guard, roles
+from .service import (
+    SignIn,
+    check_code,
+    check_password,
+    end_session,
+    locked_until,
+    new_totp_secret,
+    password_problem,
+    record_failure,
+    set_password,
+    start_session,
+    totp_uri,
+)
+
+guard(bp)
+CODE_WINDOW = 300  # seconds between a right password and its one-time code
+
+
+class SignInForm(FlaskForm):
+    email = EmailField("Email address", validators=[DataRequired("Enter your email address")])
+    password = PasswordField("Password", validators=[DataRequired("Enter your password")])
+
+
+class CodeForm(FlaskForm):
+    code = StringField("Code from your authenticator app", validators=[DataRequired("Enter the 6-digit code")])
+
+
+class PasswordForm(FlaskForm):
+    current = PasswordField("Current password", validators=[DataRequired("Enter your current password")])
+    new = PasswordField("New password", validators=[DataRequired("Enter a new password"), Length(max=200)])
+    again = PasswordField(
+        "New password again",
+        validators=[DataRequired("Enter the new password again"), EqualTo("new", "The two new passwords differ")],
+    )
+
+
+def _locked_message(user: User) -> str:
+    return (
+        "This account is locked after too many failed sign-in attempts. "
+        f"Try again after {london_time(locked_until(user))}, or ask an administrator to unlock it."
+    )
+
+
+def _finish(user: User):
+    """Every check passed: a fresh session (new token, old cookie contents dropped)."""
+    language = session.get("lang")
+    session.clear()
+    if language:
+        session["lang"] = language
+    user.session_token = start_session(user)
+    login_user(user)
+    audit.record("signed in")
+    db.session.commit()
+    return redirect(url_for("organise.surveys"))
+
+
+@bp.route("/sign-in", methods=["GET", "POST"])
+def sign_in():
+    """Ask for email and password; then a code, if the account has a second factor."""
+    form = SignInForm()
+    message = None
+    if form.validate_on_submit():
+        outcome, user = check_password(form.email.data, form.password.data)
+        if outcome is SignIn.OK and user is not None:
+            if not user.totp_secret:
+                return _finish(user)
+            session["pending_sign_in"] = {"user": user.id, "at": int(time.time())}
+            return redirect(url_for("accounts.code"))
+        message = _locked_message(user) if outcome is SignIn.LOCKED and user else "Email or password is not right."
+    status = 200 if request.method == "GET" else 400 if form.errors or message else 200
+    return render_template("accounts/sign_in.html", form=form, message=message), status
+
+
+@bp.route("/sign-in/code", methods=["GET", "POST"])
+def code():
+    """The second step: a one-time code from the authenticator app, within five minutes."""
+    pending = session.get("pending_sign_in") or {}
+    user = db.session.get(User, pending.get("user", 0))
+    if user is None or time.time() - pending.get("at", 0) > CODE_WINDOW:
+        session.pop("pending_sign_in", None)
+        flash("Sign in again: the code must follow the password within five minutes.")
+        return redirect(url_for("accounts.sign_in"))
+    form = CodeForm()
+    message = None
+    if form.validate_on_submit():
+        if locked_until(user):
+            message = _locked_message(user)
+        elif check_code(user, form.code.data):
+            return _finish(user)
+        else:
+            locked = record_failure(user) is SignIn.LOCKED
+            message = (
+                _locked_message(user) if locked else "That code is not right, or was already used. Try the next one."
+            )
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/code.html", form=form, message=message), status
+
+
+@bp.post("/sign-out")
+@roles(*ALL_STAFF)
+def sign_out():
+    """End the session on the server too, so the old cookie is worthless."""
+    audit.record("signed out")
+    end_session(current_user.session_token)
+    logout_user()
+    session.clear()
+    flash("You have signed out.")
+    return redirect(url_for("accounts.sign_in"))
+
+
+@bp.route("/two-factor", methods=["GET", "POST"])
+@roles(*ALL_STAFF)
+def two_factor():
+    """Set up an authenticator app: scan the code, then type one code to prove it works."""
+    secret = session.get("totp_setup") or new_totp_secret()
+    session["totp_setup"] = secret
+    form = CodeForm()
+    message = None
+    if form.validate_on_submit():
+        if check_code(current_user, form.code.data, secret):
+            current_user.totp_secret = secret
+            session.pop("totp_setup")
+            audit.record("set up two-factor sign-in")
+            db.session.commit()
+            flash("Two-factor sign-in is set up. You will be asked for a code each time you sign in.")
+            return redirect(url_for("organise.surveys"))
+        message = "That code is not right. Check the time on your phone is correct, and try the newest code."
+    uri = totp_uri(current_user, secret)
+    qr = segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
+    status = 400 if request.method == "POST" else 200
+    return render_template("accounts/two_factor.html", form=form, message=message, qr=qr, secret=secret), status
+
+
+@bp.route("/password", methods=["GET", "POST"])
+@roles(*ALL_STAFF)
+def change_password():
+    """Choose a new password (required after an administrator sets a temporary one)."""
+    form = PasswordForm()
+    if form.validate_on_submit():
+        outcome, _ = check_password(current_user.email, form.current.data)
+        problem = password_problem(form.new.data, current_user.email)
+        if outcome is not SignIn.OK:
+            form.current.errors.append("Your current password is not right")
+        elif problem:
+            form.new.errors.append(problem)
+        else:
+            set_password(current_user, form.new.data, temporary=False)
+            audit.record("changed own password")
+            db.session.commit()
+            flash("Your password is changed.")
+            return redirect(url_for("organise.surveys"))
+    status = 400 if form.errors else 200
+    return render_template("accounts/password.html", form=form), status

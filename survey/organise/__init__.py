@@ -1,0 +1,10 @@
+"""Organisers' pages: surveys, their settings and life cycle, preview, distribution and tracking."""
+
+from flask import Blueprint
+
+from ..accounts.access import guard
+
+bp = Blueprint("organise", __name__, url_prefix="/organise")
+guard(bp)
+
+from . import distribution, preview, views  # noqa: E402,F401  (modules register routes on bp)

@@ -1,0 +1,1 @@
+"""QR codes, the A4 poster and single-use invitations (links, uploaded member lists, reminders)."""

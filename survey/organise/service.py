@@ -1,0 +1,350 @@
+"""Surveys as organisers run them: create, settings, launch, close, publish, archive, tracking.
+
+No HTTP here. Every change is recorded in the audit log in the same transaction.
+"""
+
+from __future__ import annotations
+
+import re
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+
+from flask import current_app
+from sqlalchemy import delete, func, select
+
+from .. import audit
+from ..extensions import db
+from ..models import (
+    AUDIENCE_KEYS,
+    Invitation,
+    Invitee,
+    QuestionnaireVersion,
+    Role,
+    Survey,
+    SurveyDay,
+    SurveyStatus,
+    User,
+    as_utc,
+    utcnow,
+)
+from ..questionnaire.model import Option, Questionnaire
+from ..questionnaire.rules import visible_options, with_derived
+from ..responses.service import close_survey
+
+MIN_THRESHOLD = 5
+NOT_AN_AUDIENCE = {"dk"}  # "Not sure" is an answer, not a group to survey
+
+
+class SurveyError(ValueError):
+    """An organiser's request that cannot be carried out; the message says why, plainly."""
+
+
+# --- questionnaires and audiences -----------------------------------------------------------
+
+
+def available_questionnaires() -> dict[str, Questionnaire]:
+    """Return the questionnaires a survey can be made from: the files, then approved uploads."""
+    found = dict(current_app.extensions["questionnaires"])
+    uploads = db.session.scalars(
+        select(QuestionnaireVersion)
+        .where(QuestionnaireVersion.origin == "upload", QuestionnaireVersion.approved.is_(True))
+        .order_by(QuestionnaireVersion.id)
+    )
+    for version in uploads:
+        found[f"upload-{version.id}"] = version.questionnaire
+    return found
+
+
+def audience_options(questionnaire: Questionnaire, key: str) -> list[Option]:
+    """Return the codes an audience part can take (service groups, sectors or regions)."""
+    question_id = questionnaire.audience.get(key)
+    if question_id is None:
+        return []
+    return [o for o in questionnaire.question(question_id).choices if o.code not in NOT_AN_AUDIENCE and not o.other]
+
+
+def audience_problem(questionnaire: Questionnaire, audience: dict) -> str | None:
+    """Return what is wrong with an audience for this questionnaire, or None."""
+    for key, code in audience.items():
+        if key not in questionnaire.audience:
+            return f"This questionnaire cannot be limited by {key.replace('_', ' ')}."
+        if code not in {o.code for o in audience_options(questionnaire, key)}:
+            return f"'{code}' is not a {key.replace('_', ' ')} in this questionnaire."
+    if "sector" in audience:
+        if "service_group" not in audience:
+            return "Choose the service group as well as the sector."
+        values = with_derived(questionnaire, {questionnaire.audience["service_group"]: audience["service_group"]}, "en")
+        offered = visible_options(questionnaire.question(questionnaire.audience["sector"]), values)
+        if audience["sector"] not in {o.code for o in offered}:
+            return "That sector is not part of the chosen service group."
+    return None
+
+
+def describe_audience(questionnaire: Questionnaire, audience: dict) -> str:
+    """Return an audience in words: "Police and justice: Probation; Cymru/Wales"."""
+    labels = []
+    for key in AUDIENCE_KEYS:
+        code = audience.get(key)
+        if code:
+            option = next((o for o in audience_options(questionnaire, key) if o.code == code), None)
+            labels.append(option.label["en"] if option else code)
+    if not labels:
+        return "All members"
+    if audience.get("sector"):
+        labels[0:2] = [f"{labels[0]}: {labels[1]}"]
+    return "; ".join(labels)
+
+
+# --- creating and changing surveys ----------------------------------------------------------
+
+
+def new_slug(name: str) -> str:
+    """Return an address for a survey: its name in lower case, and a random tail."""
+    base = re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")[:60] or "survey"
+    return f"{base}-{secrets.token_hex(3)}"
+
+
+def create_survey(user: User, questionnaire: Questionnaire, name: str) -> Survey:
+    """Make a draft survey; an organiser's starts with their first scope as its audience. Commits."""
+    if user.role == Role.VIEWER:
+        raise SurveyError("Viewers cannot make surveys.")
+    audience = {}
+    if not user.is_admin:
+        if not user.scopes:
+            raise SurveyError("Your account has no sector or region to survey yet. Ask an administrator.")
+        audience = {k: v for k, v in user.scopes[0].items() if v and k in questionnaire.audience}
+        if not user.can_reach(audience):
+            raise SurveyError("This questionnaire cannot be limited to your sector or region.")
+    survey = Survey(
+        slug=new_slug(name),
+        name=name.strip(),
+        questionnaire_version=QuestionnaireVersion.pin(questionnaire),
+        audience=audience,
+        created_by_id=user.id,
+    )
+    db.session.add(survey)
+    db.session.flush()
+    audit.record("created survey", survey, name=survey.name, questionnaire=questionnaire.id)
+    db.session.commit()
+    return survey
+
+
+@dataclass
+class Settings:
+    """What an organiser can set on a draft survey."""
+
+    name: str
+    audience: dict
+    access: str
+    threshold: int
+    opens_at: datetime | None
+    closes_at: datetime | None
+
+
+def settings_problem(user: User, survey: Survey, settings: Settings) -> str | None:
+    """Return why these settings cannot be saved, or None."""
+    if survey.status != SurveyStatus.DRAFT:
+        changed = (
+            settings.audience != (survey.audience or {})
+            or settings.access != survey.access
+            or settings.threshold != survey.threshold
+            or settings.opens_at != (as_utc(survey.opens_at) if survey.opens_at else None)
+        )
+        if changed:
+            return (
+                "The audience, access, threshold and opening time are locked once a survey has opened, "
+                "to protect members. To change them, make a new survey."
+            )
+    if settings.threshold < MIN_THRESHOLD:
+        return f"The threshold cannot be lower than {MIN_THRESHOLD}."
+    problem = audience_problem(survey.questionnaire, settings.audience)
+    if problem:
+        return problem
+    if not user.can_reach(settings.audience):
+        return "That audience is outside your sectors and regions."
+    if settings.opens_at and settings.closes_at and settings.closes_at <= settings.opens_at:
+        return "The closing time must be after the opening time."
+    if (
+        settings.closes_at
+        and settings.closes_at <= utcnow()
+        and survey.status in (SurveyStatus.DRAFT, SurveyStatus.OPEN)
+    ):
+        return "The closing time must be in the future."
+    return None
+
+
+def save_settings(user: User, survey: Survey, settings: Settings) -> None:
+    """Store settings that passed settings_problem. Commits."""
+    survey.name = settings.name.strip()
+    survey.closes_at = settings.closes_at
+    if survey.status == SurveyStatus.DRAFT:
+        survey.audience = settings.audience
+        survey.access = settings.access
+        survey.threshold = settings.threshold
+        survey.opens_at = settings.opens_at
+    audit.record(
+        "changed settings",
+        survey,
+        audience=survey.audience,
+        access=survey.access,
+        threshold=survey.threshold,
+        opens_at=survey.opens_at.isoformat() if survey.opens_at else None,
+        closes_at=survey.closes_at.isoformat() if survey.closes_at else None,
+    )
+    db.session.commit()
+
+
+# --- the life cycle: draft -> open -> closed -> published -> archived -------------------------
+
+
+def launch(user: User, survey: Survey) -> None:
+    """Open a draft (now, or at its opening time), pinning the questionnaire as it is now. Commits."""
+    if survey.status != SurveyStatus.DRAFT:
+        raise SurveyError("Only a draft survey can be launched.")
+    problem = settings_problem(user, survey, current_settings(survey))
+    if problem:
+        raise SurveyError(problem)
+    pinned = survey.questionnaire_version
+    if pinned.origin == "file" and pinned.slug in current_app.extensions["questionnaires"]:
+        survey.questionnaire_version = QuestionnaireVersion.pin(current_app.extensions["questionnaires"][pinned.slug])
+    survey.status = SurveyStatus.OPEN
+    survey.launched_at = utcnow()
+    audit.record("launched survey", survey, checksum=survey.questionnaire_version.checksum)
+    db.session.commit()
+
+
+def current_settings(survey: Survey) -> Settings:
+    """Return a survey's settings as they are stored."""
+    return Settings(
+        name=survey.name,
+        audience=dict(survey.audience or {}),
+        access=survey.access,
+        threshold=survey.threshold,
+        opens_at=as_utc(survey.opens_at) if survey.opens_at else None,
+        closes_at=as_utc(survey.closes_at) if survey.closes_at else None,
+    )
+
+
+def close(survey: Survey, reason: str = "closed survey") -> None:
+    """Close an open survey: release what is waiting, delete drafts and every uploaded identity."""
+    if survey.status != SurveyStatus.OPEN:
+        raise SurveyError("Only an open survey can be closed.")
+    survey.closed_at = utcnow()
+    deleted = db.session.execute(delete(Invitee).where(Invitee.survey_id == survey.id)).rowcount
+    audit.record(reason, survey, identities_deleted=deleted)
+    close_survey(survey)  # commits
+
+
+def publish(survey: Survey) -> None:
+    """Mark a closed survey's results as published. Commits."""
+    if survey.status != SurveyStatus.CLOSED:
+        raise SurveyError("Only a closed survey can be published.")
+    survey.status = SurveyStatus.PUBLISHED
+    audit.record("published results", survey)
+    db.session.commit()
+
+
+def archive(survey: Survey) -> None:
+    """Put a closed or published survey away; nothing about it changes any more. Commits."""
+    if survey.status not in (SurveyStatus.CLOSED, SurveyStatus.PUBLISHED):
+        raise SurveyError("Only a closed or published survey can be archived.")
+    survey.status = SurveyStatus.ARCHIVED
+    audit.record("archived survey", survey)
+    db.session.commit()
+
+
+def close_due_surveys() -> int:
+    """Close every open survey whose closing time has passed; return how many. Safe to run often."""
+    due = list(
+        db.session.scalars(
+            select(Survey).where(
+                Survey.status == SurveyStatus.OPEN, Survey.closes_at.is_not(None), Survey.closes_at <= utcnow()
+            )
+        )
+    )
+    for survey in due:
+        close(survey, reason="closed survey at its closing time")
+    return len(due)
+
+
+def visible_surveys(user: User) -> list[Survey]:
+    """Return the surveys a user may see, newest first."""
+    surveys = db.session.scalars(select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc()))
+    return [s for s in surveys if user.can_reach(s.audience or {})]
+
+
+# --- tracking -------------------------------------------------------------------------------
+
+
+@dataclass
+class Segment:
+    """Response rate for one invitation segment; counts below the threshold are not shown."""
+
+    name: str
+    invited: int
+    responded: int | None  # None: fewer than k, not shown
+    rate: float | None
+
+
+@dataclass
+class Tracking:
+    """How a survey is filling: counts only, never answers."""
+
+    started: int
+    submitted: int
+    days: list[tuple[datetime, int, int]]  # (day, started, submitted)
+    invited: int
+    segments: list[Segment]
+    threshold: int
+
+    @property
+    def completion(self) -> float | None:
+        """Return the share of started surveys that were submitted."""
+        return self.submitted / self.started if self.started else None
+
+    @property
+    def response_rate(self) -> float | None:
+        """Return the share of invitations used."""
+        return self.submitted / self.invited if self.invited else None
+
+
+def tracking(survey: Survey) -> Tracking:
+    """Return the counts an organiser watches while a survey fills."""
+    days = list(
+        db.session.execute(
+            select(SurveyDay.day, SurveyDay.started, SurveyDay.submitted)
+            .where(SurveyDay.survey_id == survey.id)
+            .order_by(SurveyDay.day)
+        ).all()
+    )
+    rows = db.session.execute(
+        select(Invitation.segment, func.count(), func.count().filter(Invitation.used.is_(True)))
+        .where(Invitation.survey_id == survey.id)
+        .group_by(Invitation.segment)
+    ).all()
+    return Tracking(
+        started=sum(d[1] for d in days),
+        submitted=sum(d[2] for d in days),
+        days=days,
+        invited=sum(r[1] for r in rows),
+        segments=segments_shown([(r[0], r[1], r[2]) for r in rows if r[0]], survey.threshold),
+        threshold=survey.threshold,
+    )
+
+
+def segments_shown(rows: list[tuple[str, int, int]], k: int) -> list[Segment]:
+    """Apply the small-number rule to per-segment counts.
+
+    A segment's responses are shown only when at least k responded. If exactly one segment is
+    hidden, the next smallest is hidden too, so nobody can subtract the shown segments from the
+    total to find it.
+    """
+    ordered = sorted(rows, key=lambda r: (r[2], r[0]))
+    hidden = {name for name, _, used in ordered if used < k}
+    if len(hidden) == 1 and len(ordered) > 1:
+        hidden.add(next(name for name, _, _ in ordered if name not in hidden))
+    return [
+        Segment(name, invited, None if name in hidden else used, None if name in hidden else used / invited)
+        for name, invited, used in sorted(rows)
+    ]

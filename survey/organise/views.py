@@ -1,0 +1,142 @@
+"""Organisers' survey pages: the list, a new survey, its page, settings and life cycle."""
+
+from __future__ import annotations
+
+from flask import current_app, flash, redirect, render_template, request, url_for
+from flask_login import current_user
+from wtforms import SelectChoice
+
+from ..accounts.access import ALL_STAFF, MANAGERS, roles, survey_or_404
+from ..models import AccessMode, SurveyStatus
+from . import bp, service
+from .forms import NewSurveyForm, SettingsForm
+
+
+@bp.before_request
+def _close_due() -> None:
+    """Close surveys whose closing time has passed before showing anything (cron does it too)."""
+    service.close_due_surveys()
+
+
+@bp.get("/")
+@roles(*ALL_STAFF)
+def surveys():
+    """The surveys this account may see, newest first."""
+    return render_template("organise/surveys.html", surveys=service.visible_surveys(current_user))
+
+
+@bp.route("/surveys/new", methods=["GET", "POST"])
+@roles(*MANAGERS)
+def new_survey():
+    """Step 1: name the survey and choose its questionnaire; settings come next."""
+    available = service.available_questionnaires()
+    form = NewSurveyForm()
+    form.questionnaire.choices = [
+        SelectChoice(key, f"{q.title['en']} (version {q.version})") for key, q in available.items()
+    ]
+    message = None
+    if form.validate_on_submit():
+        try:
+            survey = service.create_survey(current_user, available[form.questionnaire.data], form.name.data)
+        except service.SurveyError as error:
+            message = str(error)
+        else:
+            return redirect(url_for("organise.settings", survey_id=survey.id))
+    status = 400 if form.errors or message else 200
+    return render_template("organise/new.html", form=form, message=message), status
+
+
+@bp.get("/surveys/<int:survey_id>")
+@roles(*ALL_STAFF)
+def survey(survey_id: int):
+    """A survey at a glance: where it is in its life, its settings, links and how it is filling."""
+    found = survey_or_404(survey_id)
+    return render_template(
+        "organise/survey.html",
+        survey=found,
+        audience=service.describe_audience(found.questionnaire, found.audience or {}),
+        tracking=service.tracking(found),
+        state=found.state(),
+        member_link=url_for("responses.start", slug=found.slug, _external=True),
+        AccessMode=AccessMode,
+        SurveyStatus=SurveyStatus,
+    )
+
+
+@bp.route("/surveys/<int:survey_id>/settings", methods=["GET", "POST"])
+@roles(*MANAGERS)
+def settings(survey_id: int):
+    """Audience, access, threshold and dates. Once open, only the name and closing time change."""
+    found = survey_or_404(survey_id)
+    form = SettingsForm()
+    form.offer(current_user, found.questionnaire)
+    if request.method == "GET":
+        form.load(found)
+    message = None
+    if found.status not in (SurveyStatus.DRAFT, SurveyStatus.OPEN):
+        message = "This survey has closed: its settings can no longer change."
+    elif form.validate_on_submit():
+        chosen = form.settings()
+        message = service.settings_problem(current_user, found, chosen)
+        if message is None:
+            service.save_settings(current_user, found, chosen)
+            flash("Settings saved.")
+            return redirect(url_for("organise.survey", survey_id=found.id))
+    status = 400 if request.method == "POST" else 200
+    return render_template(
+        "organise/settings.html", survey=found, form=form, message=message, SurveyStatus=SurveyStatus
+    ), status
+
+
+@bp.route("/surveys/<int:survey_id>/launch", methods=["GET", "POST"])
+@roles(*MANAGERS)
+def launch(survey_id: int):
+    """Check, then launch: the questionnaire is pinned and the protections lock."""
+    found = survey_or_404(survey_id)
+    return _life_cycle(found, "launch", service.launch, "Survey launched.", current_user)
+
+
+@bp.route("/surveys/<int:survey_id>/close", methods=["GET", "POST"])
+@roles(*MANAGERS)
+def close(survey_id: int):
+    """Close now: no more answers; uploaded member lists are deleted."""
+    found = survey_or_404(survey_id)
+    return _life_cycle(found, "close", service.close, "Survey closed. Uploaded member lists were deleted.")
+
+
+@bp.post("/surveys/<int:survey_id>/publish")
+@roles(*MANAGERS)
+def publish(survey_id: int):
+    """Mark the results of a closed survey as published."""
+    found = survey_or_404(survey_id)
+    return _life_cycle(found, "publish", service.publish, "Results marked as published.")
+
+
+@bp.post("/surveys/<int:survey_id>/archive")
+@roles(*MANAGERS)
+def archive(survey_id: int):
+    """Put a finished survey away."""
+    found = survey_or_404(survey_id)
+    return _life_cycle(found, "archive", service.archive, "Survey archived.")
+
+
+def _life_cycle(found, step: str, action, done: str, *first):
+    """GET shows what a step will do; POST does it, or says plainly why it cannot."""
+    message = None
+    if request.method == "POST":
+        try:
+            action(*first, found)
+        except service.SurveyError as error:
+            message = str(error)
+        else:
+            flash(done)
+            return redirect(url_for("organise.survey", survey_id=found.id))
+    status = 409 if message else 200
+    return render_template(
+        "organise/confirm.html",
+        step=step,
+        survey=found,
+        message=message,
+        audience=service.describe_audience(found.questionnaire, found.audience or {}),
+        now_file=current_app.extensions["questionnaires"].get(found.questionnaire_version.slug),
+    ), status
