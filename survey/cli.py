@@ -1,4 +1,4 @@
-"""Command-line tools: flask --app wsgi questionnaire check | invitations create | demo."""
+"""Command-line tools: flask --app wsgi questionnaire check | invitations create | users | demo."""
 
 from __future__ import annotations
 
@@ -9,6 +9,8 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import select
 
+from .accounts.service import find_user
+from .admin import service as admin_service
 from .extensions import db
 from .models import AccessMode, QuestionnaireVersion, Survey, SurveyStatus
 from .questionnaire.loader import check_file, load_file, questionnaire_files
@@ -57,6 +59,40 @@ def create_invitations_command(slug: str, count: int, base_url: str) -> None:
         click.echo(f"{base_url.rstrip('/')}/i/{token}")
 
 
+users_cli = AppGroup("users", help="Staff accounts: the first administrator, and a way back in.")
+
+
+@users_cli.command("create-admin")
+@click.option("--email", prompt="Email address", help="The administrator's email address.")
+@click.option("--name", prompt="Name", help="The administrator's name.")
+def create_admin_command(email: str, name: str) -> None:
+    """Add an administrator with a password typed twice; they set up two-factor sign-in at first sign-in."""
+    problem = admin_service.email_problem(email)
+    if problem:
+        raise click.ClickException(problem)
+    password = click.prompt("Password (at least 12 characters)", hide_input=True, confirmation_prompt=True)
+    try:
+        user = admin_service.create_admin(email, name, password)
+    except admin_service.AdminError as error:
+        raise click.ClickException(str(error)) from None
+    click.echo(f"Administrator {user.email} added. At first sign-in they must set up two-factor sign-in.")
+
+
+@users_cli.command("reset-password")
+@click.argument("email")
+@click.option("--two-factor", is_flag=True, help="Also forget their authenticator app (a lost phone).")
+def reset_password_command(email: str, two_factor: bool) -> None:
+    """Print a new temporary password for EMAIL, unlock the account and sign it out everywhere."""
+    user = find_user(email)
+    if user is None:
+        raise click.ClickException(f"no account with the email address {email!r}")
+    if two_factor:
+        admin_service.reset_two_factor(user)
+    password = admin_service.reset_password(user)
+    click.echo(f"Temporary password for {user.email}: {password}")
+    click.echo("It must be changed at the next sign-in." + (" Two-factor sign-in must be set up again." * two_factor))
+
+
 @click.command("demo")
 @with_appcontext
 def demo_command() -> None:
@@ -82,8 +118,21 @@ def make_demo_survey() -> Survey:
     return survey
 
 
+surveys_cli = AppGroup("surveys", help="Survey life cycle.")
+
+
+@surveys_cli.command("close-due")
+def close_due_command() -> None:
+    """Close every open survey whose closing time has passed (run every minute from cron)."""
+    from .organise.service import close_due_surveys
+
+    click.echo(f"closed {close_due_surveys()} survey(s)")
+
+
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(questionnaire_cli)
+    app.cli.add_command(surveys_cli)
     app.cli.add_command(invitations_cli)
+    app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)

@@ -33,7 +33,7 @@ def switch_language_url(language: str) -> str:
 
 def london_date(moment: datetime) -> str:
     """Format a stored UTC time as a date in the UK, in the member's language."""
-    return format_date(as_utc(moment).astimezone(LONDON), "d MMMM yyyy")
+    return format_date(as_utc(moment).astimezone(LONDON).date(), "d MMMM yyyy")  # a date: no UTC round trip
 
 
 def london_time(moment: datetime | None) -> str:

@@ -267,11 +267,12 @@ def _refuse_locked_changes(session: Session, flush_context, instances) -> None:
         if not isinstance(obj, Survey):
             continue
         state = inspect(obj)
-        was = state.attrs.status.history.deleted
-        if (was[0] if was else obj.status) == SurveyStatus.DRAFT:
-            continue
         changed = [name for name in LOCKED_ONCE_OPEN if state.attrs[name].history.has_changes()]
-        if changed:
+        if not changed:
+            continue
+        with session.no_autoflush:  # the status as stored, not as this flush would make it
+            stored = session.execute(select(Survey.status).where(Survey.id == obj.id)).scalar_one()
+        if stored != SurveyStatus.DRAFT:
             raise LockedSetting(f"survey {obj.slug}: {', '.join(changed)} cannot change once it has opened")
 
 

@@ -179,3 +179,23 @@ def test_two_files_with_one_id_are_rejected(tmp_path):
     broken(tmp_path, TINY, "b.yaml")
     with pytest.raises(QuestionnaireError, match="id 'tiny' is already used"):
         load_directory(tmp_path)
+
+
+def test_audience_must_name_single_choice_questions(tmp_path):
+    text = TINY + "audience:\n  service_group: group\n  sector: monitoring\n  region: nowhere\n"
+    problems = check_file(broken(tmp_path, text))
+    found = {(p.line, p.message) for p in problems}
+    assert (
+        line_containing(text, "sector: monitoring"),
+        "audience 'sector' must name a single-choice question, not 'monitoring'",
+    ) in found
+    assert any("'nowhere'" in message for _, message in found) and len(problems) == 2
+
+
+def test_a_sector_survey_fixes_the_audiences_answers(tmp_path):
+    text = TINY + "audience:\n  service_group: group\n  region: region\n"
+    questionnaire = load_file(broken(tmp_path, text))
+    member = questionnaire.for_audience({"service_group": "health", "region": None})
+    assert member.fixed == {"group": "health"}
+    assert "group" not in {q.id for q in member.questions} and "region" in {q.id for q in member.questions}
+    assert questionnaire.for_audience({}) is questionnaire

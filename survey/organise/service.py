@@ -295,6 +295,7 @@ class Tracking:
     submitted: int
     days: list[tuple[datetime, int, int]]  # (day, started, submitted)
     invited: int
+    used: int
     segments: list[Segment]
     threshold: int
 
@@ -306,7 +307,7 @@ class Tracking:
     @property
     def response_rate(self) -> float | None:
         """Return the share of invitations used."""
-        return self.submitted / self.invited if self.invited else None
+        return self.used / self.invited if self.invited else None
 
 
 def tracking(survey: Survey) -> Tracking:
@@ -328,6 +329,7 @@ def tracking(survey: Survey) -> Tracking:
         submitted=sum(d[2] for d in days),
         days=days,
         invited=sum(r[1] for r in rows),
+        used=sum(r[2] for r in rows),
         segments=segments_shown([(r[0], r[1], r[2]) for r in rows if r[0]], survey.threshold),
         threshold=survey.threshold,
     )

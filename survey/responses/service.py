@@ -194,7 +194,7 @@ def count_day(survey: Survey, column: str) -> None:
             .values({counter: counter + 1})
         )
         if bumped.rowcount == 0:
-            db.session.add(SurveyDay(survey_id=survey.id, day=today, started=0, submitted=0, **{column: 1}))
+            db.session.add(SurveyDay(survey_id=survey.id, day=today, **({"started": 0, "submitted": 0} | {column: 1})))
         try:
             db.session.commit()
             return
