@@ -10,7 +10,7 @@ import pytest
 
 from .browser import PHONE, axe_violations, live_server, screenshot
 from .staff import PASSWORD, PROBATION, make_user
-from .test_browser import answer_every_question, browser  # noqa: F401, F811  (the module's Chromium)
+from .test_browser import answer_every_question, browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1280, "height": 900}
