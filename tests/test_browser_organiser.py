@@ -8,8 +8,10 @@ import io
 
 import pytest
 
+from survey.models import Role
+
 from .browser import PHONE, axe_violations, live_server, screenshot
-from .staff import PASSWORD, PROBATION, make_user
+from .staff import PASSWORD, PROBATION, fresh_code, make_user
 from .test_browser import answer_every_question, browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.browser
@@ -97,4 +99,40 @@ def test_an_organiser_launches_a_probation_survey_and_sees_it_fill(app, browser,
         page.set_viewport_size(PHONE)
         check(page, "09-survey-on-a-phone")
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+        context.close()
+
+
+def test_administrator_pages_pass_axe_on_a_laptop_and_a_phone(app, browser):  # noqa: F811
+    make_user(app, "ada@example.org", Role.ADMIN)
+    make_user(app, "pat@example.org", scopes=[PROBATION])
+    with live_server(app) as server:
+        context = browser.new_context(viewport=LAPTOP)
+        page = context.new_page()
+        page.goto(f"{server}/staff/sign-in")
+        page.fill("#email", "ada@example.org")
+        page.fill("#password", PASSWORD)
+        page.click("button:has-text('Continue')")
+        check(page, "admin-01-code")
+        page.fill("#code", fresh_code(app, "ada@example.org"))
+        page.click("button:has-text('Sign in')")
+        for number, path in enumerate(
+            [
+                "/admin/users",
+                "/admin/users/new",
+                "/admin/questionnaires",
+                "/admin/questionnaires/files/ai-at-work",
+                "/admin/questionnaires/upload",
+                "/admin/audit",
+                "/staff/two-factor",
+                "/staff/password",
+            ],
+            start=2,
+        ):
+            page.goto(server + path)
+            check(page, f"admin-{number:02d}-{path.strip('/').replace('/', '-')}")
+        page.set_viewport_size(PHONE)
+        for path in ("/admin/users", "/admin/audit", "/organise/"):
+            page.goto(server + path)
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"], path
+            check(page, f"admin-phone-{path.strip('/').replace('/', '-')}")
         context.close()

@@ -9,9 +9,10 @@ import pytest
 from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.models import AuditEvent, LockedSetting, Response, Survey, SurveyStatus, utcnow
+from survey.models import AuditEvent, Invitation, LockedSetting, Response, Survey, SurveyStatus, utcnow
 from survey.organise import service
 from survey.questionnaire.answers import on_page
+from survey.responses.service import create_invitations, sha256
 
 from .journey import errors_on, make_survey, post_form
 from .journey import start as press_start
@@ -311,3 +312,17 @@ def test_the_close_due_command_closes_surveys_past_their_closing_time(app):
     assert result.exit_code == 0 and "closed 1 survey(s)" in result.output
     assert _survey(app, survey.id).status == SurveyStatus.CLOSED
     assert _actions(app, survey.id) == ["closed survey at its closing time"]
+
+
+def test_closing_forgets_which_invitation_was_used_but_keeps_the_counts(app, client):
+    survey = make_survey(app, "closing", status=SurveyStatus.OPEN, access="invitation")
+    with app.app_context():
+        tokens = create_invitations(db.session.get(Survey, survey.id), 3)
+    assert client.get(f"/i/{tokens[0]}").status_code == 302
+    with app.app_context():
+        found = db.session.get(Survey, survey.id)
+        service.close(found)
+        hashes = set(db.session.scalars(select(Invitation.token_hash)))
+        assert not hashes & {sha256(t) for t in tokens}
+        assert service.tracking(found).invited == 3
+    assert app.test_client().get(f"/i/{tokens[1]}").status_code == 404

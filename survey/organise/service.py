@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime
 
 from flask import current_app
-from sqlalchemy import delete, func, select
+from sqlalchemy import String, cast, delete, func, literal, select, update
 
 from .. import audit
 from ..extensions import db
@@ -232,6 +232,12 @@ def close(survey: Survey, reason: str = "closed survey") -> None:
         raise SurveyError("Only an open survey can be closed.")
     survey.closed_at = utcnow()
     deleted = db.session.execute(delete(Invitee).where(Invitee.survey_id == survey.id)).rowcount
+    # Forget the links too: whoever kept a downloaded list can no longer look up who answered.
+    db.session.execute(
+        update(Invitation)
+        .where(Invitation.survey_id == survey.id)
+        .values(token_hash=literal("closed:") + cast(Invitation.id, String))
+    )
     audit.record(reason, survey, identities_deleted=deleted)
     close_survey(survey)  # commits
 
