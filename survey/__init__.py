@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 
 from flask import Flask, g, request, session
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from .config import ROOT, Config, config_from_env
 from .extensions import babel, csrf, db, migrate
@@ -19,6 +20,8 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     app.config.update(config.settings(app.instance_path))
     app.config.update(overrides or {})
     config.check(app.config)
+    if app.config.get("PROXY_COUNT"):  # trust this many proxies' X-Forwarded-For and -Proto
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 
     db.init_app(app)
     migrate.init_app(app, db, directory=str(ROOT / "migrations"))
@@ -27,21 +30,24 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
 
     app.extensions["questionnaires"] = _load_questionnaires(app)
 
-    from . import cli, errors, filters, logs
+    from . import cli, errors, filters, limits, logs, security
     from .accounts import bp as accounts_bp
     from .accounts.access import login_manager
     from .admin import bp as admin_bp
+    from .api import bp as api_bp
     from .organise import bp as organise_bp
     from .public import bp as public_bp
     from .responses import bp as responses_bp
 
     login_manager.init_app(app)
-    for blueprint in (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp):
+    for blueprint in (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp, api_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     logs.init_app(app)
+    security.init_app(app)
+    limits.init_app(app)
     return app
 
 

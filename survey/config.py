@@ -35,6 +35,12 @@ class Config:
     STAFF_LOCKOUT = timedelta(minutes=30)  # how long ten failed sign-ins lock an account
     UPLOAD_LIMIT = 10 * 1024 * 1024  # a members' list or questionnaire file
     TIME_ZONE = "Europe/London"  # organisers enter and read dates and times here
+    # Rate limits per visitor address (see survey/limits.py): generous for an office of fifty.
+    RATE_SIGN_IN = "10 per minute;50 per hour"
+    RATE_INVITATION = "200 per minute"
+    RATE_RESUME = "30 per minute;300 per hour"
+    RATE_SUBMIT = "200 per minute"
+    RATELIMIT_HEADERS_ENABLED = False
 
     @classmethod
     def settings(cls, instance_path: str) -> dict:
@@ -45,6 +51,7 @@ class Config:
             "SQLALCHEMY_DATABASE_URI": os.environ.get("DATABASE_URL") or f"sqlite:///{instance / 'survey.db'}",
             "SECRET_KEY": os.environ.get("SECRET_KEY") or _kept_secret(instance / "secret_key"),
             "REDIS_URL": os.environ.get("REDIS_URL"),
+            "PROXY_COUNT": int(os.environ.get("PROXY_COUNT") or 0),
         }
 
     @classmethod
@@ -81,6 +88,8 @@ class TestConfig(Config):
 
     ENV_NAME = "test"
     TESTING = True
+    # The suite signs in and submits far faster than people do; tests of the limits set their own.
+    RATE_SIGN_IN = RATE_INVITATION = RATE_RESUME = RATE_SUBMIT = "100000 per minute"
 
     @classmethod
     def settings(cls, instance_path: str) -> dict:

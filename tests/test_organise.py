@@ -326,3 +326,34 @@ def test_closing_forgets_which_invitation_was_used_but_keeps_the_counts(app, cli
         assert not hashes & {sha256(t) for t in tokens}
         assert service.tracking(found).invited == 3
     assert app.test_client().get(f"/i/{tokens[1]}").status_code == 404
+
+
+def test_retention_deletes_member_data_of_finished_surveys_and_counts_still_reconcile(app):
+    from survey.models import Draft, Invitee, SubmissionReceipt
+
+    from .journey import TINY_PAGES, complete
+
+    survey = make_survey(app, "kept", status=SurveyStatus.OPEN, threshold=5)
+    for _ in range(3):
+        complete(app.test_client(), "kept", TINY_PAGES)
+    press_start(app.test_client(), "kept")  # one member never finishes
+    with app.app_context():
+        found = db.session.get(Survey, survey.id)
+        tokens = create_invitations(found, 2)
+        db.session.add_all(
+            Invitee(invitation_id=i.id, survey_id=survey.id, email="x@example.org", sealed_token=b"x")
+            for i in db.session.scalars(select(Invitation))
+        )
+        found.closes_at = utcnow() - timedelta(seconds=1)  # due: the job closes it
+        db.session.commit()
+        totals = service.run_retention()
+        assert totals["closed"] == 1
+        assert all(
+            db.session.scalar(select(func.count()).select_from(t)) == 0 for t in (Draft, Invitee, SubmissionReceipt)
+        )
+        assert not set(db.session.scalars(select(Invitation.token_hash))) & {sha256(t) for t in tokens}
+        tracking = service.tracking(found)
+        responses = db.session.scalar(select(func.count()).select_from(Response))
+    assert (tracking.started, tracking.submitted, responses, tracking.invited) == (4, 3, 3, 2)
+    with app.app_context():
+        assert service.run_retention() == {"closed": 0, "identities": 0, "links": 0, "drafts": 0, "receipts": 0}

@@ -10,6 +10,7 @@ from sqlalchemy import func, inspect, select
 
 from survey.extensions import db
 from survey.models import Draft, PendingSubmission, Response, Survey
+from survey.organise import service as organise
 from survey.responses import service
 
 from .helpers import get_page
@@ -258,7 +259,7 @@ def test_responses_are_released_in_shuffled_batches_of_k(app, tiny):
     complete(app.test_client())
     assert count(app, Response) == 5 and count(app, PendingSubmission) == 1
     with app.app_context():
-        service.close_survey(db.session.get(Survey, tiny.id))
+        organise.close(db.session.get(Survey, tiny.id))
     assert count(app, Response) == 6 and count(app, PendingSubmission) == 0
 
 
@@ -266,7 +267,7 @@ def test_closing_deletes_drafts(app, client, tiny):
     start(client)
     assert count(app, Draft) == 1
     with app.app_context():
-        service.close_survey(db.session.get(Survey, tiny.id))
+        organise.close(db.session.get(Survey, tiny.id))
     assert count(app, Draft) == 0
     assert client.get("/s/tiny/page/work").status_code == 410
 

@@ -14,6 +14,7 @@ from wtforms.validators import DataRequired, EqualTo, Length
 from .. import audit
 from ..extensions import db
 from ..filters import london_time
+from ..limits import limiter, rate
 from ..models import User
 from . import bp
 from .access import ALL_STAFF, guard, roles
@@ -74,6 +75,7 @@ def _finish(user: User):
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
+@limiter.limit(rate("SIGN_IN"), methods=["POST"])
 def sign_in():
     """Ask for email and password; then a code, if the account has a second factor."""
     form = SignInForm()
@@ -91,6 +93,7 @@ def sign_in():
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
+@limiter.limit(rate("SIGN_IN"), methods=["POST"])
 def code():
     """The second step: a one-time code from the authenticator app, within five minutes."""
     pending = session.get("pending_sign_in") or {}

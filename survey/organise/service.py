@@ -17,10 +17,12 @@ from .. import audit
 from ..extensions import db
 from ..models import (
     AUDIENCE_KEYS,
+    Draft,
     Invitation,
     Invitee,
     QuestionnaireVersion,
     Role,
+    SubmissionReceipt,
     Survey,
     SurveyDay,
     SurveyStatus,
@@ -30,7 +32,7 @@ from ..models import (
 )
 from ..questionnaire.model import Option, Questionnaire
 from ..questionnaire.rules import visible_options, with_derived
-from ..responses.service import close_survey
+from ..responses.service import release_batch
 
 MIN_THRESHOLD = 5
 NOT_AN_AUDIENCE = {"dk"}  # "Not sure" is an answer, not a group to survey
@@ -230,16 +232,55 @@ def close(survey: Survey, reason: str = "closed survey") -> None:
     """Close an open survey: release what is waiting, delete drafts and every uploaded identity."""
     if survey.status != SurveyStatus.OPEN:
         raise SurveyError("Only an open survey can be closed.")
+    survey.status = SurveyStatus.CLOSED
     survey.closed_at = utcnow()
-    deleted = db.session.execute(delete(Invitee).where(Invitee.survey_id == survey.id)).rowcount
-    # Forget the links too: whoever kept a downloaded list can no longer look up who answered.
-    db.session.execute(
-        update(Invitation)
-        .where(Invitation.survey_id == survey.id)
-        .values(token_hash=literal("closed:") + cast(Invitation.id, String))
+    forgotten = forget_members(survey)
+    audit.record(reason, survey, identities_deleted=forgotten["identities"])
+    db.session.commit()
+    release_batch(survey, everything=True)  # the last, possibly small, batch: results gate small groups
+
+
+def forget_members(survey: Survey) -> dict[str, int]:
+    """Delete everything that could tie a member to a finished survey; the caller commits.
+
+    Uploaded emails and sealed links, unfinished drafts and submit receipts go, and each
+    invitation's hash is replaced, so whoever kept a downloaded list cannot later look up who
+    answered. Counts (invitations per segment, responses, days) stay.
+    """
+    forgotten = Invitation.token_hash.like("closed:%")
+    return {
+        "identities": db.session.execute(delete(Invitee).where(Invitee.survey_id == survey.id)).rowcount,
+        "links": db.session.execute(
+            update(Invitation)
+            .where(Invitation.survey_id == survey.id, ~forgotten)
+            .values(token_hash=literal("closed:") + cast(Invitation.id, String))
+        ).rowcount,
+        "drafts": db.session.execute(delete(Draft).where(Draft.survey_id == survey.id)).rowcount,
+        "receipts": db.session.execute(
+            delete(SubmissionReceipt).where(SubmissionReceipt.survey_id == survey.id)
+        ).rowcount,
+    }
+
+
+def run_retention() -> dict[str, int]:
+    """The retention job: close what is due, then make sure finished surveys keep nothing about
+    members, and drop drafts past their expiry on open ones. Safe to run again and again."""
+    totals = {"closed": close_due_surveys(), "identities": 0, "links": 0, "drafts": 0, "receipts": 0}
+    finished = db.session.scalars(
+        select(Survey).where(Survey.status.in_([SurveyStatus.CLOSED, SurveyStatus.PUBLISHED, SurveyStatus.ARCHIVED]))
     )
-    audit.record(reason, survey, identities_deleted=deleted)
-    close_survey(survey)  # commits
+    for survey in list(finished):
+        release_batch(survey, everything=True)
+        counts = forget_members(survey)
+        if any(counts.values()):
+            audit.record("retention: deleted member data", survey, **counts)
+        db.session.commit()
+        for key, value in counts.items():
+            totals[key] += value
+    expired = db.session.execute(delete(Draft).where(Draft.expires_at < utcnow())).rowcount
+    db.session.commit()
+    totals["drafts"] += expired
+    return totals
 
 
 def publish(survey: Survey) -> None:

@@ -32,7 +32,6 @@ from ..models import (
     SubmissionReceipt,
     Survey,
     SurveyDay,
-    SurveyStatus,
     utcnow,
 )
 from ..questionnaire.answers import off_page
@@ -311,13 +310,3 @@ def release_batch(survey: Survey, everything: bool = False) -> int:
         db.session.flush()  # insert one by one, in the shuffled order
     db.session.commit()
     return len(rows)
-
-
-def close_survey(survey: Survey) -> None:
-    """Close a survey: release every waiting response, delete drafts and submit receipts."""
-    survey.status = SurveyStatus.CLOSED
-    db.session.commit()
-    release_batch(survey, everything=True)
-    db.session.execute(delete(Draft).where(Draft.survey_id == survey.id))
-    db.session.execute(delete(SubmissionReceipt).where(SubmissionReceipt.survey_id == survey.id))
-    db.session.commit()

@@ -8,6 +8,7 @@ from sqlalchemy.exc import OperationalError
 
 from .. import current_language
 from ..extensions import db
+from ..limits import limiter, rate
 from ..models import AccessMode, Survey
 from ..questionnaire.answers import page_values, read_page
 from ..questionnaire.model import Section
@@ -110,6 +111,7 @@ def _resume_url(survey: Survey, state: service.DraftState) -> str:
 
 
 @bp.get("/i/<token>")
+@limiter.limit(rate("INVITATION"))
 def invitation(token: str):
     """Accept an invitation link, keep the token in the session, and drop it from the address."""
     found = service.find_invitation(token)
@@ -175,6 +177,7 @@ def _render_page(survey, section, state, form, problems, unsaved: bool = False, 
 
 
 @bp.route("/s/<slug>/check-answers", methods=["GET", "POST"])
+@limiter.limit(rate("SUBMIT"), methods=["POST"])
 def check_answers(slug: str):
     """Show every answer with change links; on POST submit the response exactly once."""
     if request.method == "POST" and service.was_submitted(request.form.get("submit_key", "")):
@@ -222,6 +225,7 @@ def saved(slug: str):
 
 
 @bp.route("/s/<slug>/resume", methods=["GET", "POST"])
+@limiter.limit(rate("RESUME"), methods=["POST"])
 def resume(slug: str):
     """Let a member type their resume code to carry on."""
     survey = _survey(slug)
@@ -237,6 +241,7 @@ def resume(slug: str):
 
 
 @bp.get("/s/<slug>/resume/<code>")
+@limiter.limit(rate("RESUME"))
 def resume_link(slug: str, code: str):
     """Open a draft from a resume link, then drop the code from the address."""
     survey = _survey(slug)
