@@ -1,9 +1,14 @@
 """Plain, friendly error pages that never fail themselves."""
 
+from contextlib import suppress
+
 from flask import Flask, render_template, request, url_for
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
+from sqlalchemy.exc import OperationalError, SQLAlchemyError
 from werkzeug.exceptions import HTTPException
+
+from .extensions import db
 
 TITLES = {
     400: _l("Something was wrong with that request"),
@@ -21,6 +26,24 @@ def init_app(app: Flask) -> None:
     """Register the error handlers."""
     app.register_error_handler(CSRFError, _expired_form)
     app.register_error_handler(HTTPException, _http_error)
+    app.register_error_handler(OperationalError, _database_unavailable)
+
+
+def _database_unavailable(error: OperationalError):
+    """The database is out of reach: say so plainly, and hand back everything that was sent.
+
+    A POST's fields come back as hidden fields in a "Try again" form for the same address, so a
+    member who typed a page loses nothing: once the database is back, one press sends it again
+    (with the same CSRF token and submit key, so a submit still counts once).
+    """
+    with suppress(SQLAlchemyError):
+        db.session.rollback()
+    fields = list(request.form.items(multi=True)) if request.method == "POST" else []
+    try:
+        page = render_template("errors/unavailable.html", fields=fields, again=request.url)
+    except Exception:  # never fail while failing
+        page = "Sorry, the service is unavailable. Please try again in a few minutes."
+    return page, 503, {"Retry-After": "30"}
 
 
 def _expired_form(error: CSRFError):

@@ -5,14 +5,16 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy.exc import OperationalError
 
-from survey import create_app
+from survey import create_app, errors
 from survey.cli import make_demo_survey
 from survey.config import TestConfig
 from survey.extensions import db
 from survey.models import AccessMode, QuestionnaireVersion, Survey, SurveyStatus, utcnow
 
 from .helpers import get_page
+from .journey import csrf_token
 
 
 @pytest.fixture
@@ -81,3 +83,26 @@ def test_healthz_says_503_when_the_database_is_down(tmp_path):
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json["database"] == "down"
+
+
+def test_an_error_page_that_fails_itself_falls_back_to_plain_text(client, monkeypatch):
+    def broken(*args, **kwargs):
+        raise RuntimeError("the template is broken too")
+
+    monkeypatch.setattr(errors, "render_template", broken)
+    response = client.get("/s/no-such-survey")
+    assert response.status_code == 404
+    assert response.headers["Content-Type"].startswith("text/plain") and "Page not found" in response.text
+    assert "Content-Security-Policy" in response.headers
+
+
+def test_the_database_gone_page_keeps_what_was_sent(app, client, monkeypatch):
+    def gone(*args, **kwargs):
+        raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
+
+    make_survey(app, "tiny")
+    page = client.get("/s/tiny")
+    monkeypatch.setattr(Survey, "state", gone)
+    response = client.post("/s/tiny/start", data={"csrf_token": csrf_token(page.text), "note": "<b>kept</b>"})
+    assert response.status_code == 503 and response.headers["Retry-After"] == "30"
+    assert 'name="note" value="&lt;b&gt;kept&lt;/b&gt;"' in response.text and "Try again" in response.text
