@@ -199,3 +199,36 @@ def test_a_sector_survey_fixes_the_audiences_answers(tmp_path):
     assert member.fixed == {"group": "health"}
     assert "group" not in {q.id for q in member.questions} and "region" in {q.id for q in member.questions}
     assert questionnaire.for_audience({}) is questionnaire
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        (
+            "a: &a [x, x, x, x, x, x, x, x, x]\nb: &b [*a, *a, *a, *a, *a, *a, *a, *a, *a]\n"
+            "c: &c [*b, *b, *b, *b, *b, *b, *b, *b, *b]\nd: [*c, *c, *c, *c, *c, *c, *c, *c, *c]\n",
+            "anchors and aliases",
+        ),
+        ("deep: " + "[" * 40 + "]" * 40 + "\n", "nests deeper than 24 levels"),
+        ("many: [" + ", ".join(["1"] * 100_001) + "]\n", "more than 100,000 values"),
+    ],
+    ids=["billion-laughs", "deep", "huge"],
+)
+def test_hostile_files_are_refused_quickly_with_a_plain_message(tmp_path, text, message):
+    (problem,) = check_file(broken(tmp_path, text))
+    assert message in problem.message and problem.line == 1
+
+
+def test_python_tags_are_never_run(tmp_path):
+    text = TINY.replace("format: 1", "format: !!python/object/apply:os.system ['touch /tmp/pwned-by-yaml']")
+    problems = check_file(broken(tmp_path, text))
+    assert problems and not Path("/tmp/pwned-by-yaml").exists()
+
+
+def test_too_many_questions_are_refused(tmp_path):
+    question = "      - {id: Q%d, type: text, max_length: 10, text: {en: Q, cy: Q}}\n"
+    many = "".join(question % i for i in range(501))
+    text = TINY.replace(
+        "sections:\n", "sections:\n  - id: extra\n    title: {en: E, cy: E}\n    questions:\n" + many, 1
+    )
+    assert any("the most a questionnaire may have is 500" in p.message for p in check_file(broken(tmp_path, text)))

@@ -32,6 +32,9 @@ from .model import (
 
 SCHEMA_PATH = Path(__file__).with_name("schema.json")
 MAX_FILE_BYTES = 1_000_000
+MAX_DEPTH = 24  # a real questionnaire nests about 10 deep
+MAX_NODES = 100_000  # a real questionnaire has a few thousand values
+MAX_QUESTIONS = 500
 
 
 @dataclass(frozen=True)
@@ -138,6 +141,9 @@ def _validate(text: str, name: str) -> tuple[Any, list[Problem]]:
         return None, [Problem(name, line, f"YAML syntax error{column}: {error.problem or error.context}")]
     if not isinstance(tree, dict):
         return None, [Problem(name, 1, "the file must be a YAML mapping (key: value lines)")]
+    hostile = _hostile(tree)
+    if hostile:
+        return None, [Problem(name, 1, hostile)]
     shape = sorted(_validator().iter_errors(tree), key=lambda e: list(map(str, e.absolute_path)))
     problems = [
         Problem(name, line_of(tree, e.absolute_path), _where(tree, e.absolute_path) + _explain(e)) for e in shape
@@ -150,6 +156,31 @@ def _validate(text: str, name: str) -> tuple[Any, list[Problem]]:
         meaning = []  # the meaning checks need a sound shape; the shape problems are reported
     problems += [Problem(name, line_of(tree, path), _where(tree, path) + message) for path, message in meaning]
     return tree, sorted(set(problems), key=lambda p: (p.line, p.message))
+
+
+def _hostile(tree: Any) -> str | None:
+    """Refuse shapes no questionnaire needs and that could exhaust the server: aliases (which can
+    expand exponentially), very deep nesting, huge numbers of values, too many questions."""
+    seen: set[int] = set()
+    stack = [(tree, 1)]
+    nodes = 0
+    while stack:
+        node, depth = stack.pop()
+        if not isinstance(node, dict | list):
+            continue
+        if id(node) in seen:
+            return "YAML anchors and aliases (& and *) are not allowed in questionnaires"
+        seen.add(id(node))
+        nodes += len(node)
+        if depth > MAX_DEPTH:
+            return f"the file nests deeper than {MAX_DEPTH} levels"
+        if nodes > MAX_NODES:
+            return f"the file has more than {MAX_NODES:,} values"
+        stack.extend((child, depth + 1) for child in (node.values() if isinstance(node, dict) else node))
+    questions = sum(len(s.get("questions") or []) for s in tree.get("sections") or [] if isinstance(s, dict))
+    if questions > MAX_QUESTIONS:
+        return f"the file has {questions} questions; the most a questionnaire may have is {MAX_QUESTIONS}"
+    return None
 
 
 def line_of(tree: Any, path: Any) -> int:
