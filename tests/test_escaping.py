@@ -1,0 +1,55 @@
+"""C1, C2: whatever members or organisers write is shown as text, never run as markup."""
+
+from __future__ import annotations
+
+import json
+import re
+
+from survey.questionnaire.loader import load_text
+
+from .helpers import ROOT
+from .journey import TINY_PAGES, answer_pages, make_survey
+from .test_questionnaire_loader import TINY
+
+# Where markup is deliberately trusted, and why: each is built by our code, never from input.
+TRUSTED = {
+    ("templates/accounts/two_factor.html", "qr | safe"),  # segno's SVG of our own otpauth:// address
+}
+MARKUP_IN_CODE = {
+    "survey/filters.py",  # paragraphs(): escapes every paragraph before wrapping it in <p>
+    "survey/organise/distribution.py",  # segno's SVG of the survey's own address
+}
+PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "<svg onload=alert(1)>"]
+
+
+def test_autoescape_is_on(app):
+    assert app.jinja_env.autoescape is True or app.jinja_env.autoescape("page.html")
+
+
+def test_safe_is_used_only_where_the_markup_is_our_own():
+    found = {
+        (str(path.relative_to(ROOT)), match.group(0).replace("|safe", "| safe"))
+        for path in (ROOT / "templates").rglob("*.html")
+        for match in re.finditer(r"\w+ ?\| ?safe", path.read_text())
+    }
+    assert found <= TRUSTED, found - TRUSTED
+    markup = {str(p.relative_to(ROOT)) for p in (ROOT / "survey").rglob("*.py") if "Markup(" in p.read_text()}
+    assert markup <= MARKUP_IN_CODE, markup - MARKUP_IN_CODE
+
+
+def test_questionnaire_text_with_markup_is_shown_as_text(app, client):
+    hostile = TINY.replace("Your work", json.dumps(PAYLOADS[0])).replace("About your job.", json.dumps(PAYLOADS[1]))
+    make_survey(app, "hostile", load_text(hostile, "hostile.yaml"))
+    location = answer_pages(client, "hostile", {"work": TINY_PAGES["work"]})
+    first = client.get("/s/hostile/page/work").text
+    assert PAYLOADS[0] not in first and "&lt;script&gt;alert(1)&lt;/script&gt;" in first
+    assert PAYLOADS[1] not in first and "&#34;&gt;&lt;img src=x onerror=alert(1)&gt;" in first
+    assert location
+
+
+def test_answers_with_markup_come_back_as_text(app, client):
+    make_survey(app, "tiny")
+    pages = dict(TINY_PAGES, views=dict(TINY_PAGES["views"], team=PAYLOADS[2]))
+    assert answer_pages(client, "tiny", pages).endswith("/check-answers")
+    summary = client.get("/s/tiny/check-answers").text
+    assert PAYLOADS[2] not in summary and "&lt;svg onload=alert(1)&gt;" in summary
