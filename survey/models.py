@@ -15,6 +15,7 @@ from sqlalchemy import (
     Date,
     DateTime,
     ForeignKey,
+    Index,
     Integer,
     LargeBinary,
     String,
@@ -383,6 +384,14 @@ class PendingSubmission(_Submitted, db.Model):
 
 
 class Response(_Submitted, db.Model):
-    """One member's submitted answers: one row, random id, no identifier, no time."""
+    """One member's submitted answers: one row, random id, no identifier, no time.
+
+    `batch` numbers the release batches of a survey (1, 2, 3 ...): it says which shuffled batch
+    of at least k a response arrived in, never when, and lets the results snapshot read only
+    what is new (docs/decisions/0010-results-engine.md).
+    """
 
     __tablename__ = "response"
+    __table_args__ = (Index("ix_response_survey_id_batch", "survey_id", "batch"),)
+
+    batch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")

@@ -275,7 +275,8 @@ def test_closing_deletes_drafts(app, client, tiny):
 def test_response_rows_hold_no_identifier_or_time(app):
     with app.app_context():
         columns = {c["name"] for c in inspect(db.engine).get_columns("response")}
-    assert columns == {"id", "survey_id", "questionnaire_version_id", "language", "answers"}
+    # `batch` numbers the shuffled release batch (k or more at a time): no time, no order within it.
+    assert columns == {"id", "survey_id", "questionnaire_version_id", "language", "answers", "batch"}
 
 
 # --- invitations -------------------------------------------------------------------------------

@@ -298,6 +298,12 @@ def release_batch(survey: Survey, everything: bool = False) -> int:
     if deleted.rowcount != len(rows):  # another worker released some of them first
         db.session.rollback()
         return 0
+    # Lock the survey row until commit, so that releases of one survey commit in the order of
+    # their batch numbers: the results snapshot reads "batch > the last one seen" and must not
+    # miss a batch that commits late with a smaller number.
+    db.session.execute(select(Survey.id).where(Survey.id == survey.id).with_for_update())
+    last = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id))
+    batch = (last or 0) + 1
     for row in rows:
         db.session.add(
             Response(
@@ -305,6 +311,7 @@ def release_batch(survey: Survey, everything: bool = False) -> int:
                 questionnaire_version_id=row.questionnaire_version_id,
                 language=row.language,
                 answers=row.answers,
+                batch=batch,
             )
         )
         db.session.flush()  # insert one by one, in the shuffled order

@@ -1,0 +1,552 @@
+"""A compact, columnar, in-memory copy of a survey's released responses.
+
+One numpy array per answer key: option indexes for single choice, scales, grid items, derived
+variables and the answering language (int8 or int16, -1 = no answer); bit sets for multiple
+choice (one unsigned integer per response); floats for numbers (NaN = no answer); free text as
+lists. Derived variables are computed once, at load, with a vectorised copy of the rules in
+questionnaire/rules.py (tests hold the two equal).
+
+`snapshot_for(survey)` keeps one snapshot per survey in this process and, when a new release
+batch has arrived, reads only the rows of the new batches (`response.batch`). Nothing here
+knows about HTTP; nothing outside the results engine should read a snapshot directly, because
+a snapshot holds numbers that have not been through the disclosure gate.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import threading
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+from sqlalchemy import func, select, text
+
+from ..questionnaire.model import Questionnaire, Rule
+from ..questionnaire.rules import LANGUAGE
+
+NONE = -1  # the index that means "no answer" in a categorical column
+Record = tuple[Mapping[str, Any], str, str]  # (answers, language, response id)
+
+
+@dataclass(frozen=True)
+class Layout:
+    """Which columns a questionnaire gives, and the codes behind each index."""
+
+    categorical: dict[str, tuple[str, ...]]  # key -> codes; includes grid items, derived, "language"
+    multi: dict[str, tuple[str, ...]]
+    numbers: tuple[str, ...]
+    texts: tuple[str, ...]
+    derived: tuple[str, ...]  # categorical keys computed from the others, in questionnaire order
+
+
+_memo: dict[tuple[str, str], Any] = {}
+_memo_guard = threading.Lock()
+
+
+def memo(questionnaire: Questionnaire, name: str, make: Callable[[Questionnaire], Any]) -> Any:
+    """Return make(questionnaire), computed once per questionnaire text (questionnaires are immutable)."""
+    key = (questionnaire.checksum or str(id(questionnaire)), name)
+    with _memo_guard:
+        if key in _memo:
+            return _memo[key]
+    value = make(questionnaire)
+    with _memo_guard:
+        return _memo.setdefault(key, value)
+
+
+def layout(questionnaire: Questionnaire) -> Layout:
+    """Return the column layout of a questionnaire (cached per questionnaire)."""
+    return memo(questionnaire, "layout", _make_layout)
+
+
+def _make_layout(questionnaire: Questionnaire) -> Layout:
+    categorical: dict[str, tuple[str, ...]] = {}
+    multi: dict[str, tuple[str, ...]] = {}
+    numbers: list[str] = []
+    texts: list[str] = []
+    for question in questionnaire.questions:
+        if question.type in ("single", "scale"):
+            categorical[question.id] = question.codes
+        elif question.type == "grid":
+            for key in question.answer_keys():
+                categorical[key] = question.codes
+        elif question.type == "multi":
+            if len(question.options) > 64:
+                raise ValueError(f"question {question.id}: more than 64 options cannot be held as a bit set")
+            multi[question.id] = tuple(o.code for o in question.options)
+        elif question.type == "number":
+            numbers.append(question.id)
+        else:
+            texts.append(question.id)
+    for variable in questionnaire.derived:
+        categorical[variable.id] = tuple(v.code for v in variable.values)
+    categorical[LANGUAGE] = tuple(questionnaire.languages)
+    return Layout(categorical, multi, tuple(numbers), tuple(texts), tuple(v.id for v in questionnaire.derived))
+
+
+def code_dtype(codes: Sequence[str]) -> type:
+    """Return the smallest signed integer type that holds the indexes of these codes and -1."""
+    return np.int8 if len(codes) < 127 else np.int16
+
+
+def bits_dtype(codes: Sequence[str]) -> type:
+    """Return the smallest unsigned integer type with a bit for each of these codes."""
+    for dtype in (np.uint8, np.uint16, np.uint32, np.uint64):
+        if len(codes) <= np.iinfo(dtype).bits:
+            return dtype
+    raise ValueError("more than 64 options")
+
+
+@dataclass
+class TextColumn:
+    """Free-text answers: the row each came from, its response id (random) and its text."""
+
+    rows: list[int] = field(default_factory=list)
+    ids: list[str] = field(default_factory=list)
+    values: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Snapshot:
+    """Released responses of one survey as columns. Treat as read-only: extending returns a new one."""
+
+    questionnaire: Questionnaire
+    n: int
+    batch: int  # the highest release batch included
+    categorical: dict[str, np.ndarray]
+    multi: dict[str, np.ndarray]
+    numbers: dict[str, np.ndarray]
+    texts: dict[str, TextColumn]
+    text_counts: dict[str, int]  # how many entries of each shared TextColumn belong to this snapshot
+    cache: dict = field(default_factory=dict, repr=False)  # results computed from this snapshot
+    _store: _Store | None = field(default=None, repr=False)
+
+    @property
+    def layout(self) -> Layout:
+        """Return the column layout."""
+        return layout(self.questionnaire)
+
+    def codes(self, key: str) -> tuple[str, ...]:
+        """Return the codes of a categorical or multiple-choice column, in index order."""
+        return self.layout.categorical.get(key) or self.layout.multi[key]
+
+    def text(self, key: str) -> tuple[np.ndarray, list[str], list[str]]:
+        """Return (rows, response ids, texts) of a free-text column."""
+        column, count = self.texts[key], self.text_counts[key]
+        return np.asarray(column.rows[:count], dtype=np.int64), column.ids[:count], column.values[:count]
+
+    def extend(self, records: Sequence[Record], batch: int) -> Snapshot:
+        """Return a snapshot with these records added (the old one stays valid for its readers)."""
+        if not records:
+            return self if batch == self.batch else _replace_batch(self, batch)
+        part = _columns(self.questionnaire, records, offset=self.n)
+        store = self._store if self._store is not None and self._store.length == self.n else None
+        if store is None:
+            store = _Store.from_snapshot(self)
+        store.append(part)
+        return store.snapshot(self.questionnaire, batch)
+
+
+def _replace_batch(snapshot: Snapshot, batch: int) -> Snapshot:
+    return Snapshot(
+        snapshot.questionnaire,
+        snapshot.n,
+        batch,
+        snapshot.categorical,
+        snapshot.multi,
+        snapshot.numbers,
+        snapshot.texts,
+        snapshot.text_counts,
+        _store=snapshot._store,
+    )
+
+
+@dataclass
+class _Part:
+    """Columns made from some records, before they are put into a store."""
+
+    n: int
+    categorical: dict[str, np.ndarray]
+    multi: dict[str, np.ndarray]
+    numbers: dict[str, np.ndarray]
+    texts: dict[str, TextColumn]
+
+
+class _Store:
+    """Growable backing arrays, doubled when full, so that new batches append in amortised O(batch)."""
+
+    def __init__(self, columns: dict[str, dict[str, np.ndarray]], texts: dict[str, TextColumn], length: int):
+        self.columns = columns  # kind -> key -> backing array
+        self.texts = texts
+        self.length = length
+
+    @classmethod
+    def from_snapshot(cls, snapshot: Snapshot) -> _Store:
+        capacity = max(1024, 2 * snapshot.n)
+        columns: dict[str, dict[str, np.ndarray]] = {}
+        for kind in ("categorical", "multi", "numbers"):
+            columns[kind] = {}
+            for key, values in getattr(snapshot, kind).items():
+                backing = np.empty(capacity, dtype=values.dtype)
+                backing[: snapshot.n] = values
+                columns[kind][key] = backing
+        texts = {
+            key: TextColumn(
+                list(column.rows[: snapshot.text_counts[key]]),
+                list(column.ids[: snapshot.text_counts[key]]),
+                list(column.values[: snapshot.text_counts[key]]),
+            )
+            for key, column in snapshot.texts.items()
+        }
+        return cls(columns, texts, snapshot.n)
+
+    def append(self, part: _Part) -> None:
+        needed = self.length + part.n
+        for kind, fresh in (("categorical", part.categorical), ("multi", part.multi), ("numbers", part.numbers)):
+            for key, values in fresh.items():
+                backing = self.columns[kind][key]
+                if needed > len(backing):
+                    grown = np.empty(max(needed, 2 * len(backing)), dtype=backing.dtype)
+                    grown[: self.length] = backing[: self.length]
+                    self.columns[kind][key] = backing = grown
+                backing[self.length : needed] = values
+        for key, column in part.texts.items():
+            target = self.texts[key]
+            target.rows += column.rows
+            target.ids += column.ids
+            target.values += column.values
+        self.length = needed
+
+    def snapshot(self, questionnaire: Questionnaire, batch: int) -> Snapshot:
+        n = self.length
+        return Snapshot(
+            questionnaire,
+            n,
+            batch,
+            {key: a[:n] for key, a in self.columns["categorical"].items()},
+            {key: a[:n] for key, a in self.columns["multi"].items()},
+            {key: a[:n] for key, a in self.columns["numbers"].items()},
+            self.texts,
+            {key: len(column.values) for key, column in self.texts.items()},
+            _store=self,
+        )
+
+
+def build(questionnaire: Questionnaire, records: Sequence[Record], batch: int = 0) -> Snapshot:
+    """Return a snapshot of these records: (answers, language, response id) each."""
+    part = _columns(questionnaire, records, offset=0)
+    store = _Store(
+        {"categorical": part.categorical, "multi": part.multi, "numbers": part.numbers},
+        {key: TextColumn(c.rows, c.ids, c.values) for key, c in part.texts.items()},
+        part.n,
+    )
+    return store.snapshot(questionnaire, batch)
+
+
+def _columns(questionnaire: Questionnaire, records: Sequence[Record], offset: int) -> _Part:
+    """Turn records into columns: one pass over the answers, then one numpy step per column."""
+    plan = layout(questionnaire)
+    n = len(records)
+    rows: dict[str, list[int]] = {}
+    values: dict[str, list] = {}
+    for i, record in enumerate(records):
+        for key, value in record[0].items():  # an answers dict holds only what was answered
+            at = rows.get(key)
+            if at is None:
+                at = rows[key] = []
+                values[key] = []
+            at.append(i)
+            values[key].append(value)
+    derived = set(plan.derived)
+    categorical = {
+        key: _code_column(n, rows.get(key, []), values.get(key, []), codes)
+        for key, codes in plan.categorical.items()
+        if key not in derived and key != LANGUAGE
+    }
+    languages = {code: i for i, code in enumerate(plan.categorical[LANGUAGE])}
+    categorical[LANGUAGE] = np.array([languages.get(r[1], NONE) for r in records], dtype=np.int8)
+    multi = {key: _bits_column(n, rows.get(key, []), values.get(key, []), codes) for key, codes in plan.multi.items()}
+    numbers = {key: _number_column(n, rows.get(key, []), values.get(key, [])) for key in plan.numbers}
+    texts = {}
+    for key in plan.texts:
+        column = TextColumn()
+        for i, value in zip(rows.get(key, []), values.get(key, []), strict=True):
+            if isinstance(value, str) and value.strip():
+                column.rows.append(offset + i)
+                column.ids.append(str(records[i][2]))
+                column.values.append(value)
+        texts[key] = column
+    columns = _Columns(questionnaire, categorical, multi, numbers, texts, n, offset)
+    for variable in questionnaire.derived:
+        categorical[variable.id] = derive(variable, columns)
+    return _Part(n, categorical, multi, numbers, texts)
+
+
+def _code_column(n: int, rows: list[int], values: list, codes: Sequence[str]) -> np.ndarray:
+    out = np.full(n, NONE, dtype=code_dtype(codes))
+    if rows:
+        lookup = {code: i for i, code in enumerate(codes)}
+        try:
+            found = [lookup.get(v, NONE) for v in values]
+        except TypeError:  # an unhashable value where a code belongs: count it as no answer
+            found = [lookup.get(v, NONE) if isinstance(v, str) else NONE for v in values]
+        out[np.array(rows, dtype=np.int64)] = found
+    return out
+
+
+def _bits_column(n: int, rows: list[int], values: list, codes: Sequence[str]) -> np.ndarray:
+    out = np.zeros(n, dtype=bits_dtype(codes))
+    if rows:
+        lookup = {code: 1 << i for i, code in enumerate(codes)}
+        known: dict[tuple, int] = {}  # the same few combinations come back again and again
+
+        def bits(value: Any) -> int:
+            if not isinstance(value, list):
+                return 0
+            chosen = tuple(value)
+            if chosen not in known:
+                known[chosen] = sum({lookup[c] for c in chosen if isinstance(c, str) and c in lookup})
+            return known[chosen]
+
+        out[np.array(rows, dtype=np.int64)] = [bits(v) for v in values]
+    return out
+
+
+def _number_column(n: int, rows: list[int], values: list) -> np.ndarray:
+    out = np.full(n, math.nan)
+    if rows:
+        out[np.array(rows, dtype=np.int64)] = [
+            float(v) if isinstance(v, int | float) and not isinstance(v, bool) else math.nan for v in values
+        ]
+    return out
+
+
+# --- derived variables, vectorised -----------------------------------------------------------
+
+
+@dataclass
+class _Columns:
+    """The columns rules can refer to, while derived variables are being computed."""
+
+    questionnaire: Questionnaire
+    categorical: dict[str, np.ndarray]
+    multi: dict[str, np.ndarray]
+    numbers: dict[str, np.ndarray]
+    texts: dict[str, TextColumn]
+    n: int
+    offset: int = 0
+
+    def codes(self, key: str) -> tuple[str, ...]:
+        plan = layout(self.questionnaire)
+        return plan.categorical.get(key) or plan.multi.get(key) or ()
+
+    def as_text(self, key: str) -> np.ndarray:
+        """Return an object array of str(answer) (None where unanswered), for the rare text comparisons."""
+        out = np.full(self.n, None, dtype=object)
+        if key in self.categorical:
+            codes = self.codes(key)
+            idx = self.categorical[key]
+            for i in np.flatnonzero(idx >= 0):
+                out[i] = codes[idx[i]]
+        elif key in self.numbers:
+            values = self.numbers[key]
+            for i in np.flatnonzero(~np.isnan(values)):
+                out[i] = str(int(values[i])) if values[i].is_integer() else str(values[i])
+        elif key in self.texts:
+            column = self.texts[key]
+            for row, value in zip(column.rows, column.values, strict=True):
+                out[row - self.offset] = value  # text rows count from the start of the snapshot
+        return out
+
+
+def _equals(args: list, columns: _Columns) -> np.ndarray:
+    ref, expected = str(args[0]), str(args[1])
+    return _match(ref, [expected], columns)
+
+
+def _in(args: list, columns: _Columns) -> np.ndarray:
+    ref, expected = str(args[0]), [str(v) for v in args[1]]
+    return _match(ref, expected, columns)
+
+
+def _match(ref: str, expected: list[str], columns: _Columns) -> np.ndarray:
+    """Return where an answer equals one of the expected values (a list answer: contains one)."""
+    if ref in columns.categorical:
+        codes = columns.codes(ref)
+        wanted = [codes.index(e) for e in expected if e in codes]
+        return np.isin(columns.categorical[ref], wanted) if wanted else np.zeros(columns.n, dtype=bool)
+    if ref in columns.multi:
+        codes = columns.codes(ref)
+        mask = sum(1 << codes.index(e) for e in set(expected) if e in codes)
+        return (columns.multi[ref] & np.array(mask).astype(columns.multi[ref].dtype)) != 0
+    if ref in columns.numbers or ref in columns.texts:
+        text = columns.as_text(ref)
+        return np.array([value in expected for value in text], dtype=bool)
+    return np.zeros(columns.n, dtype=bool)  # an unknown reference never matches, as in rules.py
+
+
+def _answered(ref: str, columns: _Columns) -> np.ndarray:
+    ref = str(ref)
+    if ref in columns.categorical:
+        return columns.categorical[ref] != NONE
+    if ref in columns.multi:
+        return columns.multi[ref] != 0
+    if ref in columns.numbers:
+        return ~np.isnan(columns.numbers[ref])
+    if ref in columns.texts:
+        return np.array([value is not None for value in columns.as_text(ref)], dtype=bool)
+    return np.zeros(columns.n, dtype=bool)
+
+
+def _is(ref: str, columns: _Columns) -> np.ndarray:
+    return _match(str(ref), ["yes"], columns)
+
+
+def _all(rules: list, columns: _Columns) -> np.ndarray:
+    out = np.ones(columns.n, dtype=bool)
+    for rule in rules:
+        out &= evaluate(rule, columns)
+    return out
+
+
+def _any(rules: list, columns: _Columns) -> np.ndarray:
+    out = np.zeros(columns.n, dtype=bool)
+    for rule in rules:
+        out |= evaluate(rule, columns)
+    return out
+
+
+def _not(rule: Rule, columns: _Columns) -> np.ndarray:
+    return ~evaluate(rule, columns)
+
+
+OPERATORS: dict[str, Callable[[Any, _Columns], np.ndarray]] = {
+    "equals": _equals,
+    "in": _in,
+    "answered": _answered,
+    "is": _is,
+    "all": _all,
+    "any": _any,
+    "not": _not,
+}
+
+
+def evaluate(rule: Rule | None, columns: _Columns) -> np.ndarray:
+    """Return, for every response at once, whether a rule holds (as rules.evaluate does for one)."""
+    if rule is None:
+        return np.ones(columns.n, dtype=bool)
+    ((operator, args),) = rule.items()
+    return OPERATORS[operator](args, columns)
+
+
+def derive(variable, columns: _Columns) -> np.ndarray:
+    """Return the index column of one derived variable (as rules.derive_one does for one response)."""
+    codes = tuple(v.code for v in variable.values)
+    dtype = code_dtype(codes)
+    if variable.mapping is not None:
+        source = variable.source or ""
+        if source in columns.categorical:
+            source_codes = columns.codes(source)
+            table = np.array(
+                [codes.index(variable.mapping[c]) if variable.mapping.get(c) in codes else NONE for c in source_codes]
+                + [NONE],  # index -1 (no answer) reads the last entry
+                dtype=dtype,
+            )
+            return table[columns.categorical[source]]
+        mapped = (variable.mapping.get(v) if v is not None else None for v in columns.as_text(source))
+        return np.array([codes.index(m) if m in codes else NONE for m in mapped], dtype=dtype)
+    out = np.full(columns.n, NONE, dtype=dtype)
+    unset = np.ones(columns.n, dtype=bool)
+    for case in variable.cases:
+        if case.value not in codes:
+            continue
+        hit = unset & evaluate(case.when, columns)
+        out[hit] = codes.index(case.value)
+        unset &= ~hit
+    return out
+
+
+# --- one snapshot per survey, kept in this process --------------------------------------------
+
+_snapshots: dict[int, tuple[tuple, Snapshot]] = {}
+_locks: dict[int, threading.Lock] = {}
+_locks_guard = threading.Lock()
+
+
+def _lock(survey_id: int) -> threading.Lock:
+    with _locks_guard:
+        return _locks.setdefault(survey_id, threading.Lock())
+
+
+def snapshot_for(survey) -> Snapshot:
+    """Return the survey's snapshot, reading only release batches newer than the one held."""
+    from ..extensions import db
+    from ..models import Response
+
+    questionnaire = survey.questionnaire
+    # A deleted survey's id can be given to a new one (SQLite reuses ids): never serve its snapshot.
+    identity = (survey.id, survey.slug, str(survey.created_at), questionnaire.checksum)
+    with _lock(survey.id):
+        held_identity, held = _snapshots.get(survey.id, (None, None))
+        if held_identity != identity:
+            held = None
+        latest = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id)) or 0
+        if held is not None and latest == held.batch:
+            return held
+        if held is None or latest < held.batch:
+            fresh = build_from(questionnaire, _read(survey.id, None, latest), latest)
+        else:
+            fresh = build_from(questionnaire, _read(survey.id, held.batch, latest), latest, start=held)
+            stored = db.session.scalar(
+                select(func.count())
+                .select_from(Response)
+                .where(Response.survey_id == survey.id, Response.batch <= latest)
+            )
+            if stored != fresh.n:  # a batch was numbered out of order, or rows were deleted: start again
+                fresh = build_from(questionnaire, _read(survey.id, None, latest), latest)
+        _snapshots[survey.id] = (identity, fresh)
+        return fresh
+
+
+def forget(survey_id: int) -> None:
+    """Drop a survey's snapshot (after its responses were deleted); the next read rebuilds it."""
+    with _lock(survey_id):
+        _snapshots.pop(survey_id, None)
+
+
+READ_CHUNK = 20_000  # responses parsed at a time: memory stays flat whatever the survey's size
+
+
+def build_from(
+    questionnaire: Questionnaire, chunks: Iterable[Sequence[Record]], batch: int, start: Snapshot | None = None
+) -> Snapshot:
+    """Return a snapshot of records arriving in chunks, added to `start` when given."""
+    snapshot = start
+    for chunk in chunks:
+        snapshot = build(questionnaire, chunk, batch) if snapshot is None else snapshot.extend(chunk, batch)
+    if snapshot is None:
+        return build(questionnaire, [], batch)
+    return snapshot if snapshot.batch == batch else _replace_batch(snapshot, batch)
+
+
+def _read(survey_id: int, after: int | None, upto: int) -> Iterator[list[Record]]:
+    """Read released responses of a survey, in batches (after, upto], a chunk of records at a time.
+
+    Plain SQL on the driver's rows: SQLite hands back the JSON text, PostgreSQL (jsonb) a dict.
+    """
+    from ..extensions import db
+
+    query = "SELECT answers, language, id FROM response WHERE survey_id = :survey AND batch <= :upto"
+    if after is not None:
+        query += " AND batch > :after"
+    parameters = {"survey": survey_id, "upto": upto, "after": after}
+    result = db.session.connection().execution_options(stream_results=True).execute(text(query), parameters)
+    loads = json.loads
+    for rows in result.partitions(READ_CHUNK):
+        yield [
+            (loads(answers) if isinstance(answers, str | bytes) else (answers or {}), language, str(rid))
+            for answers, language, rid in rows
+        ]

@@ -1,0 +1,151 @@
+"""The columnar snapshot: built from released responses, extended a batch at a time."""
+
+from __future__ import annotations
+
+import random
+
+import numpy as np
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from survey.extensions import db
+from survey.models import PendingSubmission, Response
+from survey.questionnaire.rules import with_derived
+from survey.responses.service import release_batch
+from survey.results import snapshot as snapshots
+from survey.results import table_of
+
+from .journey import TINY, make_survey
+from .test_results_data import AI_AT_WORK, insert_responses, random_answers, random_records
+
+
+def _same(a: snapshots.Snapshot, b: snapshots.Snapshot) -> None:
+    assert a.n == b.n
+    for kind in ("categorical", "multi", "numbers"):
+        left, right = getattr(a, kind), getattr(b, kind)
+        assert left.keys() == right.keys()
+        for key in left:
+            np.testing.assert_array_equal(left[key], right[key], err_msg=f"{kind} {key}")
+    for key in a.texts:
+        assert a.text(key)[1:] == b.text(key)[1:]
+        np.testing.assert_array_equal(a.text(key)[0], b.text(key)[0])
+
+
+@settings(max_examples=25, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 60))
+def test_derived_variables_match_the_rules_engine(seed, n):
+    records = random_records(AI_AT_WORK, n, seed)
+    snapshot = snapshots.build(AI_AT_WORK, records)
+    for row, (answers, language, _) in enumerate(records):
+        expected = with_derived(AI_AT_WORK, answers, language)
+        for variable in AI_AT_WORK.derived:
+            index = snapshot.categorical[variable.id][row]
+            got = snapshot.codes(variable.id)[index] if index >= 0 else None
+            assert got == expected[variable.id], (variable.id, answers)
+
+
+def test_every_answer_lands_in_its_column():
+    rng = random.Random(4)
+    records = [(random_answers(TINY, rng), "cy" if i % 3 == 0 else "en", f"{i:032x}") for i in range(80)]
+    snapshot = snapshots.build(TINY, records)
+    for row, (answers, language, _) in enumerate(records):
+        for key, codes in snapshot.layout.categorical.items():
+            if key in snapshot.layout.derived:
+                continue
+            index = snapshot.categorical[key][row]
+            expected = language if key == "language" else answers.get(key)
+            assert (codes[index] if index >= 0 else None) == expected, key
+        bits = int(snapshot.multi["monitoring"][row])
+        chosen = [c for j, c in enumerate(snapshot.codes("monitoring")) if bits >> j & 1]
+        assert sorted(chosen) == sorted(answers.get("monitoring", []))
+        years = snapshot.numbers["years"][row]
+        assert (None if np.isnan(years) else int(years)) == answers.get("years")
+    rows, ids, texts = snapshot.text("ai_detail")
+    assert [records[r][0]["ai_detail"] for r in rows] == texts
+    assert all(ids[i] == records[r][2] for i, r in enumerate(rows))
+
+
+def test_extending_equals_building_from_scratch():
+    records = random_records(AI_AT_WORK, 150, 7)
+    whole = snapshots.build(AI_AT_WORK, records, batch=3)
+    first = snapshots.build(AI_AT_WORK, records[:40], batch=1)
+    second = first.extend(records[40:90], batch=2)
+    third = second.extend(records[90:], batch=3)
+    _same(third, whole)
+    # Older snapshots stay as they were for anyone still reading them.
+    _same(first, snapshots.build(AI_AT_WORK, records[:40]))
+    _same(second, snapshots.build(AI_AT_WORK, records[:90]))
+    # Extending an old snapshot again (two readers racing) does not disturb the newer one.
+    again = first.extend(records[40:60], batch=2)
+    _same(again, snapshots.build(AI_AT_WORK, records[:60]))
+    _same(third, whole)
+
+
+def test_snapshot_reads_only_new_batches_and_equals_a_full_rebuild(app):
+    survey = make_survey(app, "snap", AI_AT_WORK, threshold=10)
+    records = random_records(AI_AT_WORK, 60, 12)
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:30]], batch=1)
+    with app.app_context():
+        current = db.session.merge(survey)
+        snapshots.forget(survey.id)
+        first = snapshots.snapshot_for(current)
+        assert (first.n, first.batch) == (30, 1)
+        assert snapshots.snapshot_for(current) is first  # nothing new: the same object
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[30:]], batch=2)
+    with app.app_context():
+        current = db.session.merge(survey)
+        second = snapshots.snapshot_for(current)
+        assert (second.n, second.batch) == (60, 2)
+        assert second._store is first._store  # appended, not rebuilt
+        snapshots.forget(survey.id)
+        rebuilt = snapshots.snapshot_for(current)
+        assert rebuilt is not second
+        assert _rows(second) == _rows(rebuilt)
+        assert table_of(second, 10, "D2", by="disabled") == table_of(rebuilt, 10, "D2", by="disabled")
+
+
+def _rows(snapshot: snapshots.Snapshot) -> list[tuple]:
+    """Return every response as a tuple of its values, sorted (row order in a database is not defined)."""
+    texts = {key: dict(zip(*snapshot.text(key)[::2], strict=True)) for key in snapshot.texts}
+    columns = [snapshot.categorical[k] for k in sorted(snapshot.categorical)]
+    columns += [snapshot.multi[k] for k in sorted(snapshot.multi)]
+    columns += [np.nan_to_num(snapshot.numbers[k], nan=-1) for k in sorted(snapshot.numbers)]
+    return sorted(
+        (*(int(c[row]) for c in columns), *(texts[k].get(row, "") for k in sorted(texts))) for row in range(snapshot.n)
+    )
+
+
+def test_a_batch_committed_out_of_order_or_a_deleted_response_means_a_rebuild(app):
+    survey = make_survey(app, "snap-odd", AI_AT_WORK, threshold=10)
+    records = random_records(AI_AT_WORK, 40, 13)
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:20]], batch=2)
+    with app.app_context():
+        assert snapshots.snapshot_for(db.session.merge(survey)).n == 20
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[20:30]], batch=1)  # late, lower number
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[30:]], batch=3)
+    with app.app_context():
+        assert snapshots.snapshot_for(db.session.merge(survey)).n == 40
+
+
+@settings(max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(sizes=st.lists(st.integers(5, 12), min_size=1, max_size=4))
+def test_release_batches_are_numbered_in_order(app, sizes):
+    survey = make_survey(app, f"batches-{'-'.join(map(str, sizes))}-{random.random()}", TINY, threshold=5)
+    rng = random.Random(1)
+    with app.app_context():
+        current = db.session.merge(survey)
+        for number, size in enumerate(sizes, start=1):
+            db.session.add_all(
+                PendingSubmission(
+                    survey_id=current.id,
+                    questionnaire_version_id=current.questionnaire_version_id,
+                    language="en",
+                    answers=random_answers(TINY, rng),
+                )
+                for _ in range(size)
+            )
+            db.session.commit()
+            assert release_batch(current) == size
+            batches = db.session.scalars(db.select(Response.batch).where(Response.survey_id == current.id))
+            assert sorted(set(batches)) == list(range(1, number + 1))
+        assert snapshots.snapshot_for(current).batch == len(sizes)
