@@ -23,7 +23,7 @@ setup: $(STAMP) translations/cy/LC_MESSAGES/messages.mo
 
 run: setup ## Set everything up and serve the app on http://127.0.0.1:5000
 	$(BIN)/flask db upgrade
-	$(BIN)/flask demo
+	$(BIN)/flask demo --responses 20000 --seed 1 --if-empty
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
 
 test: setup lint ## Lint, then run the whole test suite (TEST_DATABASE_URL selects PostgreSQL)

@@ -2,17 +2,19 @@
 
 from __future__ import annotations
 
+import secrets
 from pathlib import Path
 
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .accounts.service import find_user
 from .admin import service as admin_service
 from .extensions import db
-from .models import AccessMode, QuestionnaireVersion, Survey, SurveyStatus
+from .models import AccessMode, QuestionnaireVersion, Response, Survey, SurveyStatus
+from .organise.service import close_due_surveys, run_retention
 from .questionnaire.loader import check_file, load_file, questionnaire_files
 from .responses.service import create_invitations
 
@@ -94,26 +96,67 @@ def reset_password_command(email: str, two_factor: bool) -> None:
 
 
 @click.command("demo")
+@click.option(
+    "--responses",
+    type=click.IntRange(0, 10_000_000),
+    default=0,
+    help="Add this many synthetic responses (realistic, with planted equality gaps) to the published results demo.",
+)
+@click.option("--seed", type=int, help="Seed: the same seed and count give the same answers. Default: random.")
+@click.option("--if-empty", is_flag=True, help="Add responses only if the results demo has none yet.")
 @with_appcontext
-def demo_command() -> None:
-    """Create or refresh the open-link demo survey of ai-at-work, and print its address."""
+def demo_command(responses: int, seed: int | None, if_empty: bool) -> None:
+    """Create or refresh the open-link demo survey; with --responses, fill a published results demo too.
+
+    In development it also (re)sets a demo viewer account and prints its one-time password, so
+    that a newcomer can open the dashboards at once.
+    """
     survey = make_demo_survey()
     click.echo(f"Demo survey ready: http://127.0.0.1:5000/s/{survey.slug}")
+    if responses:
+        results = make_demo_survey(current_app.config["DEMO_RESULTS_SLUG"], SurveyStatus.PUBLISHED)
+        has = db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == results.id))
+        if if_empty and has:
+            click.echo(f"Results demo already has {has:,} responses: /organise/surveys/{results.id}/results/")
+        else:
+            from . import demo  # numpy: loaded only when responses are asked for
+
+            seed = secrets.randbelow(2**31) if seed is None else seed
+            added = demo.add_responses(results, responses, seed)
+            click.echo(
+                f"Added {added.count:,} synthetic responses to {results.slug} (seed {added.seed}) "
+                f"in {added.seconds:.1f} s, {added.count / added.seconds:,.0f} a second."
+            )
+    if current_app.config["ENV_NAME"] != "production":
+        password = admin_service.demo_viewer(DEMO_VIEWER)
+        click.echo(f"Demo viewer (sees every survey, changes nothing): {DEMO_VIEWER} / {password}")
+        click.echo("Sign in at http://127.0.0.1:5000/staff/sign-in")
 
 
-def make_demo_survey() -> Survey:
-    """Create or refresh the demo survey from the current ai-at-work questionnaire."""
+DEMO_VIEWER = "demo-viewer@example.org"
+
+
+def make_demo_survey(slug: str | None = None, status: SurveyStatus = SurveyStatus.OPEN) -> Survey:
+    """Create or refresh a demo survey of the current ai-at-work questionnaire.
+
+    A demo survey follows the file (a real survey never does): when the file has changed, the
+    survey is put back to draft for a moment so that its pinned version may change.
+    """
     questionnaire = current_app.extensions["questionnaires"]["ai-at-work"]
     version = QuestionnaireVersion.pin(questionnaire)
-    slug = current_app.config["DEMO_SURVEY_SLUG"]
+    slug = slug or current_app.config["DEMO_SURVEY_SLUG"]
     survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
     if survey is None:
-        survey = Survey(slug=slug)
+        survey = Survey(slug=slug, name=f"Demo: {questionnaire.title['en']}", questionnaire_version=version)
         db.session.add(survey)
-    survey.questionnaire_version = version
-    survey.status = SurveyStatus.OPEN
+    elif survey.questionnaire_version_id != version.id or survey.opens_at or survey.closes_at:
+        db.session.flush()
+        survey.status = SurveyStatus.DRAFT
+        db.session.commit()
+        survey.questionnaire_version = version
+        survey.opens_at = survey.closes_at = None
+    survey.status = status
     survey.access = AccessMode.OPEN_LINK
-    survey.opens_at = survey.closes_at = None
     db.session.commit()
     return survey
 
@@ -124,15 +167,24 @@ surveys_cli = AppGroup("surveys", help="Survey life cycle.")
 @surveys_cli.command("close-due")
 def close_due_command() -> None:
     """Close every open survey whose closing time has passed (run every minute from cron)."""
-    from .organise.service import close_due_surveys
-
     click.echo(f"closed {close_due_surveys()} survey(s)")
+
+
+retention_cli = AppGroup("retention", help="Delete what members' privacy says must not be kept.")
+
+
+@retention_cli.command("run")
+def retention_run_command() -> None:
+    """Close surveys that are due; delete member lists, links, drafts and receipts of finished ones."""
+    totals = run_retention()
+    click.echo(", ".join(f"{key}: {value}" for key, value in totals.items()))
 
 
 def init_app(app: Flask) -> None:
     """Register the commands."""
     app.cli.add_command(questionnaire_cli)
     app.cli.add_command(surveys_cli)
+    app.cli.add_command(retention_cli)
     app.cli.add_command(invitations_cli)
     app.cli.add_command(users_cli)
     app.cli.add_command(demo_command)

@@ -30,6 +30,7 @@ class Config:
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")
     LANGUAGES = ("en", "cy")
     DEMO_SURVEY_SLUG = "ai-at-work-demo"
+    DEMO_RESULTS_SLUG = "ai-at-work-results-demo"  # published, filled by `flask demo --responses N`
     MAX_CONTENT_LENGTH = 1024 * 1024
     STAFF_IDLE_TIMEOUT = timedelta(minutes=30)  # a staff session unused this long is refused
     STAFF_LOCKOUT = timedelta(minutes=30)  # how long ten failed sign-ins lock an account

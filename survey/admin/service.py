@@ -48,6 +48,23 @@ def temporary_password(email: str = "") -> str:
             return password
 
 
+def demo_viewer(email: str) -> str:
+    """Create or refresh the development demo's viewer, who sees every survey and changes nothing.
+
+    Returns a fresh password, printed once by `flask demo`. Never used in production.
+    """
+    password = temporary_password(email)
+    user = find_user(email)
+    if user is None:
+        user = create_user(email, "Demo viewer", Role.VIEWER, password, scopes=[{}])
+        db.session.flush()
+    set_password(user, password, temporary=False)
+    user.role, user.scopes, user.active = Role.VIEWER, [{}], True
+    audit.record("reset the demo viewer", actor="command line")
+    db.session.commit()
+    return password
+
+
 def email_problem(email: str) -> str | None:
     """Return what is wrong with an email address for a new account, or None."""
     email = email.strip().lower()
