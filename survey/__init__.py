@@ -35,12 +35,13 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     from .accounts.access import login_manager
     from .admin import bp as admin_bp
     from .api import bp as api_bp
+    from .dashboards import bp as dashboards_bp
     from .organise import bp as organise_bp
     from .public import bp as public_bp
     from .responses import bp as responses_bp
 
     login_manager.init_app(app)
-    for blueprint in (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp, api_bp):
+    for blueprint in (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp, dashboards_bp, api_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     errors.init_app(app)

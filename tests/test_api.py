@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from survey.models import SurveyStatus
+from survey.models import Role, SurveyStatus
 
 from .journey import make_survey
 from .staff import HEALTH, PROBATION, make_user, sign_in
@@ -42,3 +42,73 @@ def test_an_unpublished_survey_is_for_staff_in_scope_only(app, client, ai):
 
 def test_an_unknown_survey_is_not_found(client):
     assert client.get("/api/v1/surveys/nothing-here").status_code == 404
+
+
+@pytest.fixture
+def published(app, ai):
+    from survey import demo
+    from survey.extensions import db
+    from survey.models import Survey
+
+    survey = make_survey(app, "pub", ai, status=SurveyStatus.PUBLISHED, threshold=10)
+    with app.app_context():
+        demo.add_responses(db.session.get(Survey, survey.id), 4000, 11)
+    return survey
+
+
+def test_results_without_a_breakdown_are_one_group_for_everyone(client, published):
+    body = client.get("/api/v1/surveys/pub/results/E3").get_json()
+    assert body["question"] == "E3" and body["by"] is None and body["filters"] == {}
+    (group,) = body["groups"]
+    assert group["code"] is None and group["n"] >= 10 and not group["suppressed"]
+    assert {c["group"] for c in body["cells"]} == {None}
+    shown = [c for c in body["cells"] if not c["suppressed"]]
+    assert sum(c["count"] for c in shown) <= group["n"]
+    for cell in shown:
+        assert cell["ci_low"] <= cell["percent"] <= cell["ci_high"]
+
+
+def test_every_hidden_number_is_null_and_every_shown_group_is_at_least_k(client, published):
+    for query in ("by=disabled", "by=L1", "by=A2", "by=ethnic_group&A1=health", "A5=cymru_wales&by=L2"):
+        response = client.get(f"/api/v1/surveys/pub/results/C1?{query}")
+        body = response.get_json()
+        if response.status_code == 400:
+            assert body["refused"]
+            continue
+        for group in body["groups"]:
+            assert (group["n"] is None) == group["suppressed"]
+            assert group["suppressed"] or group["n"] >= 10
+        for cell in body["cells"]:
+            if cell["suppressed"]:
+                assert cell["count"] is cell["percent"] is cell["ci_low"] is cell["ci_high"] is None
+
+
+def test_a_refused_query_says_why_and_an_unknown_question_is_not_found(client, published):
+    refused = client.get("/api/v1/surveys/pub/results/C1?L1=16_24")
+    assert refused.status_code == 400 and "protected" in refused.get_json()["refused"]
+    assert client.get("/api/v1/surveys/pub/results/ZZ9").status_code == 404
+
+
+def test_the_api_and_the_dashboard_give_the_same_numbers(app, client, published):
+    make_user(app, "ada@example.org", Role.ADMIN)
+    staff = app.test_client()
+    sign_in(staff, app, "ada@example.org")
+    body = client.get("/api/v1/surveys/pub/results/E3?by=disabled").get_json()
+    page = staff.get(f"/organise/surveys/{published.id}/results/q/E3?by=disabled").text
+    for group in body["groups"]:
+        if not group["suppressed"]:
+            assert f"(base {group['n']:,})" in page
+    for cell in body["cells"]:
+        if not cell["suppressed"]:
+            assert f"{cell['percent']:.0f}%" in page and f"{cell['count']:,}" in page
+
+
+def test_the_planted_equality_gaps_are_flagged_in_plain_sentences(client, published):
+    from survey.demo import PLANTED
+
+    flags = client.get("/api/v1/surveys/pub/equality").get_json()["flags"]
+    found = {(f["dimension"], f["group"], f["question"]) for f in flags}
+    planted = {(p.dimension, p.group, p.answer) for p in PLANTED}
+    assert ("disabled", "yes", "D2.c") in found and len(found & planted) >= 2, (found, planted)  # at n=4,000
+    for flag in flags:
+        assert flag["adjusted_p"] < 0.05 and flag["base"] >= 10 and "points" in flag["sentence"]

@@ -40,6 +40,9 @@
     });
   }
 
+  var buttons = document.querySelectorAll("button[data-figure]");
+  for (var i = 0; i < buttons.length; i++) { buttons[i].hidden = false; }  /* only with JavaScript */
+
   document.addEventListener("click", function (event) {
     var button = event.target.closest("button[data-figure]");
     if (button) { show(button); }

@@ -1,9 +1,12 @@
-"""GET /api/v1/surveys/<slug>: what a survey asks and how its results can be broken down."""
+"""The JSON API, version 1: what a survey asks, its results and its equality flags (all gated)."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 from flask import request
 
+from .. import results
 from ..questionnaire.model import Question
 from . import bp
 from .access import readable_survey
@@ -54,3 +57,66 @@ def describe(slug: str):
             for d in questionnaire.dimensions
         ],
     }
+
+
+def _filters(exclude: tuple[str, ...] = ("by", "lang")) -> dict[str, str]:
+    """Every other query argument is a filter: ?A5=cymru_wales (several combine with AND)."""
+    return {key: value for key, value in request.args.items() if key not in exclude}
+
+
+def _cells(table: results.Table) -> dict:
+    """The gated table in the API's shape; every hidden number is null."""
+    return {
+        "groups": [{"code": g.code, "label": g.label, "n": g.n, "suppressed": g.suppressed} for g in table.groups],
+        "cells": [
+            {
+                "group": c.group,
+                "option": c.option,
+                "count": c.count,
+                "percent": c.percent,
+                "ci_low": c.ci_low,
+                "ci_high": c.ci_high,
+                "suppressed": c.suppressed,
+            }
+            for c in table.cells
+        ],
+        "scale": [asdict(s) for s in table.scale],
+        "summary": table.summary,
+        "refused": table.refused,
+        "hidden_groups": table.hidden_groups,
+    }
+
+
+@bp.get("/surveys/<slug>/results/<question_id>")
+def question_results(slug: str, question_id: str):
+    """One question's results: ?by=<dimension>&<dimension>=<code>, through the disclosure gate."""
+    survey = readable_survey(slug)
+    language = _language()
+    filters = _filters()
+    try:
+        table = results.question_table(survey, question_id, request.args.get("by"), filters, language)
+    except results.UnknownQuestion:
+        return {"error": f"no question {question_id}"}, 404
+    body = {"question": table.question, "type": table.type, "text": table.text, "by": table.by, "filters": filters}
+    body |= {"threshold": table.threshold, **_cells(table)}
+    if table.items:
+        body["items"] = [{"question": t.question, "text": t.text, **_cells(t)} for t in table.items]
+    return body, 400 if table.refused else 200
+
+
+@bp.get("/surveys/<slug>/comments/<question_id>")
+def question_comments(slug: str, question_id: str):
+    """Written answers that may be shown (groups of at least max(k, 10); never by a protected group)."""
+    survey = readable_survey(slug)
+    try:
+        found = results.comments(survey, question_id, _filters(), _language())
+    except results.UnknownQuestion:
+        return {"error": f"no free-text question {question_id}"}, 404
+    return asdict(found), 400 if found.refused else 200
+
+
+@bp.get("/surveys/<slug>/equality")
+def equality(slug: str):
+    """Where a group of a protected characteristic answers differently from everyone else."""
+    survey = readable_survey(slug)
+    return {"slug": survey.slug, "flags": [asdict(f) for f in results.equality_flags(survey, _language())]}

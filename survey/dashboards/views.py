@@ -1,0 +1,96 @@
+"""Dashboard pages: thin views over the results engine (survey/results), which gates every number."""
+
+from __future__ import annotations
+
+from flask import abort, render_template, request, url_for
+
+from .. import results
+from ..accounts.access import ALL_STAFF, roles, survey_or_404
+from ..organise.service import tracking
+from . import bp
+from .charts import figure
+
+COMMENTS_PER_PAGE = 100
+
+
+def _query() -> tuple[str | None, dict[str, str]]:
+    """Read ?by=<dimension> and ?filter=<dimension>:<code> from the address."""
+    by = request.args.get("by") or None
+    dimension, _, code = (request.args.get("filter") or "").partition(":")
+    return by, ({dimension: code} if dimension and code else {})
+
+
+def _question_or_404(survey, question_id: str):
+    questionnaire = survey.questionnaire
+    base = question_id.split(".")[0]
+    if base not in {q.id for q in questionnaire.questions}:
+        abort(404)
+    return questionnaire.question(base)
+
+
+@bp.get("/")
+@roles(*ALL_STAFF)
+def overview(survey_id: int):
+    """Responses so far, by each group that may be shown, then every question to open."""
+    survey = survey_or_404(survey_id)
+    return render_template(
+        "dashboards/overview.html",
+        survey=survey,
+        overview=results.overview(survey),
+        flags=results.equality_flags(survey),
+        tracking=tracking(survey),
+        sections=survey.questionnaire.sections,
+    )
+
+
+@bp.get("/q/<question_id>")
+@roles(*ALL_STAFF)
+def question(survey_id: int, question_id: str):
+    """One question: a table with CSS bars for each shown group, a summary, an optional chart."""
+    survey = survey_or_404(survey_id)
+    asked = _question_or_404(survey, question_id)
+    by, filters = _query()
+    dimensions = {d.id: d for d in results.dimensions(survey)}
+    if asked.type in ("text", "long_text"):
+        found = results.comments(survey, question_id, filters)
+        page = max(1, request.args.get("page", 1, type=int))
+        return render_template(
+            "dashboards/comments.html",
+            survey=survey,
+            question=asked,
+            comments=found,
+            shown=found.comments[(page - 1) * COMMENTS_PER_PAGE : page * COMMENTS_PER_PAGE],
+            page=page,
+            pages=max(1, -(-len(found.comments) // COMMENTS_PER_PAGE)),
+            rules=results.filter_rules(survey),
+            dimensions=dimensions,
+            filters=filters,
+        )
+    options = results.query_options(survey, question_id)
+    table = results.question_table(survey, question_id, by, filters)
+    figure_url = url_for("dashboards.chart", survey_id=survey.id, question_id=question_id, **request.args.to_dict())
+    return render_template(
+        "dashboards/question.html",
+        survey=survey,
+        question=asked,
+        table=table,
+        options=options,
+        dimensions=dimensions,
+        by=by,
+        filters=filters,
+        figure_url=figure_url,
+        library=url_for("static", filename="vendor/plotly/plotly-basic-4.1.1.min.js"),
+    )
+
+
+@bp.get("/q/<question_id>/chart.json")
+@roles(*ALL_STAFF)
+def chart(survey_id: int, question_id: str):
+    """The same gated table as a Plotly figure, fetched only when someone asks for the chart."""
+    survey = survey_or_404(survey_id)
+    _question_or_404(survey, question_id)
+    by, filters = _query()
+    table = results.question_table(survey, question_id, by, filters)
+    if table.refused:
+        abort(404)
+    return figure(table)
