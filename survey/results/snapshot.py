@@ -543,7 +543,9 @@ def _read(survey_id: int, after: int | None, upto: int) -> Iterator[list[Record]
     if after is not None:
         query += " AND batch > :after"
     parameters = {"survey": survey_id, "upto": upto, "after": after}
-    result = db.session.connection().execution_options(stream_results=True).execute(text(query), parameters)
+    # Stream this one statement only: options set on the connection would turn every later
+    # statement in the transaction into a server-side cursor, which PostgreSQL refuses for INSERT.
+    result = db.session.execute(text(query).execution_options(stream_results=True), parameters)
     loads = json.loads
     for rows in result.partitions(READ_CHUNK):
         yield [
