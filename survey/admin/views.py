@@ -15,9 +15,6 @@ from ..questionnaire.loader import QuestionnaireError
 from . import bp, service
 from .forms import EditAccountForm, NewAccountForm, UploadForm
 
-NO_STORE = {"Cache-Control": "no-store"}  # a page with a temporary password on it
-
-
 # --- accounts ---------------------------------------------------------------------------------
 
 
@@ -119,7 +116,7 @@ def temporary_password(user_id: int):
     user = _user_or_404(user_id)
     kept = session.pop("temporary_password", None) or {}
     password = kept.get("password") if kept.get("user") == user.id else None
-    return render_template("admin/temporary_password.html", user=user, password=password), 200, NO_STORE
+    return render_template("admin/temporary_password.html", user=user, password=password)  # no-store, as every page
 
 
 def _show_password_once(user: User, password: str):

@@ -7,16 +7,15 @@ from dataclasses import asdict
 from flask import request
 
 from .. import results
+from ..config import Config
 from ..questionnaire.model import Question
 from . import bp
 from .access import readable_survey
 
-LANGUAGES = ("en", "cy")
-
 
 def _language() -> str:
     wanted = request.args.get("lang", "en")
-    return wanted if wanted in LANGUAGES else "en"
+    return wanted if wanted in Config.LANGUAGES else Config.BABEL_DEFAULT_LOCALE
 
 
 def _options(options, language: str) -> list[dict]:

@@ -253,10 +253,9 @@ def _invitation_link(token: str) -> str:
 
 
 def _csv(download: invitations.Download) -> Response:
-    """Stream a list of links as a CSV attachment that no cache keeps."""
+    """Stream a list of links as a CSV attachment (no cache keeps it: survey/security.py)."""
     response = Response(
         stream_with_context(invitations.csv_chunks(download.rows)), content_type="text/csv; charset=utf-8"
     )
     response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
-    response.headers["Cache-Control"] = "no-store"
     return response

@@ -9,13 +9,12 @@ from __future__ import annotations
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 
 from ..accounts.access import ALL_STAFF, roles, survey_or_404
+from ..config import Config
 from ..questionnaire.answers import page_values, read_page
 from ..questionnaire.model import TEXT_TYPES, Questionnaire
 from ..questionnaire.rules import clean_answers
 from ..responses import pages
 from . import bp
-
-LANGUAGES = ("en", "cy")
 
 
 def _answers(survey_id: int) -> dict:
@@ -40,7 +39,7 @@ def _keep(survey_id: int, questionnaire: Questionnaire, answers: dict, language:
 def preview(survey_id: int, language: str):
     """Start a preview afresh at the first page."""
     survey = survey_or_404(survey_id)
-    if language not in LANGUAGES:
+    if language not in Config.LANGUAGES:
         abort(404)
     session.pop("preview", None)
     first = pages.visible_sections(survey.member_questionnaire, {}, language)[0]
@@ -54,13 +53,13 @@ def preview_page(survey_id: int, language: str, section_id: str):
     survey = survey_or_404(survey_id)
     questionnaire = survey.member_questionnaire
     section = next((s for s in questionnaire.sections if s.id == section_id), None)
-    if language not in LANGUAGES or section is None:
+    if language not in Config.LANGUAGES or section is None:
         abort(404)
     g.preview_language = language
     answers = _answers(survey.id) or dict(questionnaire.fixed)
     if request.method == "GET":
         return _render(survey, section, answers, page_values(section, answers), [], language)
-    if "language" in request.form and request.form["language"] in LANGUAGES:
+    if "language" in request.form and request.form["language"] in Config.LANGUAGES:
         return redirect(
             url_for(
                 "organise.preview_page", survey_id=survey.id, language=request.form["language"], section_id=section.id
@@ -83,7 +82,7 @@ def preview_page(survey_id: int, language: str, section_id: str):
 def preview_end(survey_id: int, language: str):
     """The check-your-answers page, without the button that sends."""
     survey = survey_or_404(survey_id)
-    if language not in LANGUAGES:
+    if language not in Config.LANGUAGES:
         abort(404)
     g.preview_language = language
     return render_template(
@@ -96,24 +95,12 @@ def preview_end(survey_id: int, language: str):
 
 
 def _render(survey, section, answers, form, problems, language):
-    questionnaire = survey.member_questionnaire
-    shown = pages.visible_sections(questionnaire, answers, language)
-    previous = pages.previous_section(questionnaire, section, answers, language)
-    views = pages.build_page(questionnaire, section, answers, form, problems, language)
+    shown, previous = pages.page_view(survey.member_questionnaire, section, answers, form, problems, language)
     back = (
         url_for("organise.preview_page", survey_id=survey.id, language=language, section_id=previous.id)
         if previous
         else url_for("organise.survey", survey_id=survey.id)
     )
     return render_template(
-        "organise/preview_page.html",
-        survey=survey,
-        section=section,
-        questions=views,
-        errors=[e for v in views for e in v.errors],
-        number=shown.index(section) + 1 if section in shown else 1,
-        total=len(shown),
-        back=back,
-        unsaved=False,
-        expired=False,
+        "organise/preview_page.html", survey=survey, back=back, unsaved=False, expired=False, **shown
     )

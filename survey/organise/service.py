@@ -147,13 +147,9 @@ class Settings:
 def settings_problem(user: User, survey: Survey, settings: Settings) -> str | None:
     """Return why these settings cannot be saved, or None."""
     if survey.status != SurveyStatus.DRAFT:
-        changed = (
-            settings.audience != (survey.audience or {})
-            or settings.access != survey.access
-            or settings.threshold != survey.threshold
-            or settings.opens_at != (as_utc(survey.opens_at) if survey.opens_at else None)
-        )
-        if changed:
+        stored = current_settings(survey)
+        locked = ("audience", "access", "threshold", "opens_at")
+        if any(getattr(settings, name) != getattr(stored, name) for name in locked):
             return (
                 "The audience, access, threshold and opening time are locked once a survey has opened, "
                 "to protect members. To change them, make a new survey."

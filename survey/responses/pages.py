@@ -106,6 +106,28 @@ def first_unanswered(questionnaire: Questionnaire, answers: dict, language: str)
     return None
 
 
+def page_view(
+    questionnaire: Questionnaire,
+    section: Section,
+    answers: dict,
+    form: dict[str, list[str]],
+    problems: list[Problem],
+    language: str,
+) -> tuple[dict[str, Any], Section | None]:
+    """Return what a question page shows (questions, errors, page number of total) and the
+    page before it, for the member's page and the organisers' preview alike."""
+    shown = visible_sections(questionnaire, answers, language)
+    views = build_page(questionnaire, section, answers, form, problems, language)
+    context = {
+        "section": section,
+        "questions": views,
+        "errors": [e for v in views for e in v.errors],
+        "number": shown.index(section) + 1 if section in shown else 1,
+        "total": len(shown),
+    }
+    return context, previous_section(questionnaire, section, answers, language)
+
+
 def build_page(
     questionnaire: Questionnaire,
     section: Section,

@@ -156,24 +156,15 @@ def page(slug: str, section_id: str):
 
 
 def _render_page(survey, section, state, form, problems, unsaved: bool = False, expired: bool = False):
-    questionnaire = survey.member_questionnaire
-    shown = pages.visible_sections(questionnaire, state.answers, state.language)
-    previous = pages.previous_section(questionnaire, section, state.answers, state.language)
-    views = pages.build_page(questionnaire, section, state.answers, form, problems, state.language)
-    return render_template(
-        "responses/page.html",
-        survey=survey,
-        section=section,
-        questions=views,
-        errors=[e for v in views for e in v.errors],
-        number=shown.index(section) + 1 if section in shown else 1,
-        total=len(shown),
-        back=url_for("responses.page", slug=survey.slug, section_id=previous.id)
-        if previous
-        else url_for("responses.start", slug=survey.slug),
-        unsaved=unsaved,
-        expired=expired,
+    shown, previous = pages.page_view(
+        survey.member_questionnaire, section, state.answers, form, problems, state.language
     )
+    back = (
+        url_for("responses.page", slug=survey.slug, section_id=previous.id)
+        if previous
+        else url_for("responses.start", slug=survey.slug)
+    )
+    return render_template("responses/page.html", survey=survey, back=back, unsaved=unsaved, expired=expired, **shown)
 
 
 @bp.route("/s/<slug>/check-answers", methods=["GET", "POST"])
