@@ -23,6 +23,7 @@ from sqlalchemy import (
     UniqueConstraint,
     Uuid,
     event,
+    false,
     inspect,
     select,
 )
@@ -371,6 +372,9 @@ class _Submitted:
     questionnaire_version_id: Mapped[int] = mapped_column(ForeignKey("questionnaire_version.id"))
     language: Mapped[str] = mapped_column(String(2))
     answers: Mapped[dict] = mapped_column(JSON_TYPE)
+    # A hash of the optional withdrawal code given at submission (promise 10): it can delete the
+    # response before the survey closes, never show it. Null when the member did not keep one.
+    withdrawal_hash: Mapped[str | None] = mapped_column(String(64), unique=True, default=None)
 
 
 class PendingSubmission(_Submitted, db.Model):
@@ -395,3 +399,37 @@ class Response(_Submitted, db.Model):
     __table_args__ = (Index("ix_response_survey_id_batch", "survey_id", "batch"),)
 
     batch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    # Withdrawn with its code: deleted by the next release batch (so results never move by one
+    # response at a time), or at close.
+    withdrawing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
+
+
+class CommentReview(db.Model):
+    """An organiser's decision on a comment held back because it may identify someone.
+
+    Keyed by the response and question, deleted with the response; it holds no member
+    identifier and no time (who decided and when is in the audit log, without the comment).
+    """
+
+    __tablename__ = "comment_review"
+
+    response_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    approved: Mapped[bool] = mapped_column(Boolean)
+
+
+class StoredSnapshot(db.Model):
+    """A survey's results snapshot, saved so that a new process need not re-read every response.
+
+    The same answers as the `response` table, as columns (survey/results/snapshot.py); replaced
+    as it grows, and deleted with the survey's responses.
+    """
+
+    __tablename__ = "stored_snapshot"
+
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), primary_key=True)
+    identity: Mapped[str] = mapped_column(String(255))
+    batch: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+    data: Mapped[bytes] = mapped_column(LargeBinary)
