@@ -14,9 +14,11 @@ a snapshot holds numbers that have not been through the disclosure gate.
 
 from __future__ import annotations
 
+import io
 import json
 import math
 import threading
+import uuid
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -121,6 +123,7 @@ class Snapshot:
     numbers: dict[str, np.ndarray]
     texts: dict[str, TextColumn]
     text_counts: dict[str, int]  # how many entries of each shared TextColumn belong to this snapshot
+    ids: np.ndarray  # (n, 16) uint8: each row's response id, to drop withdrawn responses
     cache: dict = field(default_factory=dict, repr=False)  # results computed from this snapshot
     _store: _Store | None = field(default=None, repr=False)
 
@@ -160,6 +163,7 @@ def _replace_batch(snapshot: Snapshot, batch: int) -> Snapshot:
         snapshot.numbers,
         snapshot.texts,
         snapshot.text_counts,
+        snapshot.ids,
         _store=snapshot._store,
     )
 
@@ -173,6 +177,7 @@ class _Part:
     multi: dict[str, np.ndarray]
     numbers: dict[str, np.ndarray]
     texts: dict[str, TextColumn]
+    ids: np.ndarray
 
 
 class _Store:
@@ -193,6 +198,9 @@ class _Store:
                 backing = np.empty(capacity, dtype=values.dtype)
                 backing[: snapshot.n] = values
                 columns[kind][key] = backing
+        ids = np.empty((capacity, 16), dtype=np.uint8)
+        ids[: snapshot.n] = snapshot.ids
+        columns["ids"] = {"": ids}
         texts = {
             key: TextColumn(
                 list(column.rows[: snapshot.text_counts[key]]),
@@ -205,11 +213,17 @@ class _Store:
 
     def append(self, part: _Part) -> None:
         needed = self.length + part.n
-        for kind, fresh in (("categorical", part.categorical), ("multi", part.multi), ("numbers", part.numbers)):
+        kinds = (
+            ("categorical", part.categorical),
+            ("multi", part.multi),
+            ("numbers", part.numbers),
+            ("ids", {"": part.ids}),
+        )
+        for kind, fresh in kinds:
             for key, values in fresh.items():
                 backing = self.columns[kind][key]
                 if needed > len(backing):
-                    grown = np.empty(max(needed, 2 * len(backing)), dtype=backing.dtype)
+                    grown = np.empty((max(needed, 2 * len(backing)), *backing.shape[1:]), dtype=backing.dtype)
                     grown[: self.length] = backing[: self.length]
                     self.columns[kind][key] = backing = grown
                 backing[self.length : needed] = values
@@ -231,19 +245,52 @@ class _Store:
             {key: a[:n] for key, a in self.columns["numbers"].items()},
             self.texts,
             {key: len(column.values) for key, column in self.texts.items()},
+            self.columns["ids"][""][:n],
             _store=self,
         )
 
 
 def build(questionnaire: Questionnaire, records: Sequence[Record], batch: int = 0) -> Snapshot:
     """Return a snapshot of these records: (answers, language, response id) each."""
-    part = _columns(questionnaire, records, offset=0)
+    return _from_part(questionnaire, _columns(questionnaire, records, offset=0), batch)
+
+
+def _from_part(questionnaire: Questionnaire, part: _Part, batch: int) -> Snapshot:
     store = _Store(
-        {"categorical": part.categorical, "multi": part.multi, "numbers": part.numbers},
+        {"categorical": part.categorical, "multi": part.multi, "numbers": part.numbers, "ids": {"": part.ids}},
         {key: TextColumn(c.rows, c.ids, c.values) for key, c in part.texts.items()},
         part.n,
     )
     return store.snapshot(questionnaire, batch)
+
+
+def without(snapshot: Snapshot, keep: np.ndarray) -> Snapshot:
+    """Return the snapshot without the rows where `keep` is false (withdrawn responses)."""
+    renumber = np.cumsum(keep) - 1  # a kept row's new number
+    texts = {}
+    for key in snapshot.texts:
+        rows, ids, values = snapshot.text(key)
+        kept = keep[rows] if len(rows) else np.zeros(0, dtype=bool)
+        texts[key] = TextColumn(
+            renumber[rows[kept]].tolist(),
+            [i for i, k in zip(ids, kept, strict=True) if k],
+            [v for v, k in zip(values, kept, strict=True) if k],
+        )
+    part = _Part(
+        int(keep.sum()),
+        {key: values[keep] for key, values in snapshot.categorical.items()},
+        {key: values[keep] for key, values in snapshot.multi.items()},
+        {key: values[keep] for key, values in snapshot.numbers.items()},
+        texts,
+        snapshot.ids[keep],
+    )
+    return _from_part(snapshot.questionnaire, part, snapshot.batch)
+
+
+def id_bytes(ids: Iterable[Any]) -> np.ndarray:
+    """Return response ids (UUIDs, or their text) as an (n, 16) array of bytes."""
+    raw = b"".join(i.bytes if isinstance(i, uuid.UUID) else bytes.fromhex(str(i).replace("-", "")) for i in ids)
+    return np.frombuffer(raw, dtype=np.uint8).reshape(-1, 16).copy()
 
 
 def _columns(questionnaire: Questionnaire, records: Sequence[Record], offset: int) -> _Part:
@@ -276,13 +323,13 @@ def _columns(questionnaire: Questionnaire, records: Sequence[Record], offset: in
         for i, value in zip(rows.get(key, []), values.get(key, []), strict=True):
             if isinstance(value, str) and value.strip():
                 column.rows.append(offset + i)
-                column.ids.append(str(records[i][2]))
+                column.ids.append(str(uuid.UUID(str(records[i][2]))))  # one spelling on every database
                 column.values.append(value)
         texts[key] = column
     columns = _Columns(questionnaire, categorical, multi, numbers, texts, n, offset)
     for variable in questionnaire.derived:
         categorical[variable.id] = derive(variable, columns)
-    return _Part(n, categorical, multi, numbers, texts)
+    return _Part(n, categorical, multi, numbers, texts, id_bytes(r[2] for r in records))
 
 
 def _code_column(n: int, rows: list[int], values: list, codes: Sequence[str]) -> np.ndarray:
@@ -482,7 +529,12 @@ def _lock(survey_id: int) -> threading.Lock:
 
 
 def snapshot_for(survey) -> Snapshot:
-    """Return the survey's snapshot, reading only release batches newer than the one held."""
+    """Return the survey's snapshot, reading only release batches newer than the one held.
+
+    A process that holds none starts from the stored snapshot (if any), so that a new worker does
+    not re-read every response; withdrawn responses are dropped by id; the stored copy is replaced
+    as the snapshot grows, and whenever responses were dropped from it.
+    """
     from ..extensions import db
     from ..models import Response
 
@@ -496,19 +548,171 @@ def snapshot_for(survey) -> Snapshot:
         latest = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id)) or 0
         if held is not None and latest == held.batch:
             return held
+        stored_n = None
+        if held is None:
+            held = stored = _stored(survey.id, identity, questionnaire)
+            stored_n = stored.n if stored is not None else 0
+        dropped = False
         if held is None or latest < held.batch:
             fresh = build_from(questionnaire, _read(survey.id, None, latest), latest)
         else:
             fresh = build_from(questionnaire, _read(survey.id, held.batch, latest), latest, start=held)
-            stored = db.session.scalar(
-                select(func.count())
-                .select_from(Response)
-                .where(Response.survey_id == survey.id, Response.batch <= latest)
-            )
-            if stored != fresh.n:  # a batch was numbered out of order, or rows were deleted: start again
+            fresh, dropped = _reconcile(survey.id, fresh, latest)
+            if fresh is None:  # a batch was numbered out of order: start again
                 fresh = build_from(questionnaire, _read(survey.id, None, latest), latest)
         _snapshots[survey.id] = (identity, fresh)
+        _store_if_due(survey.id, identity, fresh, stored_n, dropped)
         return fresh
+
+
+def _reconcile(survey_id: int, snapshot: Snapshot, latest: int) -> tuple[Snapshot | None, bool]:
+    """Drop rows whose responses were deleted (withdrawn), and say whether any were.
+
+    Returns None for the snapshot when the database holds rows it never saw.
+    """
+    from ..extensions import db
+    from ..models import Response
+
+    where = (Response.survey_id == survey_id, Response.batch <= latest)
+    stored = db.session.scalar(select(func.count()).select_from(Response).where(*where))
+    if stored == snapshot.n:
+        return snapshot, False
+    present = id_bytes(db.session.scalars(select(Response.id).where(*where)))
+    as_keys = np.dtype((np.void, 16))
+    keep = np.isin(snapshot.ids.view(as_keys).ravel(), present.view(as_keys).ravel())
+    if int(keep.sum()) != stored:  # rows the snapshot never saw
+        return None, False
+    return without(snapshot, keep), True
+
+
+# --- the stored copy --------------------------------------------------------------------------
+
+STORE_FROM = 5_000  # responses: below this a snapshot is built faster than it is stored and read
+STORE_GROWTH = 0.02  # rewrite once it has grown by this share (at least STORE_FROM responses)
+
+
+def _identity_text(identity: tuple) -> str:
+    return "|".join(str(part) for part in identity)[:255]
+
+
+def _stored(survey_id: int, identity: tuple, questionnaire: Questionnaire) -> Snapshot | None:
+    from ..extensions import db
+    from ..models import StoredSnapshot
+
+    row = db.session.execute(
+        select(StoredSnapshot.batch, StoredSnapshot.data).where(
+            StoredSnapshot.survey_id == survey_id, StoredSnapshot.identity == _identity_text(identity)
+        )
+    ).first()
+    return load(questionnaire, row.data, row.batch) if row is not None else None
+
+
+def _store_if_due(survey_id: int, identity: tuple, snapshot: Snapshot, stored_n: int | None, dropped: bool) -> None:
+    """Replace the stored copy when the snapshot has grown enough since it, or lost rows.
+
+    `stored_n` is the size of the stored copy when this process read it (None: this process has
+    stored or checked it before, and `_saved` remembers the size).
+    """
+    if stored_n is not None:
+        _saved[survey_id] = stored_n
+    grown = snapshot.n - _saved.get(survey_id, 0)
+    if not dropped and (snapshot.n < STORE_FROM or grown < max(STORE_FROM, STORE_GROWTH * snapshot.n)):
+        return
+    if _save(survey_id, identity, snapshot):
+        _saved[survey_id] = snapshot.n
+
+
+_saved: dict[int, int] = {}  # survey id -> responses in its stored copy, as this process last knew
+
+
+def _save(survey_id: int, identity: tuple, snapshot: Snapshot) -> bool:
+    """Store the snapshot in its own short transaction; give up at once if anything holds a lock.
+
+    It is a copy: when it cannot be written now, the next read tries again.
+    """
+    from sqlalchemy import delete, insert
+    from sqlalchemy.exc import DBAPIError
+
+    from ..extensions import db
+    from ..models import StoredSnapshot
+
+    table = StoredSnapshot.__table__
+    data = dump(snapshot)
+    try:
+        with db.engine.begin() as connection:
+            if connection.dialect.name == "postgresql":
+                connection.exec_driver_sql("SET LOCAL lock_timeout = '200ms'")
+            elif connection.dialect.name == "sqlite":
+                connection.exec_driver_sql("PRAGMA busy_timeout = 200")
+            try:
+                connection.execute(delete(table).where(table.c.survey_id == survey_id))
+                connection.execute(
+                    insert(table).values(
+                        survey_id=survey_id,
+                        identity=_identity_text(identity),
+                        batch=snapshot.batch,
+                        n=snapshot.n,
+                        data=data,
+                    )
+                )
+            finally:
+                if connection.dialect.name == "sqlite":
+                    connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
+    except DBAPIError:  # locked, or another worker stored it first
+        return False
+    return True
+
+
+def delete_stored(survey_id: int) -> None:
+    """Delete a survey's stored snapshot in the current transaction (responses were deleted)."""
+    from sqlalchemy import delete
+
+    from ..extensions import db
+    from ..models import StoredSnapshot
+
+    db.session.execute(delete(StoredSnapshot).where(StoredSnapshot.survey_id == survey_id))
+    _saved.pop(survey_id, None)
+
+
+def dump(snapshot: Snapshot) -> bytes:
+    """Return the snapshot as bytes: numpy's .npz of every column, texts as UTF-8 (no pickles)."""
+    arrays: dict[str, np.ndarray] = {"ids": snapshot.ids}
+    for kind in ("categorical", "multi", "numbers"):
+        for key, values in getattr(snapshot, kind).items():
+            arrays[f"{kind}:{key}"] = values
+    for key in snapshot.texts:
+        rows, ids, values = snapshot.text(key)
+        encoded = [value.encode() for value in values]
+        arrays[f"texts:{key}:rows"] = rows
+        arrays[f"texts:{key}:ids"] = id_bytes(ids)
+        arrays[f"texts:{key}:lengths"] = np.array([len(e) for e in encoded], dtype=np.int64)
+        arrays[f"texts:{key}:utf8"] = np.frombuffer(b"".join(encoded), dtype=np.uint8)
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    return buffer.getvalue()
+
+
+def load(questionnaire: Questionnaire, data: bytes, batch: int) -> Snapshot:
+    """Return a snapshot from `dump`'s bytes."""
+    plan = layout(questionnaire)
+    with np.load(io.BytesIO(data), allow_pickle=False) as saved:
+        ids = saved["ids"]
+        columns = {
+            kind: {key: saved[f"{kind}:{key}"] for key in keys}
+            for kind, keys in (("categorical", plan.categorical), ("multi", plan.multi), ("numbers", plan.numbers))
+        }
+        texts = {}
+        for key in plan.texts:
+            utf8 = saved[f"texts:{key}:utf8"].tobytes()
+            ends = np.cumsum(saved[f"texts:{key}:lengths"]).tolist()
+            starts = [0, *ends[:-1]]
+            texts[key] = TextColumn(
+                saved[f"texts:{key}:rows"].tolist(),
+                [str(uuid.UUID(bytes=raw.tobytes())) for raw in saved[f"texts:{key}:ids"]],
+                [utf8[a:b].decode() for a, b in zip(starts, ends, strict=True)],
+            )
+    part = _Part(len(ids), columns["categorical"], columns["multi"], columns["numbers"], texts, ids)
+    return _from_part(questionnaire, part, batch)
 
 
 def forget(survey_id: int) -> None:
