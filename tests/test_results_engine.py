@@ -26,10 +26,13 @@ from survey.results import (
     query_options,
     question_table,
     snapshot_for,
+    table_of,
 )
+from survey.results import flags as flags_module
 from survey.results.dimensions import structure
 from survey.results.gate import universe
 from survey.results.snapshot import _read as snapshot_rows
+from survey.results.stats import chi_square_test
 
 from .journey import TINY, make_survey
 from .test_results_data import AI_AT_WORK, insert_responses, random_answers, random_records
@@ -332,7 +335,8 @@ def test_equality_flags_find_a_planted_difference(app):
         answers = random_answers(AI_AT_WORK, rng, skip=0.05)
         if "D2.c" in answers:
             disabled = with_derived(AI_AT_WORK, answers, "en").get("disabled") == "yes"
-            answers["D2.c"] = "5" if rng.random() < (0.6 if disabled else 0.3) else "2"
+            agree = rng.random() < (0.6 if disabled else 0.3)
+            answers["D2.c"] = rng.choice(["4", "5"] if agree else ["1", "2", "3"])  # no empty answer cells
         records.append((answers, "en", f"{i:032x}"))
     survey = _survey(app, AI_AT_WORK, records, threshold=10)
     with app.app_context():
@@ -353,3 +357,60 @@ def test_universe_of_each_kind_of_answer(app):
         snapshot = snapshot_for(db.session.merge(survey))
         for key in ("group", "trust.a", "monitoring", "years", "ai_detail"):
             assert universe(snapshot, key).size == sum(_answered(a.get(key)) for a, _, _ in records)
+
+
+def _planted_e3(rng: random.Random, n: int, shift: float) -> list:
+    """Records where disabled members answer E3 "replaces" more often, the rest spread evenly."""
+    records = []
+    for i in range(n):
+        answers = random_answers(AI_AT_WORK, rng, skip=0.05)
+        disabled = with_derived(AI_AT_WORK, answers, "en").get("disabled") == "yes"
+        weights = [1.0, 1.0, 1.0 + (shift if disabled else 0.0), 1.0]
+        answers["E3"] = rng.choices(["supports", "mixed", "replaces", "too_early"], weights)[0]
+        records.append((answers, "en", f"{i:032x}"))
+    return records
+
+
+def test_single_choice_is_tested_as_a_distribution_and_told_through_its_largest_gap(app):
+    survey = _survey(app, AI_AT_WORK, _planted_e3(random.Random(5), 1500, 2.0), threshold=10)
+    with app.app_context():
+        flags = equality_flags(db.session.merge(survey))
+        snapshot = snapshot_for(db.session.merge(survey))
+    planted = [f for f in flags if f.question == "E3" and f.dimension == "disabled" and f.group == "yes"]
+    assert planted, [f.sentence for f in flags]
+    assert planted[0].outcome_codes == ["replaces"] and planted[0].gap > 5
+    comparison = next(
+        c
+        for c in flags_module.comparisons(snapshot, 10)
+        if (c.question, c.dimension, c.group) == ("E3", "disabled", "yes")
+    )
+    # Every substantive answer, and the rest ("Don't know"; nobody here, so the test leaves it out).
+    assert comparison.distribution is not None and len(comparison.distribution[0]) == 5
+    _, dof, p = chi_square_test(comparison.distribution)
+    assert dof == 3 and p == comparison.p_value() and planted[0].p == p
+
+
+def test_a_flag_never_shows_a_count_its_table_hides(app):
+    # Twelve members of one ethnic group, three of whom say AI "replaces" jobs, against nobody
+    # else: a large, "significant" gap, told through a count of three. The table hides that cell;
+    # the flag must not show it either.
+    rng = random.Random(8)
+    records = []
+    for i in range(1200):
+        answers = random_answers(AI_AT_WORK, rng, skip=0.0)
+        answers["L5"] = "indian" if i < 12 else "white_british"
+        answers["E3"] = "replaces" if i < 3 else rng.choice(["supports", "mixed", "too_early"])
+        records.append((answers, "en", f"{i:032x}"))
+    survey = _survey(app, AI_AT_WORK, records, threshold=10)
+    with app.app_context():
+        current = db.session.merge(survey)
+        snapshot = snapshot_for(current)
+        raw = flags_module.decide(flags_module.comparisons(snapshot, 10))
+        shown = equality_flags(current)
+    hidden = [f for f in raw if f.question == "E3" and "replaces" in f.outcome_codes and f.base < 20]
+    assert hidden, "the comparison should be significant before the tables are consulted"
+    for flag in hidden:
+        table = table_of(snapshot, 10, "E3", by=flag.dimension)
+        cell = next((c for c in table.cells if (c.group, c.option) == (flag.group, "replaces")), None)
+        assert cell is None or cell.suppressed
+        assert flag not in shown

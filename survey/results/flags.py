@@ -1,11 +1,15 @@
 """Equality-impact flags: where a group of a protected characteristic answers differently.
 
-For each ordinary question's key outcome (scales and grid statements: the positive share; single
-and multiple choice: the most chosen substantive answer) and each protected dimension, every
-group the gate shows is compared with everyone else who answered, by a two-proportion z-test.
-The p-values of all comparisons are adjusted together (Benjamini–Hochberg) and a difference is
-flagged when the adjusted p is at most 0.05 and the gap is at least 5 points. Groups below the
-protected threshold are never tested or named; nor is "Prefer not to say" or "No answer".
+For each ordinary question and each protected dimension, every group the gate shows is compared
+with everyone else who answered: scales and grid statements on the positive share, by a
+two-proportion z-test; multiple choice on its most chosen substantive answer, likewise; single
+choice on the whole distribution of substantive answers, by a chi-square test, reported through
+the answer with the largest gap. The p-values of all comparisons are adjusted together
+(Benjamini–Hochberg) and a difference is flagged when the adjusted p is at most 0.05 and the gap
+is at least 5 points. Groups below the protected threshold are never tested or named; nor is
+"Prefer not to say" or "No answer". A flag's numbers are the group's and everyone's cells of the
+table "question by dimension": a flag is shown only when that table shows both, so a flag never
+reveals a count the tables hide.
 """
 
 from __future__ import annotations
@@ -16,10 +20,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from .dimensions import NO_ANSWER, Dim, structure
-from .engine import SUBSTANTIVE_EXCLUDED, _quote
+from .engine import SUBSTANTIVE_EXCLUDED, _quote, table_of
 from .gate import one_way, universe
 from .snapshot import Snapshot, snapshot_for
-from .stats import benjamini_hochberg, two_proportion_test
+from .stats import benjamini_hochberg, chi_square_test, two_proportion_test
 from .tables import Flag
 
 ALPHA = 0.05  # false discovery rate over all comparisons
@@ -44,16 +48,25 @@ class Comparison:
     base: int
     other_count: int
     other_base: int
+    # Single choice: the group's and everyone else's counts of every substantive answer, tested
+    # together (chi-square); None: the one outcome above is tested (two proportions).
+    distribution: tuple[tuple[int, ...], tuple[int, ...]] | None = None
+
+    def p_value(self) -> float:
+        """Return the unadjusted p-value of this comparison."""
+        if self.distribution is not None:
+            return chi_square_test(self.distribution)[2]
+        return two_proportion_test(self.count, self.base, self.other_count, self.other_base)[1]
 
 
 def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA, min_gap: float = MIN_GAP) -> list[Flag]:
     """Return the flags among these comparisons, after adjusting every p-value together."""
     if not comparisons:
         return []
-    tests = [two_proportion_test(c.count, c.base, c.other_count, c.other_base) for c in comparisons]
-    adjusted = benjamini_hochberg([p for _, p in tests])
+    p_values = [c.p_value() for c in comparisons]
+    adjusted = benjamini_hochberg(p_values)
     flags = []
-    for c, (_, p), q in zip(comparisons, tests, adjusted, strict=True):
+    for c, p, q in zip(comparisons, p_values, adjusted, strict=True):
         percent = 100 * c.count / c.base
         other = 100 * c.other_count / c.other_base
         gap = percent - other
@@ -94,7 +107,32 @@ def equality_flags(survey, language: str = "en") -> list[Flag]:
 
 def equality_flags_of(snapshot: Snapshot, k: int, language: str = "en") -> list[Flag]:
     """Return the equality-impact flags from a snapshot (see equality_flags)."""
-    return decide(comparisons(snapshot, k, language))
+    key = ("equality flags", k, language)
+    if key not in snapshot.cache:
+        flags = decide(comparisons(snapshot, k, language))
+        snapshot.cache[key] = [f for f in flags if _shown_by_tables(snapshot, k, f)]
+    return snapshot.cache[key]
+
+
+def _shown_by_tables(snapshot: Snapshot, k: int, flag: Flag) -> bool:
+    """Return whether the table of the flag's question by its dimension shows the numbers the
+    flag is made of: the group's and everyone's share of the outcome, with their bases."""
+    table = table_of(snapshot, k, flag.question, by=flag.dimension)
+    if table.refused:
+        return False
+    if table.scale:
+        summaries = {s.group: s for s in table.scale}
+        return all(
+            s is not None and not s.suppressed and s.positive_count is not None and s.base is not None
+            for s in (summaries.get(flag.group), summaries.get(None))
+        )
+    cells = {(c.group, c.option): c for c in table.cells}
+    groups = {g.code: g for g in table.groups}
+    return all(g is not None and not g.suppressed for g in (groups.get(flag.group), groups.get(None))) and all(
+        (group, code) in cells and not cells[(group, code)].suppressed
+        for group in (flag.group, None)
+        for code in flag.outcome_codes
+    )
 
 
 def comparisons(snapshot: Snapshot, k: int, language: str = "en") -> list[Comparison]:
@@ -111,71 +149,84 @@ def comparisons(snapshot: Snapshot, k: int, language: str = "en") -> list[Compar
             outcome = _outcome(snapshot, question, key, language)
             if outcome is None:
                 continue
-            hit, counted, text, phrase, codes = outcome
+            chosen, counted, text, phrases, codes = outcome
             where = universe(snapshot, key)
-            total_hit, total_counted = int(hit[where.mask].sum()), int(counted[where.mask].sum())
+            chosen, counted = chosen[where.mask] + 1, counted[where.mask]  # 0: none of the outcomes
+            m = len(phrases) + 1
+            totals = np.bincount(chosen, minlength=m)[1:]
+            total_counted = int(counted.sum())
             for dim in protected:
                 gate = one_way(snapshot, dim.family, where, k)
                 t = gate.threshold
                 column = snapshot.categorical[dim.id][where.mask].astype(np.int64) + 1
                 width = len(snapshot.codes(dim.id)) + 1
-                hits = np.bincount(column, weights=hit[where.mask], minlength=width)
-                bases = np.bincount(column, weights=counted[where.mask], minlength=width)
+                hits = np.bincount(column * m + chosen, minlength=width * m).reshape(width, m)[:, 1:]
+                bases = np.bincount(column[counted], minlength=width)
                 for value in dim.values:
                     if value.code in NOT_A_GROUP or (dim.id, value.index) not in gate.published:
                         continue
-                    x, n = int(hits[value.index + 1]), int(bases[value.index + 1])
+                    n = int(bases[value.index + 1])
                     if n < t or total_counted - n < t:
                         continue
+                    xs = [int(x) for x in hits[value.index + 1]]
+                    others = [int(total) - x for total, x in zip(totals, xs, strict=True)]
+                    # Several outcomes (single choice): tested together, told through the largest gap.
+                    j = max(range(len(xs)), key=lambda i: (abs(xs[i] / n - others[i] / (total_counted - n)), -i))
+                    rest = (n - sum(xs), total_counted - n - sum(others))  # "Don't know" and the like
                     out.append(
                         Comparison(
                             key,
                             text,
-                            phrase,
-                            codes,
+                            phrases[j],
+                            codes[j],
                             dim.id,
                             dim.label[language],
                             value.code,
                             value.label[language],
                             _subject(dim, value.code, value.label[language], language),
-                            x,
+                            xs[j],
                             n,
-                            total_hit - x,
+                            others[j],
                             total_counted - n,
+                            (tuple(xs) + rest[:1], tuple(others) + rest[1:]) if len(xs) > 1 else None,
                         )
                     )
     return out
 
 
 def _outcome(snapshot: Snapshot, question, key: str, language: str):
-    """Return (hit per response, counted per response, text, outcome phrase, codes) for a key outcome."""
+    """Return the outcomes compared: (which outcome each response gives, -1 for none; whether it
+    counts in the base; text; a phrase and the codes of each outcome). Single choice: one outcome
+    per substantive answer; scales: the positive side; multiple choice: the most chosen answer."""
     text = question.text[language]
     if question.type == "grid":
         item = key.split(".", 1)[1]
         text = next(i.text[language] for i in question.items if i.code == item)
     labels = {o.code: o.label[language] for o in question.choices}
+    codes = snapshot.codes(key)
     if question.scale is not None:
-        codes = snapshot.codes(key)
         column = snapshot.categorical[key]
         positive = [codes.index(c) for c in question.scale.positive if c in codes]
         points = [codes.index(p.code) for p in question.scale.points if p.code in codes]
         ordered = sorted(question.scale.positive, key=codes.index)
         phrase = f"answer {_quote([labels[c] for c in ordered])} to “{text}”"
-        return np.isin(column, positive), np.isin(column, points), text, phrase, tuple(ordered)
+        chosen = np.where(np.isin(column, positive), 0, -1)
+        return chosen, np.isin(column, points), text, [phrase], [tuple(ordered)]
     substantive = [o.code for o in question.options if o.code not in SUBSTANTIVE_EXCLUDED and not o.other]
     if not substantive:
         return None
-    codes = snapshot.codes(key)
     if question.type == "multi":
         bits = snapshot.multi[key]
         counts = {c: int(np.count_nonzero((bits >> codes.index(c)) & 1)) for c in substantive}
         top = max(substantive, key=lambda c: (counts[c], -codes.index(c)))
-        hit = ((bits >> codes.index(top)) & 1).astype(bool)
-        return hit, bits != 0, text, f"choose “{labels[top]}” for “{text}”", (top,)
+        chosen = np.where((bits >> codes.index(top)) & 1, 0, -1)
+        return chosen, bits != 0, text, [f"choose “{labels[top]}” for “{text}”"], [(top,)]
     column = snapshot.categorical[key]
-    counts = np.bincount(column[column >= 0], minlength=len(codes))
-    top = max(substantive, key=lambda c: (counts[codes.index(c)], -codes.index(c)))
-    return column == codes.index(top), column >= 0, text, f"answer “{labels[top]}” to “{text}”", (top,)
+    lookup = np.full(len(codes) + 1, -1)  # answer index (+1, so that -1 reads the last entry) -> outcome
+    for j, code in enumerate(substantive):
+        lookup[codes.index(code)] = j
+    phrases = [f"answer “{labels[c]}” to “{text}”" for c in substantive]
+    return lookup[column], column >= 0, text, phrases, [(c,) for c in substantive]
 
 
 def _subject(dim: Dim, code: str, label: str, language: str) -> str:
