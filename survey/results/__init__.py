@@ -5,7 +5,17 @@ none of them reads a snapshot directly. No Flask request handling or HTTP here.
 See docs/results.md (the method, for readers) and docs/decisions/0010-results-engine.md.
 """
 
-from .comments import comments, comments_of, may_identify
+from .comments import (
+    HeldComment,
+    HeldComments,
+    approved_comments,
+    comments,
+    comments_of,
+    decide_comments,
+    held_comments,
+    held_of,
+    may_identify,
+)
 from .dimensions import COMMENT_MINIMUM, MAX_FILTERS, NO_ANSWER, PROTECTED_MINIMUM
 from .engine import (
     UnknownQuestion,
@@ -52,6 +62,8 @@ __all__ = [
     "FilterRules",
     "Flag",
     "Group",
+    "HeldComment",
+    "HeldComments",
     "NumberSummary",
     "OptionInfo",
     "Overview",
@@ -59,8 +71,10 @@ __all__ = [
     "ScaleSummary",
     "Table",
     "UnknownQuestion",
+    "approved_comments",
     "comments",
     "comments_of",
+    "decide_comments",
     "dimensions",
     "dimensions_of",
     "equality_flags",
@@ -68,6 +82,8 @@ __all__ = [
     "filter_rules",
     "filter_rules_of",
     "forget",
+    "held_comments",
+    "held_of",
     "may_identify",
     "overview",
     "overview_of",
