@@ -276,7 +276,18 @@ def test_response_rows_hold_no_identifier_or_time(app):
     with app.app_context():
         columns = {c["name"] for c in inspect(db.engine).get_columns("response")}
     # `batch` numbers the shuffled release batch (k or more at a time): no time, no order within it.
-    assert columns == {"id", "survey_id", "questionnaire_version_id", "language", "answers", "batch"}
+    # `withdrawal_hash` is a keyed hash of a random code only the member holds (cleared at close);
+    # `withdrawing` marks a withdrawn response until the next batch deletes it.
+    assert columns == {
+        "id",
+        "survey_id",
+        "questionnaire_version_id",
+        "language",
+        "answers",
+        "batch",
+        "withdrawal_hash",
+        "withdrawing",
+    }
 
 
 # --- invitations -------------------------------------------------------------------------------

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import UTC, datetime
 
 import numpy as np
 from hypothesis import HealthCheck, given, settings
@@ -246,3 +247,21 @@ def test_withdrawn_responses_are_dropped_by_id_and_the_stored_copy_replaced(app,
         snapshots.delete_stored(survey.id)
         db.session.commit()
         assert db.session.get(StoredSnapshot, survey.id) is None
+
+
+def test_responses_deleted_at_close_without_a_new_batch_leave_every_worker(app):
+    # Closing deletes withdrawn responses even when nothing is left to release, so no new batch
+    # number appears; other workers, which hold their own snapshot, notice by the closing time.
+    survey = make_survey(app, "snap-close", AI_AT_WORK, threshold=10)
+    records = random_records(AI_AT_WORK, 30, 24)
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records], batch=1)
+    with app.app_context():
+        current = db.session.merge(survey)
+        assert snapshots.snapshot_for(current).n == 30
+        first = db.session.scalars(db.select(Response.id).where(Response.survey_id == survey.id)).first()
+        db.session.execute(db.delete(Response).where(Response.id == first))
+        db.session.commit()
+        assert snapshots.snapshot_for(current).n == 30  # still open: results move only with a batch
+        current.closed_at = datetime.now(UTC)
+        db.session.commit()
+        assert snapshots.snapshot_for(current).n == 29

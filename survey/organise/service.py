@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..questionnaire.model import Option, Questionnaire
 from ..questionnaire.rules import visible_options, with_derived
-from ..responses.service import release_batch
+from ..responses.service import forget_withdrawal_codes, release_batch
 
 MIN_THRESHOLD = 5
 NOT_AN_AUDIENCE = {"dk"}  # "Not sure" is an answer, not a group to survey
@@ -244,6 +244,7 @@ def forget_members(survey: Survey) -> dict[str, int]:
     answered. Counts (invitations per segment, responses, days) stay.
     """
     forgotten = Invitation.token_hash.like("closed:%")
+    forget_withdrawal_codes(survey)  # withdrawal codes work only while the survey is open
     return {
         "identities": db.session.execute(delete(Invitee).where(Invitee.survey_id == survey.id)).rowcount,
         "links": db.session.execute(

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import hmac
 import json
 import random
 import secrets
@@ -19,9 +20,11 @@ from enum import StrEnum
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
+from flask import current_app
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError, OperationalError
 
+from .. import audit
 from ..extensions import db
 from ..models import (
     LONDON,
@@ -40,6 +43,7 @@ from ..questionnaire.rules import clean_answers
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
 CODE_LENGTH = 25  # 125 bits
+WITHDRAWAL_LENGTH = 16  # 80 bits, read as four groups of four: guessing online is hopeless
 DRAFT_LIFETIME = timedelta(days=60)  # when a survey has no closing date
 
 
@@ -59,11 +63,35 @@ def new_resume_code() -> str:
     return "-".join(raw[i : i + 5] for i in range(0, CODE_LENGTH, 5))
 
 
+def _code_characters(typed: str) -> str:
+    """Return the characters of a typed code, forgiving case, spaces, dashes and look-alikes."""
+    raw = typed.upper().translate(str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"}))
+    return "".join(ch for ch in raw if ch in CODE_ALPHABET)
+
+
 def normalise_code(typed: str) -> str:
     """Return a typed resume code in canonical form, forgiving case, spaces and look-alikes."""
-    raw = typed.upper().translate(str.maketrans({"I": "1", "L": "1", "O": "0", "U": "V"}))
-    raw = "".join(ch for ch in raw if ch in CODE_ALPHABET)
+    raw = _code_characters(typed)
     return "-".join(raw[i : i + 5] for i in range(0, len(raw), 5))
+
+
+def new_withdrawal_code() -> str:
+    """Return a fresh withdrawal code, grouped for copying: XXXX-XXXX-XXXX-XXXX."""
+    raw = "".join(secrets.choice(CODE_ALPHABET) for _ in range(WITHDRAWAL_LENGTH))
+    return "-".join(raw[i : i + 4] for i in range(0, WITHDRAWAL_LENGTH, 4))
+
+
+def withdrawal_hash(typed: str) -> str | None:
+    """Return the keyed hash stored for a withdrawal code, or None if it cannot be one.
+
+    An HMAC under the app's secret, not a bare hash: a copy of the database alone cannot even
+    test guesses. (The codes stop working if SECRET_KEY changes while a survey is open.)
+    """
+    raw = _code_characters(typed)
+    if len(raw) != WITHDRAWAL_LENGTH:
+        return None
+    secret = current_app.config["SECRET_KEY"].encode()
+    return hmac.new(secret, b"withdrawal-code:" + raw.encode(), hashlib.sha256).hexdigest()
 
 
 def submit_key() -> str:
@@ -218,11 +246,17 @@ class Outcome(StrEnum):
     NO_DRAFT = "no_draft"  # nothing to submit (already submitted from elsewhere, or expired)
 
 
-def submit_response(survey: Survey, secret: str, key: str, invitation: Invitation | None) -> Outcome:
-    """Store a member's response exactly once, then release a batch if enough are waiting."""
+def submit_response(
+    survey: Survey, secret: str, key: str, invitation: Invitation | None, withdrawal: str | None = None
+) -> Outcome:
+    """Store a member's response exactly once, then release a batch if enough are waiting.
+
+    `withdrawal` is the hash of the member's withdrawal code, if they asked for one; the code
+    itself is never passed here, so it cannot be stored.
+    """
     for attempt in range(3):
         try:
-            outcome = _submit_once(survey, secret, key, invitation)
+            outcome = _submit_once(survey, secret, key, invitation, withdrawal)
             break
         except OperationalError as error:
             # SQLite refuses to turn a read into a write after another writer committed
@@ -236,7 +270,9 @@ def submit_response(survey: Survey, secret: str, key: str, invitation: Invitatio
     return outcome
 
 
-def _submit_once(survey: Survey, secret: str, key: str, invitation: Invitation | None) -> Outcome:
+def _submit_once(
+    survey: Survey, secret: str, key: str, invitation: Invitation | None, withdrawal: str | None
+) -> Outcome:
     """One transaction: record the submit key, use the invitation, delete the draft, add a
     pending row. Any step that finds the work already done rolls the whole transaction back."""
     state = load_draft(survey, secret)
@@ -265,6 +301,7 @@ def _submit_once(survey: Survey, secret: str, key: str, invitation: Invitation |
                 questionnaire_version_id=survey.questionnaire_version_id,
                 language=state.language,
                 answers=answers,
+                withdrawal_hash=withdrawal,
             )
         )
         db.session.commit()
@@ -277,13 +314,20 @@ def _submit_once(survey: Survey, secret: str, key: str, invitation: Invitation |
 def release_batch(survey: Survey, everything: bool = False) -> int:
     """Move waiting submissions into `response`, shuffled, once at least k are waiting.
 
-    With `everything` (at close) the remainder is released whatever its size. Returns how many
-    responses were released.
+    With `everything` (at close) the remainder is released whatever its size. Responses that
+    members withdrew are deleted in the same transaction, so results never move by one response
+    at a time (DESIGN §5). Returns how many responses were released.
     """
     waiting = db.session.scalar(
         select(func.count()).select_from(PendingSubmission).where(PendingSubmission.survey_id == survey.id)
     )
     if not waiting or (waiting < survey.threshold and not everything):
+        if everything and _delete_withdrawn(survey):  # at close: nothing new, but withdrawals go
+            db.session.commit()
+            # No new batch number tells the results snapshot that rows went: drop this process's copy.
+            from .. import results  # here: the results engine is not part of the member journey
+
+            results.forget(survey.id)
         return 0
     rows = list(
         db.session.scalars(
@@ -312,8 +356,109 @@ def release_batch(survey: Survey, everything: bool = False) -> int:
                 language=row.language,
                 answers=row.answers,
                 batch=batch,
+                withdrawal_hash=row.withdrawal_hash,
             )
         )
         db.session.flush()  # insert one by one, in the shuffled order
+    _delete_withdrawn(survey)
     db.session.commit()
     return len(rows)
+
+
+def _delete_withdrawn(survey: Survey) -> int:
+    """Delete the survey's released responses that members withdrew, and the stored results
+    snapshot that still holds them (a worker stores a new one on its next read); the caller
+    commits."""
+    deleted = db.session.execute(
+        delete(Response).where(Response.survey_id == survey.id, Response.withdrawing.is_(True))
+    ).rowcount
+    if deleted:
+        from ..results.snapshot import delete_stored  # here: the results engine is not part of the member journey
+
+        delete_stored(survey.id)
+    return deleted
+
+
+# --- withdrawal (promise 10) -----------------------------------------------------------------
+
+
+class Withdrawal(StrEnum):
+    """What a withdrawal code did."""
+
+    DELETED = "deleted"  # still waiting to be released: deleted now, it was never in the results
+    WITHDRAWING = "withdrawing"  # in the results: deleted when the next batch is added, or at close
+    UNKNOWN = "unknown"  # no such code for this survey, or it was used already
+    CLOSED = "closed"  # the survey has closed: responses can no longer be withdrawn
+
+
+MEMBER = "a member"  # the audit log's actor for a withdrawal: never who, even if staff are signed in
+
+
+def withdrawal_exists(survey: Survey, code: str) -> bool:
+    """Return whether a code can withdraw a response of this survey (it shows nothing else)."""
+    digest = withdrawal_hash(code)
+    if digest is None:
+        return False
+    return any(
+        db.session.scalar(
+            select(func.count()).select_from(model).where(model.survey_id == survey.id, model.withdrawal_hash == digest)
+        )
+        for model in (PendingSubmission, Response)
+    )
+
+
+def withdraw(survey: Survey, code: str) -> Withdrawal:
+    """Withdraw the response a code belongs to, once; never read or return its answers.
+
+    A waiting submission is deleted at once. A released one is marked and its hash cleared (so
+    the code cannot be used again); release_batch deletes it with the next batch of at least k
+    new responses, or at close. The audit entry says only that a response was withdrawn, in its
+    own transaction, so no response row shares a transaction with a dated record.
+    """
+    for attempt in range(3):
+        try:
+            outcome = _withdraw_once(survey, code)
+            break
+        except OperationalError as error:  # SQLite: another writer committed first (as in submit)
+            db.session.rollback()
+            if "locked" not in str(error) or attempt == 2:
+                raise
+    if outcome in (Withdrawal.DELETED, Withdrawal.WITHDRAWING):
+        audit.record("a member withdrew a response", survey, actor=MEMBER)
+        db.session.commit()
+    return outcome
+
+
+def _withdraw_once(survey: Survey, code: str) -> Withdrawal:
+    digest = withdrawal_hash(code)
+    if digest is None:
+        return Withdrawal.UNKNOWN
+    if survey.state() == "closed":
+        return Withdrawal.CLOSED
+    deleted = db.session.execute(
+        delete(PendingSubmission).where(
+            PendingSubmission.survey_id == survey.id, PendingSubmission.withdrawal_hash == digest
+        )
+    )
+    outcome = Withdrawal.DELETED
+    if deleted.rowcount != 1:  # released already (perhaps by a batch that committed meanwhile)
+        marked = db.session.execute(
+            update(Response)
+            .where(Response.survey_id == survey.id, Response.withdrawal_hash == digest)
+            .values(withdrawing=True, withdrawal_hash=None)
+        )
+        outcome = Withdrawal.WITHDRAWING if marked.rowcount == 1 else Withdrawal.UNKNOWN
+    db.session.commit()
+    return outcome
+
+
+def forget_withdrawal_codes(survey: Survey) -> int:
+    """Clear every withdrawal hash of a survey (at close), so no code works any more; the caller commits."""
+    return sum(
+        db.session.execute(
+            update(model)
+            .where(model.survey_id == survey.id, model.withdrawal_hash.is_not(None))
+            .values(withdrawal_hash=None)
+        ).rowcount
+        for model in (PendingSubmission, Response)
+    )

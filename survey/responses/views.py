@@ -190,11 +190,18 @@ def check_answers(slug: str):
         )
     entry = _entry(slug) or {}
     invitation = service.find_invitation(secret) if entry.get("invited") else None
-    outcome = service.submit_response(survey, secret, request.form.get("submit_key", ""), invitation)
+    code = service.new_withdrawal_code() if request.form.get("withdrawal_code") == "yes" else None
+    withdrawal = service.withdrawal_hash(code) if code else None
+    outcome = service.submit_response(survey, secret, request.form.get("submit_key", ""), invitation, withdrawal)
     if outcome is service.Outcome.INVITATION_USED:
         _forget(slug, submitted=False)
         return render_template("responses/invitation_used.html", survey=survey), 409
     _forget(slug, submitted=outcome is not service.Outcome.NO_DRAFT)
+    if code and outcome is service.Outcome.SAVED:
+        # The withdrawal code is shown once, in the answer to this POST: never in an address, the
+        # session or a row (only its hash is stored). A reload sends the form again, which finds it
+        # already sent and redirects to the thank-you page, without the code.
+        return render_template("responses/thank_you.html", survey=survey, withdrawal_code=code)
     return redirect(url_for("responses.thank_you", slug=slug))
 
 
@@ -205,6 +212,42 @@ def thank_you(slug: str):
     if slug not in session.get("submitted", []):
         return redirect(url_for("responses.start", slug=slug))
     return render_template("responses/thank_you.html", survey=survey)
+
+
+def _withdrawal_survey(slug: str) -> Survey:
+    """Return the survey if responses to it can be withdrawn now; otherwise stop with a plain page."""
+    survey = db.session.scalar(select(Survey).where(Survey.slug == slug)) or abort(404)
+    if survey.state() == "closed":
+        abort(make_response(render_template("responses/withdraw_closed.html", survey=survey), 410))
+    return _survey(slug)
+
+
+@bp.route("/s/<slug>/withdraw", methods=["GET", "POST"])
+@limiter.limit(rate("RESUME"), methods=["POST"])
+def withdraw(slug: str):
+    """Withdraw a response with its withdrawal code: enter the code, confirm, done.
+
+    The code travels only in the form body (a hidden field on the confirmation page), never in
+    an address or the session. Nothing here reads or shows the answers.
+    """
+    survey = _withdrawal_survey(slug)
+    if request.method == "GET":
+        return render_template("responses/withdraw.html", survey=survey, error=None)
+    code = request.form.get("code", "")[:100]
+    if request.form.get("confirm") == "yes":
+        outcome = service.withdraw(survey, code)
+        if outcome is service.Withdrawal.CLOSED:
+            return render_template("responses/withdraw_closed.html", survey=survey), 410
+        if outcome is not service.Withdrawal.UNKNOWN:
+            return render_template("responses/withdrawn.html", survey=survey, outcome=outcome)
+        error = "unknown"
+    elif not code.strip():
+        error = "empty"
+    elif service.withdrawal_exists(survey, code):
+        return render_template("responses/withdraw_confirm.html", survey=survey, code=code)
+    else:
+        error = "unknown"
+    return render_template("responses/withdraw.html", survey=survey, error=error), 400
 
 
 @bp.get("/s/<slug>/saved")

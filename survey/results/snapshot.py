@@ -518,7 +518,7 @@ def derive(variable, columns: _Columns) -> np.ndarray:
 
 # --- one snapshot per survey, kept in this process --------------------------------------------
 
-_snapshots: dict[int, tuple[tuple, Snapshot]] = {}
+_snapshots: dict[int, tuple[tuple, Snapshot, str]] = {}  # survey id -> (identity, snapshot, generation)
 _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -541,12 +541,14 @@ def snapshot_for(survey) -> Snapshot:
     questionnaire = survey.questionnaire
     # A deleted survey's id can be given to a new one (SQLite reuses ids): never serve its snapshot.
     identity = (survey.id, survey.slug, str(survey.created_at), questionnaire.checksum)
+    # Closing deletes withdrawn responses even when no batch follows: look again once it closed.
+    generation = str(survey.closed_at)
     with _lock(survey.id):
-        held_identity, held = _snapshots.get(survey.id, (None, None))
+        held_identity, held, held_generation = _snapshots.get(survey.id, (None, None, None))
         if held_identity != identity:
             held = None
         latest = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id)) or 0
-        if held is not None and latest == held.batch:
+        if held is not None and latest == held.batch and held_generation == generation:
             return held
         stored_n = None
         if held is None:
@@ -560,7 +562,7 @@ def snapshot_for(survey) -> Snapshot:
             fresh, dropped = _reconcile(survey.id, fresh, latest)
             if fresh is None:  # a batch was numbered out of order: start again
                 fresh = build_from(questionnaire, _read(survey.id, None, latest), latest)
-        _snapshots[survey.id] = (identity, fresh)
+        _snapshots[survey.id] = (identity, fresh, generation)
         _store_if_due(survey.id, identity, fresh, stored_n, dropped)
         return fresh
 
