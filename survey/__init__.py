@@ -20,6 +20,9 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     app.config.update(config.settings(app.instance_path))
     app.config.update(overrides or {})
     config.check(app.config)
+    from .security import DatabaseInt
+
+    app.url_map.converters["int"] = DatabaseInt  # before any route: ids too large for a column are 404s
     if app.config.get("PROXY_COUNT"):  # trust this many proxies' X-Forwarded-For and -Proto
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 

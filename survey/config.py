@@ -25,6 +25,10 @@ class Config:
     SESSION_COOKIE_HTTPONLY = True
     SESSION_COOKIE_SAMESITE = "Lax"
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
+    # Over HTTPS Flask-WTF would also demand a Referer naming this site, and refuse every form
+    # (for ever, with no way out) from a browser or privacy tool that drops the header. The
+    # session-bound token is the check; survey/security.py adds Fetch Metadata and Origin instead.
+    WTF_CSRF_SSL_STRICT = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # idle time; checked on the server when read
     BABEL_DEFAULT_LOCALE = "en"
     BABEL_TRANSLATION_DIRECTORIES = str(ROOT / "translations")

@@ -1,5 +1,6 @@
 """Plain, friendly error pages that never fail themselves."""
 
+import sys
 from contextlib import suppress
 
 from flask import Flask, render_template, request, url_for
@@ -27,6 +28,21 @@ def init_app(app: Flask) -> None:
     app.register_error_handler(CSRFError, _expired_form)
     app.register_error_handler(HTTPException, _http_error)
     app.register_error_handler(OperationalError, _database_unavailable)
+    app.log_exception = _never_failing(app.log_exception)
+
+
+def _never_failing(log_exception):
+    """Wrap Flask's log_exception so that a failure while logging a 500 (a broken log handler or
+    filter, a full disk) cannot stop the plain 500 page from being sent."""
+
+    def log(exc_info) -> None:
+        try:
+            log_exception(exc_info)
+        except Exception:
+            with suppress(Exception):
+                sys.stderr.write("An error happened, and logging it failed too; the details are withheld.\n")
+
+    return log
 
 
 def _database_unavailable(error: OperationalError):
@@ -51,7 +67,12 @@ def _expired_form(error: CSRFError):
     if request.endpoint == "responses.page" and request.method == "POST":
         from .responses.views import page_after_expired_form
 
-        return page_after_expired_form()
+        try:
+            return page_after_expired_form()
+        except HTTPException as stopped:  # the session itself had lapsed, or the survey has closed
+            if stopped.response is not None and stopped.response.status_code not in (301, 302, 303):
+                return stopped.response  # e.g. the survey has closed: that page says so
+            # No draft in this session any more: the plain expired page below says what to do.
     return render_template("errors/expired.html", back=request.referrer or url_for("public.home")), 400
 
 

@@ -16,8 +16,11 @@ class Redact(logging.Filter):
     """Rewrite each record without secrets in paths and without the client's address."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        message = SECRET_PATHS.sub(r"\1[redacted]", record.getMessage())
-        record.msg, record.args = CLIENT_ADDRESS.sub("- - - ", message), ()
+        try:
+            message = SECRET_PATHS.sub(r"\1[redacted]", record.getMessage())
+            record.msg, record.args = CLIENT_ADDRESS.sub("- - - ", message), ()
+        except Exception:  # a message that cannot be read cannot be checked: withhold it, never fail
+            record.msg, record.args = "[log message withheld: it could not be redacted]", ()
         return True
 
 

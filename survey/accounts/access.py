@@ -58,13 +58,25 @@ def guard(bp: Blueprint) -> None:
                 return redirect(url_for("accounts.two_factor"))
         view = current_app.view_functions.get(request.endpoint or "")
         if current_user.role not in getattr(view, "allowed_roles", ()):
+            _audit_refusal("refused: not allowed for this role")
             abort(403)
         return None
+
+
+def _audit_refusal(action: str, survey: Survey | None = None) -> None:
+    """Keep an audit entry for a refused staff request: who, what address (never a query or form)."""
+    from .. import audit
+
+    audit.record(action, survey, endpoint=request.endpoint, method=request.method, path=request.path)
+    db.session.commit()
 
 
 def survey_or_404(survey_id: int) -> Survey:
     """Return a survey the signed-in user may see; any other id is simply not found."""
     survey = db.session.get(Survey, survey_id)
-    if survey is None or not current_user.can_reach(survey.audience or {}):
+    if survey is None:
+        abort(404)
+    if not current_user.can_reach(survey.audience or {}):
+        _audit_refusal("refused: survey outside the user's scope", survey)
         abort(404)
     return survey

@@ -12,6 +12,7 @@ from ..accounts.service import locked_until
 from ..extensions import csrf, db
 from ..models import QuestionnaireVersion, Role, User
 from ..questionnaire.loader import QuestionnaireError
+from ..security import database_int
 from . import bp, service
 from .forms import EditAccountForm, NewAccountForm, UploadForm
 
@@ -251,8 +252,8 @@ def _upload_or_404(version_id: int) -> QuestionnaireVersion:
 @roles(Role.ADMIN)
 def audit_log():
     """The audit log, newest first, 50 a page; for one survey or one person if asked."""
-    survey_id = request.args.get("survey", type=int)
+    survey_id = request.args.get("survey", type=database_int)
     actor = request.args.get("actor", "").strip()
-    page = service.audit_page(request.args.get("page", 1, type=int), survey_id, actor)
+    page = service.audit_page(request.args.get("page", 1, type=database_int), survey_id, actor)
     filters = {key: value for key, value in (("survey", survey_id), ("actor", actor)) if value}
     return render_template("admin/audit.html", log=page, survey_id=survey_id, actor=actor, filters=filters)

@@ -6,7 +6,9 @@ from flask import current_app, flash, redirect, render_template, request, url_fo
 from flask_login import current_user
 from wtforms import SelectChoice
 
+from .. import audit
 from ..accounts.access import ALL_STAFF, MANAGERS, roles, survey_or_404
+from ..extensions import db
 from ..models import AccessMode, SurveyStatus
 from . import bp, service
 from .forms import NewSurveyForm, SettingsForm
@@ -78,6 +80,9 @@ def settings(survey_id: int):
     elif form.validate_on_submit():
         chosen = form.settings()
         message = service.settings_problem(current_user, found, chosen)
+        if message and found.status != SurveyStatus.DRAFT:  # a try at a locked protection: keep a record
+            audit.record("refused settings change", found, reason=message)
+            db.session.commit()
         if message is None:
             service.save_settings(current_user, found, chosen)
             flash("Settings saved.")
