@@ -41,10 +41,12 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     from .dashboards import bp as dashboards_bp
     from .organise import bp as organise_bp
     from .public import bp as public_bp
+    from .published import bp as published_bp
     from .responses import bp as responses_bp
 
     login_manager.init_app(app)
-    for blueprint in (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp, dashboards_bp, api_bp):
+    blueprints = (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp, dashboards_bp, api_bp)
+    for blueprint in (*blueprints, published_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
     errors.init_app(app)

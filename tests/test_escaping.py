@@ -14,10 +14,12 @@ from .test_questionnaire_loader import TINY
 # Where markup is deliberately trusted, and why: each is built by our code, never from input.
 TRUSTED = {
     ("templates/accounts/two_factor.html", "qr | safe"),  # segno's SVG of our own otpauth:// address
+    ("templates/published/screen.html", "qr | safe"),  # segno's SVG of our own results address
 }
 MARKUP_IN_CODE = {
     "survey/filters.py",  # paragraphs(): escapes every paragraph before wrapping it in <p>
     "survey/organise/distribution.py",  # segno's SVG of the survey's own address
+    "survey/published/__init__.py",  # english(): a template's own literal text; Markup % escapes the values
 }
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "<svg onload=alert(1)>"]
 

@@ -20,4 +20,4 @@ def test_models_and_migrations_agree(app):
 def test_migrations_reach_head(app):
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0005"
+        assert context.get_current_revision() == "0006"

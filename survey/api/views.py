@@ -10,7 +10,7 @@ from .. import results
 from ..config import Config
 from ..questionnaire.model import Question
 from . import bp
-from .access import readable_survey
+from .access import public_release, readable_survey
 
 
 def _language() -> str:
@@ -40,12 +40,13 @@ def describe(slug: str):
     survey = readable_survey(slug)
     language = _language()
     questionnaire = survey.questionnaire
+    release = public_release()
     return {
         "slug": survey.slug,
         "title": questionnaire.title[language],
         "threshold": survey.threshold,
         "status": survey.status,
-        "questions": [_question(q, language) for q in questionnaire.questions],
+        "questions": [_question(q, language) for q in questionnaire.questions if _published(q.id)],
         "dimensions": [
             {
                 "id": d.id,
@@ -54,8 +55,18 @@ def describe(slug: str):
                 "values": _options(d.values, language),
             }
             for d in questionnaire.dimensions
+            if release is None or d.id in release.breakdowns
         ],
     }
+
+
+def _published(question_id: str, by: str | None = None, filters: dict[str, str] | None = None) -> bool:
+    """Return whether the public may read this question with this breakdown and filters (staff: always)."""
+    release = public_release()
+    return release is None or (release.has_question(question_id) and release.allows(by, filters or {}))
+
+
+NOT_PUBLISHED = {"error": "not published"}
 
 
 def _filters(exclude: tuple[str, ...] = ("by", "lang")) -> dict[str, str]:
@@ -92,6 +103,8 @@ def question_results(slug: str, question_id: str):
     survey = readable_survey(slug)
     language = _language()
     filters = _filters()
+    if not _published(question_id, request.args.get("by"), filters):
+        return NOT_PUBLISHED, 404
     try:
         table = results.question_table(survey, question_id, request.args.get("by"), filters, language)
     except results.UnknownQuestion:
@@ -107,6 +120,8 @@ def question_results(slug: str, question_id: str):
 def question_comments(slug: str, question_id: str):
     """Written answers that may be shown (groups of at least max(k, 10); never by a protected group)."""
     survey = readable_survey(slug)
+    if not _published(question_id, None, _filters()):
+        return NOT_PUBLISHED, 404
     try:
         found = results.comments(survey, question_id, _filters(), _language())
     except results.UnknownQuestion:
@@ -118,4 +133,6 @@ def question_comments(slug: str, question_id: str):
 def equality(slug: str):
     """Where a group of a protected characteristic answers differently from everyone else."""
     survey = readable_survey(slug)
-    return {"slug": survey.slug, "flags": [asdict(f) for f in results.equality_flags(survey, _language())]}
+    flags = results.equality_flags(survey, _language())
+    shown = [f for f in flags if _published(f.question, f.dimension)]
+    return {"slug": survey.slug, "flags": [asdict(f) for f in shown]}

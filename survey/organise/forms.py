@@ -5,12 +5,21 @@ from __future__ import annotations
 from datetime import datetime
 
 from flask_wtf import FlaskForm
-from wtforms import DateTimeLocalField, IntegerField, RadioField, SelectChoice, SelectField, StringField
+from wtforms import (
+    BooleanField,
+    DateTimeLocalField,
+    IntegerField,
+    RadioField,
+    SelectChoice,
+    SelectField,
+    SelectMultipleField,
+    StringField,
+)
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 from ..models import LONDON, UTC, AccessMode, Survey, User, as_utc
 from ..questionnaire.model import Option, Questionnaire
-from .service import MIN_THRESHOLD, Settings, audience_options
+from .service import MIN_THRESHOLD, PublicationChoice, Settings, audience_options
 
 ACCESS_CHOICES = [
     SelectChoice(AccessMode.OPEN_LINK.value, "Open link and QR code: anyone with the link can answer"),
@@ -97,3 +106,38 @@ def to_london(moment: datetime | None) -> datetime | None:
 def from_london(wall: datetime | None) -> datetime | None:
     """Return a typed UK wall-clock time as UTC (in the autumn's repeated hour, the first)."""
     return wall.replace(tzinfo=LONDON).astimezone(UTC) if wall else None
+
+
+class PublicationForm(FlaskForm):
+    """What to publish of a closed survey's results, and how (survey/published shows it)."""
+
+    questions = SelectMultipleField("Questions", validate_choice=True)
+    breakdowns = SelectMultipleField("Breakdowns", validate_choice=True)
+    findings = SelectMultipleField("Findings on the conference screen", validate_choice=True)
+    embargo_until = DateTimeLocalField("Embargo until (UK time)", format="%Y-%m-%dT%H:%M", validators=[Optional()])
+    access_code = StringField("New access code", validators=[Optional(), Length(max=100)])
+    remove_code = BooleanField("Remove the access code: anyone with the address can read the results")
+
+    def offer(self, questions: list[SelectChoice], breakdowns: list[SelectChoice], findings: list[SelectChoice]):
+        """Set what can be chosen."""
+        self.questions.choices = questions
+        self.breakdowns.choices = breakdowns
+        self.findings.choices = findings
+
+    def load(self, release, embargo_until: datetime | None) -> None:
+        """Fill the form from what is stored (or the default choice)."""
+        self.questions.data = list(release.questions)
+        self.breakdowns.data = list(release.breakdowns)
+        self.findings.data = list(release.findings)
+        self.embargo_until.data = to_london(embargo_until)
+
+    def choice(self) -> PublicationChoice:
+        """Return what the form holds, with the embargo in UTC."""
+        return PublicationChoice(
+            questions=list(self.questions.data or []),
+            breakdowns=list(self.breakdowns.data or []),
+            findings=list(self.findings.data or []),
+            embargo_until=from_london(self.embargo_until.data),
+            access_code=self.access_code.data or None,
+            remove_code=bool(self.remove_code.data),
+        )

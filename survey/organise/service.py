@@ -9,6 +9,7 @@ import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from flask import current_app
 from sqlalchemy import String, cast, delete, func, literal, select, update
@@ -33,6 +34,9 @@ from ..models import (
 from ..questionnaire.model import Option, Questionnaire
 from ..questionnaire.rules import visible_options, with_derived
 from ..responses.service import forget_withdrawal_codes, release_batch
+
+if TYPE_CHECKING:
+    from ..published.models import Publication
 
 MIN_THRESHOLD = 5
 NOT_AN_AUDIENCE = {"dk"}  # "Not sure" is an answer, not a group to survey
@@ -280,13 +284,130 @@ def run_retention() -> dict[str, int]:
     return totals
 
 
+# --- publishing: what delegates see at /r/<slug> (survey/published) ----------------------------
+# survey/published is imported inside the functions: its blueprint's views import this module.
+
+
+@dataclass
+class PublicationChoice:
+    """What an organiser chose to publish, and how it is released."""
+
+    questions: list[str]
+    breakdowns: list[str]
+    findings: list[str]  # for the conference screen; [] means the headline findings
+    embargo_until: datetime | None
+    access_code: str | None  # a new code to set; None keeps the stored one
+    remove_code: bool = False
+
+
+MIN_ACCESS_CODE = 6
+
+
+def publication_problem(survey: Survey, choice: PublicationChoice) -> str | None:
+    """Return why this choice cannot be saved, or None."""
+    from .. import results
+    from ..published.access import normal_code
+
+    if survey.status not in (SurveyStatus.CLOSED, SurveyStatus.PUBLISHED):
+        return "Results can be published once the survey has closed."
+    known = {q.id for q in survey.questionnaire.questions}
+    if not choice.questions or set(choice.questions) - known:
+        return "Choose at least one question to publish."
+    dimensions = {d.id for d in results.dimensions(survey) if not d.fixed}
+    if set(choice.breakdowns) - dimensions:
+        return "Choose breakdowns from the list."
+    if choice.access_code is not None and len(normal_code(choice.access_code)) < MIN_ACCESS_CODE:
+        return f"Make the access code at least {MIN_ACCESS_CODE} letters or digits long."
+    return None
+
+
+def save_publication(survey: Survey, choice: PublicationChoice) -> Publication:
+    """Store what to publish; if the results are already public, the change is live. Commits."""
+    from ..published.access import hash_code, publication_of
+    from ..published.models import Publication, PublicationState
+
+    problem = publication_problem(survey, choice)
+    if problem:
+        raise SurveyError(problem)
+    publication = publication_of(survey) or Publication(survey_id=survey.id, state=PublicationState.DRAFT)
+    db.session.add(publication)
+    order = [q.id for q in survey.questionnaire.questions]
+    publication.questions = sorted(set(choice.questions), key=order.index)
+    publication.breakdowns = list(dict.fromkeys(choice.breakdowns))
+    publication.findings = list(dict.fromkeys(choice.findings))
+    publication.embargo_until = choice.embargo_until
+    if choice.remove_code:
+        publication.code_hash = None
+    elif choice.access_code is not None:
+        publication.code_hash = hash_code(choice.access_code)
+    live = publication.state == PublicationState.PUBLISHED
+    if live:
+        publication.version = (publication.version or 0) + 1
+    db.session.flush()
+    audit.record("changed published results" if live else "chose what to publish", survey, **_described(publication))
+    db.session.commit()
+    return publication
+
+
+def _described(publication: Publication) -> dict:
+    """Return what the audit log keeps of a publication (never the access code)."""
+    return {
+        "version": publication.version,
+        "questions": publication.questions,
+        "breakdowns": publication.breakdowns,
+        "screen_findings": publication.findings,
+        "embargo_until": as_utc(publication.embargo_until).isoformat() if publication.embargo_until else None,
+        "access_code": publication.code_hash is not None,
+    }
+
+
 def publish(survey: Survey) -> None:
-    """Mark a closed survey's results as published. Commits."""
+    """Publish a closed survey's results as chosen (or the default choice), from the embargo time
+    if one is set. Commits."""
+    from ..published.access import default_release, publication_of
+    from ..published.models import Publication, PublicationState
+
     if survey.status != SurveyStatus.CLOSED:
         raise SurveyError("Only a closed survey can be published.")
+    publication = publication_of(survey)
+    if publication is None:  # published without choosing: every question but free text
+        chosen = default_release(survey)
+        publication = Publication(survey_id=survey.id, questions=chosen.questions, breakdowns=chosen.breakdowns)
+        db.session.add(publication)
+    publication.state = PublicationState.PUBLISHED
+    publication.version = (publication.version or 0) + 1
+    publication.published_at = utcnow()
+    publication.withdrawn_at = None
     survey.status = SurveyStatus.PUBLISHED
-    audit.record("published results", survey)
+    db.session.flush()
+    audit.record("published results", survey, **_described(publication))
     db.session.commit()
+
+
+def withdraw(survey: Survey) -> None:
+    """Take published results down: the page says they were withdrawn, the API stops serving them. Commits."""
+    from ..published.access import publication_of
+    from ..published.models import Publication, PublicationState
+
+    publication = publication_of(survey)
+    if survey.status != SurveyStatus.PUBLISHED:
+        raise SurveyError("Only published results can be withdrawn.")
+    if publication is None:
+        publication = Publication(survey_id=survey.id, version=1, **_everything(survey))
+        db.session.add(publication)
+    publication.state = PublicationState.WITHDRAWN
+    publication.withdrawn_at = utcnow()
+    survey.status = SurveyStatus.CLOSED
+    audit.record("withdrew published results", survey, version=publication.version)
+    db.session.commit()
+
+
+def _everything(survey: Survey) -> dict:
+    """What a survey published before publications were chosen had published."""
+    from ..published.access import release_of
+
+    release = release_of(survey)
+    return {"questions": release.questions, "breakdowns": release.breakdowns} if release else {}
 
 
 def archive(survey: Survey) -> None:

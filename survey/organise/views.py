@@ -112,9 +112,9 @@ def close(survey_id: int):
 @bp.post("/surveys/<int:survey_id>/publish")
 @roles(*MANAGERS)
 def publish(survey_id: int):
-    """Mark the results of a closed survey as published."""
+    """Publish a closed survey's results as chosen on the publication page (or the default choice)."""
     found = survey_or_404(survey_id)
-    return _life_cycle(found, "publish", service.publish, "Results marked as published.")
+    return _life_cycle(found, "publish", service.publish, "Results published.")
 
 
 @bp.post("/surveys/<int:survey_id>/archive")

@@ -1,0 +1,319 @@
+"""Published results: an organiser chooses, previews and publishes; delegates read the page (no
+sign-in), in English or Welsh, only after the embargo, with the access code when one is set;
+withdrawal takes it down; every number agrees with the API and none comes from a small group."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from survey import demo
+from survey.extensions import db
+from survey.limits import limiter
+from survey.models import AuditEvent, Role, Survey, SurveyStatus
+from survey.published.models import Publication
+
+from .helpers import get_page
+from .journey import csrf_token, make_survey
+from .staff import make_user, sign_in
+
+QUESTIONS = ["B1", "C1", "C2", "D2", "E3", "B2", "I1", "K1"]
+BREAKDOWNS = ["A1", "disabled", "L2", "age_group"]
+
+
+@pytest.fixture
+def closed(app):
+    """A closed ai-at-work survey with 2,000 synthetic responses, k = 10."""
+    survey = make_survey(
+        app, "closed", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
+    )
+    with app.app_context():
+        demo.add_responses(db.session.get(Survey, survey.id), 2000, 5)
+    return survey
+
+
+@pytest.fixture
+def staff(app):
+    make_user(app, "ada@example.org", Role.ADMIN)
+    client = app.test_client()
+    sign_in(client, app, "ada@example.org")
+    return client
+
+
+def choose(staff, survey, questions=QUESTIONS, breakdowns=BREAKDOWNS, **fields):
+    """Post the publication form as an organiser would."""
+    form = staff.get(f"/organise/surveys/{survey.id}/publication")
+    assert form.status_code == 200
+    data = {"csrf_token": csrf_token(form.text), "questions": questions, "breakdowns": breakdowns, **fields}
+    return staff.post(f"/organise/surveys/{survey.id}/publication", data=data)
+
+
+def publish(staff, survey):
+    page = staff.get(f"/organise/surveys/{survey.id}/publication/preview")
+    return staff.post(f"/organise/surveys/{survey.id}/publish", data={"csrf_token": csrf_token(page.text)})
+
+
+def actions(app, survey) -> list[tuple[str, dict]]:
+    with app.app_context():
+        rows = db.session.execute(
+            select(AuditEvent.action, AuditEvent.detail)
+            .where(AuditEvent.survey_id == survey.id)
+            .order_by(AuditEvent.id)
+        )
+        return [(a, d) for a, d in rows]
+
+
+def _numbers(html: str) -> list[int]:
+    """Every base and count of people shown on a page."""
+    bases = re.findall(r"[Bb]ase ([\d,]+)", html)
+    counts = re.findall(r'<td class="num">([\d,]+)</td>', html)
+    return [int(n.replace(",", "")) for n in bases + counts]
+
+
+def test_choose_preview_publish_change_and_every_step_in_the_audit_log(app, client, staff, closed):
+    assert client.get("/r/closed").status_code == 404  # nothing public before publishing
+    saved = choose(staff, closed)
+    assert saved.status_code == 302 and saved.location.endswith(f"/organise/surveys/{closed.id}/publication/preview")
+    preview = get_page(staff, f"/organise/surveys/{closed.id}/publication/preview")
+    assert "Preview." in preview and "Headline findings" in preview
+    assert client.get("/r/closed").status_code == 404  # a preview is not a publication
+
+    assert publish(staff, closed).status_code == 302
+    page = get_page(client, "/r/closed")
+    assert "Preview." not in page and "Headline findings" in page
+    assert "How these results were made" in page and "Benjamini–Hochberg" in page and "Wilson" in page
+    # The public page shows what the preview showed, question for question.
+    assert _article_ids(page) == _article_ids(preview)
+
+    # Only the chosen questions: a question not chosen is on neither the page nor its own address.
+    assert "Which UNISON region do you work in?" not in page
+    assert client.get("/r/closed/q/A5").status_code == 404
+    assert client.get("/r/closed/q/C1?by=L8").status_code == 404  # religion was not published
+    assert client.get("/r/closed/q/C1?by=disabled").status_code == 200
+
+    choose(staff, closed, questions=[*QUESTIONS, "A5"])
+    assert client.get("/r/closed/q/A5").status_code == 200  # a change to a live publication is live
+
+    logged = actions(app, closed)
+    assert [a for a, _ in logged] == ["chose what to publish", "published results", "changed published results"]
+    published = dict(logged)["published results"]
+    assert published["version"] == 1 and published["questions"] == sorted(QUESTIONS, key=_order(app))
+    assert published["breakdowns"] == BREAKDOWNS and published["access_code"] is False
+    assert dict(logged)["changed published results"]["version"] == 2
+
+
+def _order(app):
+    ids = [q.id for q in app.extensions["questionnaires"]["ai-at-work"].questions]
+    return ids.index
+
+
+def _article_ids(html: str) -> list[str]:
+    return re.findall(r'href="/r/closed/q/(\w+)"><?', html)
+
+
+def test_the_embargo_hides_everything_until_its_time_typed_in_uk_time(app, client, staff, closed):
+    choose(staff, closed, embargo_until="2099-07-01T10:00")  # BST: 09:00 UTC
+    with app.app_context():
+        stored = db.session.scalar(select(Publication).where(Publication.survey_id == closed.id))
+        assert stored.embargo_until.replace(tzinfo=UTC) == datetime(2099, 7, 1, 9, 0, tzinfo=UTC)
+    publish(staff, closed)
+    for path in ("/r/closed", "/r/closed/q/C1", "/r/closed/screen", "/r/closed/briefing", "/r/closed/q/C1/chart.json"):
+        assert client.get(path).status_code == 404, path
+    assert client.get("/api/v1/surveys/closed").status_code == 404
+    assert client.get("/api/v1/surveys/closed/results/C1").status_code == 404
+    assert staff.get(f"/organise/surveys/{closed.id}/publication/preview").status_code == 200  # staff still preview
+
+    past = (datetime.now(UTC) - timedelta(hours=1)).astimezone(_london()).strftime("%Y-%m-%dT%H:%M")
+    choose(staff, closed, embargo_until=past)
+    assert client.get("/r/closed").status_code == 200
+    assert client.get("/api/v1/surveys/closed/results/C1").status_code == 200
+
+
+def _london():
+    from survey.models import LONDON
+
+    return LONDON
+
+
+def test_an_access_code_is_asked_for_stored_as_a_hash_and_never_logged(app, client, staff, closed):
+    choose(staff, closed, access_code="Hall 7 Delegates")
+    publish(staff, closed)
+    with app.app_context():
+        stored = db.session.scalar(select(Publication).where(Publication.survey_id == closed.id))
+        assert stored.code_hash and "hall" not in stored.code_hash.lower() and stored.code_hash.startswith("$argon2")
+    assert all("hall" not in str(detail).lower() for _, detail in actions(app, closed))
+
+    asked = client.get("/r/closed/q/C1")
+    assert asked.status_code == 302 and "/r/closed/code" in asked.location
+    assert client.get("/api/v1/surveys/closed").status_code == 404  # the API needs the code too
+    form = get_page(client, "/r/closed/code?next=/r/closed/q/C1")
+    wrong = client.post("/r/closed/code?next=/r/closed/q/C1", data={"csrf_token": csrf_token(form), "code": "guess"})
+    assert wrong.status_code == 400 and "That code is not right" in wrong.text
+    right = client.post(
+        "/r/closed/code?next=/r/closed/q/C1", data={"csrf_token": csrf_token(form), "code": "hall7delegates"}
+    )
+    assert right.status_code == 302 and right.location.endswith("/r/closed/q/C1")
+    assert client.get("/r/closed/q/C1").status_code == 200
+    assert client.get("/api/v1/surveys/closed").status_code == 200  # the same browser, code given
+    assert app.test_client().get("/r/closed").status_code == 302  # another browser still needs it
+
+    choose(staff, closed, access_code="a-new-code-1")  # a new code locks out the old one
+    assert client.get("/r/closed").status_code == 302
+    choose(staff, closed, remove_code="y")
+    assert app.test_client().get("/r/closed").status_code == 200
+
+
+def test_guessing_access_codes_is_rate_limited(app, client, staff, closed, monkeypatch):
+    choose(staff, closed, access_code="conference-2026")
+    publish(staff, closed)
+    monkeypatch.setitem(app.config, "RATE_PUBLISHED_CODE", "3 per minute")
+    limiter.reset()
+    form = client.get("/r/closed/code").text
+    codes = [client.post("/r/closed/code", data={"csrf_token": csrf_token(form), "code": "x"}).status_code]
+    codes += [client.post("/r/closed/code", data={"csrf_token": csrf_token(form), "code": "y"}).status_code]
+    codes += [client.post("/r/closed/code", data={"csrf_token": csrf_token(form), "code": "z"}).status_code]
+    codes += [
+        client.post("/r/closed/code", data={"csrf_token": csrf_token(form), "code": "conference-2026"}).status_code
+    ]
+    limiter.reset()
+    assert codes == [400, 400, 400, 429]
+
+
+def test_withdrawal_takes_the_page_and_the_api_down(app, client, staff, closed):
+    choose(staff, closed)
+    publish(staff, closed)
+    assert client.get("/r/closed").status_code == 200
+    page = staff.get(f"/organise/surveys/{closed.id}")
+    withdrawn = staff.post(f"/organise/surveys/{closed.id}/withdraw", data={"csrf_token": csrf_token(page.text)})
+    assert withdrawn.status_code == 302
+    for path in ("/r/closed", "/r/closed/q/C1", "/r/closed/screen", "/r/closed/briefing"):
+        gone = client.get(path)
+        assert gone.status_code == 410 and "withdrawn" in gone.text, path
+    assert client.get("/api/v1/surveys/closed/results/C1").status_code == 404
+    assert [a for a, _ in actions(app, closed)][-1] == "withdrew published results"
+    with app.app_context():
+        assert db.session.get(Survey, closed.id).status == SurveyStatus.CLOSED
+    publish(staff, closed)  # and it can be published again, as a new version
+    assert client.get("/r/closed").status_code == 200
+    assert actions(app, closed)[-1][1]["version"] == 2
+
+
+def test_the_page_shows_nothing_below_the_threshold_and_agrees_with_the_api(app, client, staff, closed):
+    choose(staff, closed)
+    publish(staff, closed)
+    for path in ("/r/closed", "/r/closed/q/C1?by=disabled", "/r/closed/q/E3?by=age_group", "/r/closed/q/B2?by=A1"):
+        html = get_page(client, path)
+        shown = _numbers(html)
+        assert shown and all(n >= 10 for n in shown), path
+    html = client.get("/r/closed/q/E3?by=disabled").text
+    api = client.get("/api/v1/surveys/closed/results/E3?by=disabled").get_json()
+    for group in api["groups"]:
+        if group["suppressed"]:
+            assert group["n"] is None
+            continue
+        assert f'{group["label"]} <span class="base">(base {group["n"]:,})' in html
+    for cell in api["cells"]:
+        if not cell["suppressed"]:
+            assert f'<td class="num">{cell["count"]:,}</td>' in html
+            assert f"{cell['percent']:.0f}%</td>" in html
+    chart = client.get("/r/closed/q/E3/chart.json?by=disabled").get_json()
+    for trace in chart["data"]:
+        assert all(f"{value:.0f}%" in html for value in trace["x"])
+
+
+def test_the_public_api_serves_only_what_is_published(app, client, staff, closed):
+    choose(staff, closed)
+    publish(staff, closed)
+    described = client.get("/api/v1/surveys/closed").get_json()
+    assert [q["id"] for q in described["questions"]] == sorted(QUESTIONS, key=_order(app))
+    assert sorted(d["id"] for d in described["dimensions"]) == sorted(BREAKDOWNS)
+    assert client.get("/api/v1/surveys/closed/results/A5").status_code == 404
+    assert client.get("/api/v1/surveys/closed/results/C1?by=L8").status_code == 404
+    assert client.get("/api/v1/surveys/closed/results/C1?A5=cymru_wales").status_code == 404
+    assert client.get("/api/v1/surveys/closed/results/C2.a?by=disabled").status_code == 200
+    flags = client.get("/api/v1/surveys/closed/equality").get_json()["flags"]
+    assert all(f["question"].split(".")[0] in QUESTIONS and f["dimension"] in BREAKDOWNS for f in flags)
+    # Staff in scope still read everything.
+    assert staff.get("/api/v1/surveys/closed/results/A5").status_code == 200
+
+
+def test_the_page_in_welsh(app, client, staff, closed):
+    choose(staff, closed)
+    publish(staff, closed)
+    html = get_page(client, "/r/closed?lang=cy")
+    questionnaire = app.extensions["questionnaires"]["ai-at-work"]
+    assert '<html lang="cy">' in html
+    assert "Y prif ganfyddiadau" in html and "Sut y lluniwyd y canlyniadau hyn" in html
+    assert questionnaire.question("C1").text["cy"] in html
+    assert "Headline findings" not in html and "answered “" not in html
+    question = get_page(client, "/r/closed/q/C1?by=disabled")  # the session keeps the language
+    assert "Cyfwng 95%" in question and "Fesul:" in question
+    chart = client.get("/r/closed/q/C1/chart.json?by=disabled").get_json()
+    assert chart["layout"]["xaxis"]["title"]["text"] == "% o'r rhai a atebodd"
+
+
+def test_headline_findings_come_first_and_exclude_who_members_are(app, client, staff, closed):
+    choose(staff, closed, questions=[*QUESTIONS, "L2"])
+    publish(staff, closed)
+    html = client.get("/r/closed").text
+    headline = html[html.index('id="headline-title"') : html.index('class="method-box"')]
+    assert headline.count("<li>") >= 3
+    assert "What is your sex?" not in headline.split("Where some groups")[0]  # a breakdown, not a finding
+    assert html.index("Headline findings") < html.index('id="section-')
+
+
+def test_the_briefing_and_the_screen(app, client, staff, closed):
+    choose(staff, closed, breakdowns=[*BREAKDOWNS, "A2"], questions=[*QUESTIONS])
+    publish(staff, closed)
+    html = client.get("/r/closed").text
+    sectors = re.findall(r'/r/closed/briefing\?sector=(\w+)"', html)
+    assert sectors
+    briefing = get_page(client, f"/r/closed/briefing?sector={sectors[0]}")
+    assert "Negotiators' briefing" in briefing and "Reference closed v1" in briefing
+    assert "How these results were made" in briefing and "What members wrote" in briefing
+    assert all(n >= 10 for n in _numbers(briefing))
+    assert client.get("/r/closed/briefing?sector=nowhere").status_code == 404
+    screen = get_page(client, "/r/closed/screen")
+    assert 'data-next="/r/closed/screen?slide=1"' in screen and "<svg" in screen
+    assert '<noscript><meta http-equiv="refresh" content="15;url=/r/closed/screen?slide=1"></noscript>' in screen
+    response = client.get("/r/closed/screen")
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    assert response.text.count("<script") == 1 and f'<script nonce="{nonce}">' in response.text  # strict CSP
+
+
+def test_organiser_chosen_findings_are_what_the_screen_cycles_through(app, client, staff, closed):
+    form = staff.get(f"/organise/surveys/{closed.id}/publication").text
+    keys = re.findall(r'name="findings" id="finding-\d+" value="([^"]+)"', form)
+    mine = [key for key in keys if key.split(":")[1].split(".")[0] in QUESTIONS]
+    assert len(mine) > 3 and len(keys) > len(mine)
+    choose(staff, closed, findings=[mine[2], mine[3], keys[0]])  # keys[0] is about a question not published
+    publish(staff, closed)
+    first = client.get("/r/closed/screen").text
+    second = client.get("/r/closed/screen?slide=1").text
+    assert "1 / 2" in first and "2 / 2" in second
+    assert "/r/closed/screen?slide=0" in second  # and round again
+
+
+def test_publishing_needs_a_closed_survey_and_an_organiser(app, client, staff):
+    survey = make_survey(app, "open", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.OPEN)
+    response = choose(staff, survey)
+    assert response.status_code == 400 and "once the survey has closed" in response.text
+    assert client.get(f"/organise/surveys/{survey.id}/publication").status_code in (302, 401, 403)
+
+
+def test_the_live_poll_screen_is_for_staff_with_a_qr_code_to_take_part(app, client, staff):
+    # The synthetic responses exist for ai-at-work only; the screen is the same for the pulse poll.
+    live = app.extensions["questionnaires"]["ai-at-work"]
+    survey = make_survey(app, "pulse", live, status=SurveyStatus.OPEN, threshold=10)
+    with app.app_context():
+        demo.add_responses(db.session.get(Survey, survey.id), 500, 2)
+    assert client.get(f"/organise/surveys/{survey.id}/live-screen").status_code in (302, 401, 403)
+    assert client.get("/r/pulse/screen").status_code == 404  # an open survey is not published
+    screen = get_page(staff, f"/organise/surveys/{survey.id}/live-screen")
+    assert "Live poll" in screen and "<svg" in screen and "http://localhost/s/pulse" in screen
+    assert f"/organise/surveys/{survey.id}/live-screen?slide=1" in screen
+    assert re.search(r'class="screen-number">\d+%', screen)
+    assert all(n >= 10 for n in _numbers(screen))
