@@ -39,13 +39,14 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     from .admin import bp as admin_bp
     from .api import bp as api_bp
     from .dashboards import bp as dashboards_bp
+    from .exports import bp as exports_bp
     from .organise import bp as organise_bp
     from .public import bp as public_bp
     from .published import bp as published_bp
     from .responses import bp as responses_bp
 
     login_manager.init_app(app)
-    blueprints = (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp, dashboards_bp, api_bp)
+    blueprints = (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp, dashboards_bp, exports_bp, api_bp)
     for blueprint in (*blueprints, published_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)

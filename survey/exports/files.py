@@ -1,0 +1,112 @@
+"""File formats for exports: CSV and XLSX written a chunk at a time, every text cell made inert.
+
+Rows are sequences of plain values: str, int, float or None. Numbers stay numbers (a negative
+number is a number, not a formula); every text cell goes through `text`, which drops characters
+a spreadsheet file cannot hold and makes a would-be formula (=, +, -, @, tab, carriage return at
+the start) show as text: a single quote in front, and, in XLSX, a cell typed as a string.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tempfile
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
+
+from openpyxl import Workbook
+from openpyxl.cell import WriteOnlyCell
+from openpyxl.styles import Font
+
+from ..organise.invitations import inert
+
+Value = str | int | float | None
+Row = Sequence[Value]
+
+# XML 1.0 cannot hold these control characters (tab, line feed and carriage return it can).
+CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+# A plain number written as text (a scale code such as "-2") is a number to a spreadsheet, not a formula.
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+CSV_CHUNK_ROWS = 1000
+FILE_CHUNK_BYTES = 64 * 1024
+BOLD = Font(bold=True)
+
+
+def text(value: str) -> str:
+    """Return a text cell as it is written: no control characters, never starting like a formula."""
+    value = CONTROL.sub("", value)
+    return value if PLAIN_NUMBER.fullmatch(value) else inert(value)
+
+
+def _csv_value(value: Value) -> Value:
+    return text(value) if isinstance(value, str) else value
+
+
+def csv_chunks(
+    header: Row, rows: Iterable[Row], chunk: int = CSV_CHUNK_ROWS, *, prepared: bool = False
+) -> Iterator[str]:
+    """Yield a CSV file (UTF-8 with a byte-order mark, so Excel reads it) a chunk of rows at a time.
+
+    Every text cell is made inert here, unless `prepared` says the rows' own builder did so
+    already, column by column (the response-level export: a million rows of codes).
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write("\ufeff")
+    writer.writerow([_csv_value(v) for v in header])
+    yield buffer.getvalue()  # the header at once: the download starts before anything is counted
+    buffer.seek(0)
+    buffer.truncate()
+    for number, row in enumerate(rows, start=1):
+        writer.writerow(row if prepared else [_csv_value(v) for v in row])
+        if number % chunk == 0:
+            yield buffer.getvalue()
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue()
+
+
+@dataclass
+class Sheet:
+    """One worksheet: a name (at most 31 characters), a header and rows, read lazily."""
+
+    name: str
+    header: Row
+    rows: Iterable[Row]
+    widths: Sequence[int] = ()
+
+
+def _xlsx_cell(sheet, value: Value, bold: bool = False) -> WriteOnlyCell:
+    if isinstance(value, str):
+        cell = WriteOnlyCell(sheet, value=text(value))
+        cell.data_type = "s"  # a string, whatever it looks like: never a formula
+    else:
+        cell = WriteOnlyCell(sheet, value=value)
+    if bold:
+        cell.font = BOLD
+    return cell
+
+
+def write_xlsx(sheets: Iterable[Sheet], into) -> None:
+    """Write a workbook to a binary file, row by row (openpyxl's write-only mode keeps no rows)."""
+    book = Workbook(write_only=True)
+    for sheet in sheets:
+        worksheet = book.create_sheet(sheet.name[:31])
+        for column, width in enumerate(sheet.widths):
+            worksheet.column_dimensions[chr(ord("A") + column)].width = width
+        worksheet.freeze_panes = "A2"
+        worksheet.append([_xlsx_cell(worksheet, v, bold=True) for v in sheet.header])
+        for row in sheet.rows:
+            worksheet.append([_xlsx_cell(worksheet, v) for v in row])
+    book.save(into)
+
+
+def xlsx_chunks(sheets: Iterable[Sheet], chunk: int = FILE_CHUNK_BYTES) -> Iterator[bytes]:
+    """Yield an XLSX file in chunks: written to a temporary file first (a ZIP's directory comes
+    last), then read back a chunk at a time; memory holds neither the rows nor the file."""
+    with tempfile.TemporaryFile() as spool:
+        write_xlsx(sheets, spool)
+        spool.seek(0)
+        while block := spool.read(chunk):
+            yield block

@@ -1,0 +1,133 @@
+"""The response-level export, for administrators: one row per released response, answers only.
+
+What a row holds, and what it leaves out (docs/decisions/0014-exports.md):
+- the answers, one column per answer key (a grid statement, an "Other (please say)" write-in);
+  several choices joined with ";"; free text as written, made inert against formulas;
+- the answering language and the questionnaire version;
+- no response id (random, but a join key to anything else that ever holds it), no release batch
+  (batches are numbered in release order, so a batch is a coarse time), no time of any kind.
+Rows come in the order of the random response ids, never in the order they were stored. Only
+released responses (never pending ones, nor those being withdrawn) are read: one streaming
+statement, a partition at a time, so memory stays flat however many there are.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy import text as text_sql
+
+from .. import audit
+from ..extensions import db
+from ..models import QuestionnaireVersion, Response
+from .files import Row, text
+
+READ_CHUNK = 1000  # rows a partition; PostgreSQL hands back each jsonb as a dict, ~15 kB of objects
+FIXED_COLUMNS = ("language", "questionnaire_version")
+
+
+@dataclass
+class ResponseExport:
+    """What to stream (response_rows(survey, columns, upto)), and how many rows were recorded."""
+
+    filename: str
+    header: tuple[str, ...]
+    columns: tuple[str, ...]
+    upto: int  # the last release batch counted: rows released later are not in this export
+    count: int
+
+
+def answer_columns(survey) -> tuple[str, ...]:
+    """Return every answer key of the survey's questionnaire, in questionnaire order."""
+    return tuple(key for question in survey.questionnaire.questions for key in question.answer_keys())
+
+
+def released_count(survey) -> tuple[int, int]:
+    """Return how many released responses the survey has, and the last release batch they are in."""
+    count, upto = db.session.execute(
+        select(func.count(), func.coalesce(func.max(Response.batch), 0)).where(
+            Response.survey_id == survey.id, Response.withdrawing.is_(False)
+        )
+    ).one()
+    return int(count), int(upto)
+
+
+def export_responses(survey) -> ResponseExport:
+    """Record the export in the audit log (who, which survey, how many rows; no content) and return
+    what to stream. Commits the audit entry before any row is read."""
+    count, upto = released_count(survey)
+    audit.record("exported responses", survey, rows=count)
+    db.session.commit()
+    columns = answer_columns(survey)
+    return ResponseExport(
+        filename=f"{survey.slug}-responses.csv",
+        header=(*FIXED_COLUMNS, *columns),
+        columns=columns,
+        upto=upto,
+        count=count,
+    )
+
+
+@dataclass
+class _Columns:
+    """Which columns need more than copying: several choices to join, text to make inert."""
+
+    keys: tuple[str, ...]
+    joined: list[int]  # multiple choice: a list of codes
+    texts: list[int]  # free text, write-ins, and any code that could read as a formula
+
+
+def _columns(survey, keys: tuple[str, ...]) -> _Columns:
+    joined, texts = [], []
+    questionnaire = survey.questionnaire
+    for i, key in enumerate(keys):
+        question = questionnaire.question(key.partition(".")[0])
+        if (key != question.id and question.type != "grid") or question.type in ("text", "long_text", "number"):
+            texts.append(i)  # a write-in, free text, or a number a member could send as text
+        elif any(text(code) != code for code in question.codes):
+            texts.append(i)
+        if question.type == "multi" and key == question.id:
+            joined.append(i)
+    return _Columns(keys, joined, texts)
+
+
+def _inert_text(value):
+    """Make a text cell inert; numbers stay numbers (a negative number is not a formula)."""
+    return text(value) if isinstance(value, str) else value
+
+
+def response_rows(survey, keys: tuple[str, ...], upto: int) -> Iterator[Row]:
+    """Yield (language, version, answers ...) for each released response, in response id order.
+
+    Every text cell is already inert: rows go to csv_chunks(..., prepared=True). Plain SQL on the
+    driver's rows, as the results snapshot reads them (SQLite hands back the JSON text, PostgreSQL
+    a dict); only this one statement streams (see survey/results/snapshot.py).
+    """
+    columns = _columns(survey, keys)
+    versions = {
+        vid: text(f"{slug} v{version}")
+        for vid, slug, version in db.session.execute(
+            select(QuestionnaireVersion.id, QuestionnaireVersion.slug, QuestionnaireVersion.version)
+        )
+    }
+    query = text_sql(
+        "SELECT language, questionnaire_version_id, answers FROM response "
+        "WHERE survey_id = :survey AND batch <= :upto AND NOT withdrawing ORDER BY id"
+    ).execution_options(stream_results=True)
+    result = db.session.execute(query, {"survey": survey.id, "upto": upto})
+    loads, joined, texts = json.loads, columns.joined, columns.texts
+    for rows in result.partitions(READ_CHUNK):
+        for language, version_id, answers in rows:
+            if isinstance(answers, str | bytes):
+                answers = loads(answers)
+            values = list(map((answers or {}).get, keys))
+            for i in joined:
+                if values[i] is not None:
+                    values[i] = ";".join(values[i])
+            for i in texts:
+                if values[i] is not None:
+                    values[i] = _inert_text(values[i])
+            yield [text(language), versions.get(version_id, ""), *values]

@@ -1,0 +1,145 @@
+"""Export pages and downloads: thin views over survey/exports/tables.py and responses.py."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+
+from flask import Response, abort, current_app, render_template, request
+
+from .. import results
+from ..accounts.access import ALL_STAFF, roles, survey_or_404
+from ..extensions import db
+from ..models import Role, Survey
+from . import bp, tables
+from .files import Sheet, csv_chunks, xlsx_chunks
+from .responses import answer_columns, export_responses, released_count, response_rows
+
+CSV = "text/csv; charset=utf-8"
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def _download(chunks: Iterator, content_type: str, filename: str) -> Response:
+    """Stream a file as an attachment (no cache keeps it: survey/security.py)."""
+    response = Response(chunks, content_type=content_type)
+    response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
+    return response
+
+
+def _streamed(survey_id: int, chunks: Callable[[Survey], Iterator]) -> Iterator:
+    """Make the file while it is sent, in an application context (and database session) of its own.
+
+    The request's context is gone by then; a context of its own is pushed only once the server
+    starts reading, and popped when the file ends or the download is dropped. Nothing here may
+    use the request or the signed-in user: the view checked them, and recorded any audit entry.
+    """
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
+
+    def generate() -> Iterator:
+        with app.app_context():
+            yield from chunks(db.session.get(Survey, survey_id))
+
+    return generate()
+
+
+def _csv(survey_id: int, sheet: Callable[[Survey], Sheet], filename: str) -> Response:
+    def chunks(survey: Survey) -> Iterator[str]:
+        made = sheet(survey)
+        return csv_chunks(made.header, made.rows)
+
+    return _download(_streamed(survey_id, chunks), CSV, filename)
+
+
+def _xlsx(survey_id: int, sheets: Callable[[Survey], list[Sheet]], filename: str) -> Response:
+    return _download(_streamed(survey_id, lambda survey: xlsx_chunks(sheets(survey))), XLSX, filename)
+
+
+def _query() -> tuple[str | None, dict[str, str]]:
+    """Read ?by=<dimension> and ?filter=<dimension>:<code>, as the dashboard does."""
+    by = request.args.get("by") or None
+    dimension, _, code = (request.args.get("filter") or "").partition(":")
+    return by, ({dimension: code} if dimension and code else {})
+
+
+def _question_or_404(survey, question_id: str):
+    if question_id not in {q.id for q in survey.questionnaire.questions}:
+        abort(404)
+    return survey.questionnaire.question(question_id)
+
+
+@bp.get("/")
+@roles(*ALL_STAFF)
+def index(survey_id: int):
+    """Every export of a survey, with what each holds."""
+    survey = survey_or_404(survey_id)
+    return render_template(
+        "exports/index.html",
+        survey=survey,
+        overview=results.overview(survey),
+        questions=survey.questionnaire.questions,
+    )
+
+
+@bp.get("/survey.xlsx")
+@roles(*ALL_STAFF)
+def survey_xlsx(survey_id: int):
+    """The whole survey in one workbook: responses by group, every closed question, flags, comments."""
+    survey = survey_or_404(survey_id)
+    return _xlsx(survey.id, tables.survey_export, f"{survey.slug}-results.xlsx")
+
+
+SURVEY_CSV = {
+    "results": lambda survey: Sheet("Results", tables.RESULT_HEADER, tables.survey_result_rows(survey)),
+    "responses-by-group": lambda survey: Sheet("Responses", tables.OVERVIEW_HEADER, tables.overview_rows(survey)),
+    "equality-flags": lambda survey: Sheet("Equality flags", tables.FLAG_HEADER, tables.flag_rows(survey)),
+    "comments": lambda survey: Sheet("Comments", tables.COMMENT_HEADER, tables.survey_comment_rows(survey)),
+}
+
+
+@bp.get("/<any(results, 'responses-by-group', 'equality-flags', comments):part>.csv")
+@roles(*ALL_STAFF)
+def survey_csv(survey_id: int, part: str):
+    """One table of the whole-survey export as CSV."""
+    survey = survey_or_404(survey_id)
+    return _csv(survey.id, SURVEY_CSV[part], f"{survey.slug}-{part}.csv")
+
+
+@bp.get("/q/<question_id>.<any(csv, xlsx):fmt>")
+@roles(*ALL_STAFF)
+def question(survey_id: int, question_id: str, fmt: str):
+    """One question, with the dashboard's breakdown and filter (?by=&filter=)."""
+    survey = survey_or_404(survey_id)
+    asked = _question_or_404(survey, question_id)
+    by, filters = _query()
+
+    def sheets(found: Survey) -> list[Sheet]:
+        return tables.question_export(found, asked, by, filters)
+
+    parts = [survey.slug, question_id, *([f"by-{by}"] if by else []), *(f"{d}-{c}" for d, c in filters.items())]
+    filename = SAFE_NAME.sub("", "-".join(parts))[:150] + f".{fmt}"
+    if fmt == "csv":
+        return _csv(survey.id, lambda found: sheets(found)[0], filename)
+    return _xlsx(survey.id, sheets, filename)
+
+
+@bp.get("/responses")
+@roles(Role.ADMIN)
+def responses_page(survey_id: int):
+    """What the response-level file holds and how to keep it, before an administrator confirms."""
+    survey = survey_or_404(survey_id)
+    count, _ = released_count(survey)
+    return render_template("exports/responses.html", survey=survey, count=count, columns=len(answer_columns(survey)))
+
+
+@bp.post("/responses")
+@roles(Role.ADMIN)
+def responses_download(survey_id: int):
+    """Record the export in the audit log, then stream every released response as CSV."""
+    survey = survey_or_404(survey_id)
+    found = export_responses(survey)
+
+    def chunks(survey: Survey) -> Iterator[str]:
+        return csv_chunks(found.header, response_rows(survey, found.columns, found.upto), prepared=True)
+
+    return _download(_streamed(survey_id, chunks), CSV, found.filename)

