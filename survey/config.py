@@ -46,6 +46,11 @@ class Config:
     RATE_RESUME = "30 per minute;300 per hour"
     RATE_SUBMIT = "200 per minute"
     RATELIMIT_HEADERS_ENABLED = False
+    # With REDIS_URL, counts live in Redis; if Redis stops answering, each process counts in its own
+    # memory until it is back (limits stay on, members are never turned away for it), and a dead
+    # Redis costs each request at most half a second to find out.
+    RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
+    RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
 
     @classmethod
     def settings(cls, instance_path: str) -> dict:

@@ -170,14 +170,17 @@ def free_port() -> int:
 
 
 @contextmanager
-def gunicorn(database_url: str, workers: int, *options: str) -> Iterator[tuple[int, subprocess.Popen, list[str]]]:
-    """Run gunicorn with the project's own gunicorn.conf.py on a free port, serving spike_app().
-    Yield its port, the master process and the lines it writes to stderr."""
+def gunicorn(
+    database_url: str, workers: int, *options: str, app: str = "tests.test_spike:spike_app()", **environ: str
+) -> Iterator[tuple[int, subprocess.Popen, list[str]]]:
+    """Run gunicorn with the project's own gunicorn.conf.py on a free port, serving `app` (with these
+    extra environment variables). Yield its port, the master process and the lines it writes to stderr."""
     port = free_port()
-    env = os.environ | {"TEST_DATABASE_URL": database_url, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
+    env = os.environ | environ
+    env |= {"TEST_DATABASE_URL": database_url, "BIND": f"127.0.0.1:{port}", "WEB_CONCURRENCY": str(workers)}
     command = [str(Path(sys.executable).parent / "gunicorn"), "-c", "gunicorn.conf.py", *options]
     process = subprocess.Popen(
-        [*command, "tests.test_spike:spike_app()"],
+        [*command, app],
         cwd=ROOT,
         env=env,
         stdout=subprocess.DEVNULL,
