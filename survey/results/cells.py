@@ -1,4 +1,9 @@
-"""Cell suppression inside a table whose groups already passed the gate.
+"""Cell suppression inside ONE table whose groups already passed the gate (the per-table rule).
+
+The engine no longer decides cells table by table: units.py decides each cell once per
+population and answer, the same in every table (docs/decisions/0015). This module keeps the
+per-table rule (its tests, and the counter-example the cell adversary must catch) and the helpers
+that hide a cell or withhold a scale summary.
 
 A group of 200 may be shown, but "3 of them said X" is still a number derived from three people.
 So every answer count below the threshold (zero included, so that zero and "a few" look alike) is
@@ -93,6 +98,20 @@ def _totals(table: Table, cells: list[Cell], answers_add_up: bool, off_scale: se
 def _hide(cell: Cell) -> None:
     cell.count = cell.percent = cell.ci_low = cell.ci_high = cell.base = None
     cell.suppressed = True
+
+
+def hide_cell(cell: Cell) -> None:
+    """Hide an answer count with its percentage, interval and base: it reads "fewer than k"."""
+    _hide(cell)
+
+
+def withhold_summary(summary: ScaleSummary, parts: Collection[str]) -> None:
+    """Withhold parts of a scale summary: a side ("positive", "negative") or its "base"."""
+    for side in ("positive", "negative"):
+        if side in parts:
+            _side_hider(summary, side)()
+    if "base" in parts:
+        _summary_hider(summary)()
 
 
 def _side_hider(summary: ScaleSummary, side: str):

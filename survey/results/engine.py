@@ -20,7 +20,8 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..questionnaire.model import Question, Questionnaire
-from .cells import suppress_cells
+from . import units
+from .cells import hide_cell, withhold_summary
 from .dimensions import (
     MAX_FILTERS,
     NO_ANSWER,
@@ -335,8 +336,8 @@ def _answers_table(
             table.cells.append(_cell(population.code, code, labels.get(code, code), count, population.n))
         if question.scale is not None:
             table.scale.append(_scale_summary(question, population.code, codes, counts))
-    off_scale = [o.code for o in question.scale.off_scale] if question.scale is not None else []
-    suppress_cells(table, t, answers_add_up=question.type != "multi", off_scale=off_scale)
+    if question.type != "number":
+        _decide_cells(snapshot, shape, k, table, question, key, where, populations, by, filters, t)
     table.hidden_groups = any(g.suppressed for g in table.groups[1:])
     if table.hidden_groups:
         table.notes.append(
@@ -344,6 +345,50 @@ def _answers_table(
             "a hidden group be worked out by subtraction."
         )
     table.summary = _summary(table, question, populations[0], language)
+
+
+def _population_key(shape: Structure, population: _Population, by: str | None, filters: Mapping[str, str]) -> tuple:
+    """Return the population a table column shows, as units.py names it (the same in every table)."""
+    filtered = None
+    if filters:
+        ((filter_dim, code),) = filters.items()
+        filtered = (filter_dim, shape.dims[filter_dim].value(code).index)  # type: ignore[union-attr]
+    if population.index is None:
+        return () if filtered is None else (filtered,)
+    group = (by, population.index)
+    if filtered is None:
+        return (group,)
+    row_dim, _ = orientation(shape, shape.dims[by].family, shape.dims[filtered[0]].family)  # type: ignore[index, misc]
+    return (group, filtered) if row_dim == by else (filtered, group)
+
+
+def _decide_cells(
+    snapshot: Snapshot,
+    shape: Structure,
+    k: int,
+    table: Table,
+    question: Question,
+    key: str,
+    where: Universe,
+    populations: list[_Population],
+    by: str | None,
+    filters: Mapping[str, str],
+    t: int,
+) -> None:
+    """Apply the cell statuses decided once per population and answer (units.py) to this table."""
+    codes = {code: i for i, code in enumerate(snapshot.codes(key))}
+    summaries = {s.group: s for s in table.scale}
+    for population in populations:
+        if not population.shown:
+            continue
+        pop = _population_key(shape, population, by, filters)
+        hidden, withheld = units.statuses(snapshot, key, pop, where, k)
+        for cell in table.cells:
+            if cell.group == population.code and codes[cell.option] in hidden:
+                hide_cell(cell)
+        summary = summaries.get(population.code)
+        if summary is not None and not summary.suppressed:
+            withhold_summary(summary, withheld)
 
 
 def _grouped_counts(snapshot: Snapshot, question: Question, key: str, base: np.ndarray, by: str | None) -> np.ndarray:

@@ -1,0 +1,701 @@
+"""Cell statuses decided once per population and answer: the same in every table that shows them.
+
+A *cell* is one answer's count in one *population*: everyone; a published group of a dimension
+(level 1); a published crossing group "r and g" of a crossing (level 2: r a group of the row
+dimension, g a group of the column family, docs/decisions/0010). Whether a cell is shown, and
+whether a population's scale summary is withheld, is decided here for the whole snapshot, in
+*units*, each never changing what a lower one decided (docs/decisions/0015):
+
+- level 0: the everyone row;
+- level 1: one unit per family: every published group of every dimension of the family. Its
+  unknowns are the family's *atoms* (the members no published group tells apart) times the
+  answers, so nested bandings ("under 30" = "16–24" + "25–29") and rests (everyone minus the
+  published groups of a dimension) are linear functions of them;
+- level 2: one unit per crossing (row dimension R, column family C), solved one row r at a time
+  (the "sub-unit" r: r's members over C's atoms), then checked across its rows.
+
+Inside a unit: hide answer counts below the threshold (zero included), then hide complements until
+no small hidden cell, atom or rest is *determined* — in the span of everything the unit publishes
+plus what the lower levels publish — and until the unit reveals nothing new about the lower
+levels' numbers (the rank condition: every direction the lower levels leave free stays free).
+Complements are chosen only among the unit's own cells. `table_of` then only reads the statuses.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from .dimensions import Structure, structure, threshold_for
+from .gate import Universe, atom_ids, crossing, family_cells, one_way, orientation
+from .snapshot import Snapshot
+
+Pop = tuple  # () everyone; ((dim, index),) a level-1 group; ((row dim, r), (dim, index)) a crossing group
+TOL = 1e-7
+
+
+# --- linear algebra ----------------------------------------------------------------------------
+
+
+def _eigen(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return the eigenvalues and vectors of the Gram matrix of some rows, and the cut-off for zero."""
+    values, vectors = np.linalg.eigh(matrix.T @ matrix)
+    return values, vectors
+
+
+def null_space(rows: Sequence[np.ndarray] | np.ndarray, n: int) -> np.ndarray:
+    """Return an orthonormal basis (columns) of the vectors every row is orthogonal to.
+
+    Through the Gram matrix (n x n, one symmetric eigendecomposition): the rows are 0/1 sums, so
+    the nonzero eigenvalues are far above the rounding error.
+    """
+    matrix = np.asarray(rows, dtype=float).reshape(-1, n)
+    if matrix.shape[0] == 0:
+        return np.eye(n)
+    values, vectors = _eigen(matrix)
+    return vectors[:, values < 1e-9 * max(1.0, values.max())]
+
+
+def determined(vector: np.ndarray, null: np.ndarray) -> bool:
+    """Return whether a linear function of the unknowns is fixed by the facts whose null space is given."""
+    return null.shape[1] == 0 or float(np.abs(vector @ null).max()) < TOL * max(1.0, float(np.abs(vector).max()))
+
+
+def uncovered(span: np.ndarray, target: np.ndarray) -> np.ndarray:
+    """Return the part of target's columns outside the column space of span (zero when covered)."""
+    if target.size == 0:
+        return target
+    if span.size == 0:
+        return target
+    u, singular, _ = np.linalg.svd(span, full_matrices=False)
+    basis = u[:, singular > 1e-9 * max(1.0, singular.max(initial=0))]
+    return target - basis @ (basis.T @ target)
+
+
+# --- what an answer key looks like -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Answers:
+    """An answer key's options, and which sums of its cells a table publishes."""
+
+    key: str
+    codes: tuple[str, ...]
+    add_up: bool  # single choice and scales: a population's cells add up to its base
+    positive: tuple[int, ...] = ()
+    negative: tuple[int, ...] = ()
+    off: tuple[int, ...] = ()  # not on the scale: their total is the base minus the scale's base
+    scale: bool = False
+
+
+def answers_of(snapshot: Snapshot, key: str) -> Answers:
+    """Return the answer structure of an answer key ("C1", "C2.a")."""
+    questionnaire = snapshot.questionnaire
+    question = questionnaire.question(key.partition(".")[0])
+    codes = tuple(snapshot.codes(key))
+    if question.scale is None:
+        return Answers(key, codes, question.type != "multi")
+    points = {p.code for p in question.scale.points}
+    index = {c: i for i, c in enumerate(codes)}
+    return Answers(
+        key,
+        codes,
+        True,
+        tuple(index[c] for c in question.scale.positive if c in index),
+        tuple(index[c] for c in question.scale.negative if c in index),
+        tuple(i for i, c in enumerate(codes) if c not in points),
+        True,
+    )
+
+
+def _counts(snapshot: Snapshot, answers: Answers, rows: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:
+    """Return answer counts by key: an array (size, options) over the given rows."""
+    width = len(answers.codes)
+    if answers.add_up:
+        values = snapshot.categorical[answers.key][rows].astype(np.int64)
+        return np.bincount(keys * width + values, minlength=size * width).reshape(size, width)
+    bits = snapshot.multi[answers.key][rows]
+    columns = [np.bincount(keys, weights=(bits >> j) & 1, minlength=size) for j in range(width)]
+    return np.rint(np.stack(columns, axis=1)).astype(np.int64)
+
+
+# --- decisions ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Decision:
+    """What a unit decided: hidden cells, withheld scale-summary parts, and what stays unknown."""
+
+    hidden: set[tuple[Pop, int]] = field(default_factory=set)
+    withheld: dict[Pop, set[str]] = field(default_factory=dict)  # "positive", "negative", "base"
+    null: np.ndarray | None = None  # null space of everything published up to this unit
+    cells: list[tuple[Pop, int]] = field(default_factory=list)  # every cell the unit decided
+    fixed_null: np.ndarray | None = None  # the same, with the unit's lower numbers all known (level 2)
+
+
+@dataclass
+class _Cell:
+    key: tuple[Pop, int]
+    vector: np.ndarray
+    count: int
+    hidden: bool = False
+
+
+@dataclass
+class _Sum:
+    pop: Pop
+    part: str  # "base" (a population's base: never withheld here), "positive", "negative", "off"
+    vector: np.ndarray
+    members: list[int]
+    shown: bool = True
+
+
+@dataclass
+class _Unit:
+    """One unit's system: unknowns, published cells and sums, what lower levels make known."""
+
+    n: int
+    t: int
+    cells: list[_Cell]
+    sums: list[_Sum]
+    known: list[np.ndarray]  # lower facts, as rows over this unit's unknowns
+    sensitive: list[tuple[np.ndarray, str]]  # atoms, rests, must-stay-open: never to be determined
+    port: np.ndarray | None = None  # rows: the lower numbers the unit touches, over its unknowns
+    lower_null: np.ndarray | None = None  # the lower levels' freedom in those numbers (columns)
+    port_known: list[np.ndarray] | None = None  # lower facts for the rank condition (default: known)
+
+
+def _withhold(unit: _Unit, total: _Sum) -> None:
+    parts = ("positive", "negative", "off") if total.part == "off" else (total.part,)
+    for other in unit.sums:
+        if other.pop == total.pop and other.part in parts:
+            other.shown = False
+
+
+def _published(unit: _Unit) -> list[np.ndarray]:
+    rows = [c.vector for c in unit.cells if not c.hidden]
+    rows += [s.vector for s in unit.sums if s.shown]
+    return rows
+
+
+def solve(unit: _Unit) -> tuple[np.ndarray, np.ndarray]:
+    """Hide cells (and withhold sums) until nothing small is determined; return the null spaces.
+
+    Returns (null space with the lower facts, null space for the rank condition).
+    """
+    for cell in unit.cells:
+        if cell.count < unit.t:
+            cell.hidden = True
+    _protect(unit)
+    while True:
+        published = _published(unit)
+        null = null_space(published + unit.known, unit.n)
+        bad: list[np.ndarray] = [c.vector for c in unit.cells if c.hidden and c.count < unit.t]
+        bad = [v for v in bad if determined(v, null)]
+        bad += [v for v, _ in unit.sensitive if determined(v, null)]
+        port_null = null
+        if unit.port is not None and unit.port_known is not None:
+            port_null = null_space(published + unit.port_known, unit.n)
+        if unit.port is not None and unit.lower_null is not None and unit.lower_null.size:
+            rest = uncovered(unit.port @ port_null, unit.lower_null)
+            if np.abs(rest).max() > 1e-6:  # a lower number the unit fixes and the lower levels do not
+                direction = rest[:, int(np.argmax(np.linalg.norm(rest, axis=0)))]
+                bad.append(direction @ unit.port)
+        if not bad:
+            return null, port_null
+        if not _hide_beside(unit, bad):
+            for cell in unit.cells:
+                cell.hidden = True
+            for total in unit.sums:
+                if total.part != "base":
+                    total.shown = False
+            null = null_space(_published(unit) + unit.known, unit.n)
+            port_null = null if unit.port_known is None else null_space(_published(unit) + unit.port_known, unit.n)
+            return null, port_null
+
+
+def _protect(unit: _Unit) -> None:
+    """The quick rule: if what is hidden under a shown sum adds up to fewer than t, hide one more."""
+    changed = True
+    while changed:
+        changed = False
+        for total in unit.sums:
+            if not total.shown:
+                continue
+            hidden = [unit.cells[i] for i in total.members if unit.cells[i].hidden]
+            shown = [unit.cells[i] for i in total.members if not unit.cells[i].hidden]
+            if hidden and shown and sum(c.count for c in hidden) < unit.t:
+                min(shown, key=lambda c: (c.count, c.key)).hidden = True
+                changed = True
+
+
+def _hide_beside(unit: _Unit, bad: list[np.ndarray]) -> bool:
+    """Hide, for each determined small thing, a shown cell its derivation needs; else withhold a sum.
+
+    A published row is *needed* for a vector when it is independent of the other rows (its
+    leverage is 1) and the vector's combination of rows uses it: hiding it leaves the vector
+    undetermined. Among needed cells the one needed most often, then the smallest, is hidden
+    (several at once); when no single cell is needed, the cell with the largest part in the
+    least-squares combination is hidden, and the loop tries again.
+    """
+    cells = [i for i, c in enumerate(unit.cells) if not c.hidden]
+    sums = [i for i, s in enumerate(unit.sums) if s.shown]
+    rows = [unit.cells[i].vector for i in cells] + [unit.sums[i].vector for i in sums] + unit.known
+    if unit.port_known is not None:
+        rows += unit.port_known
+    matrix = np.array(rows)
+    values, vectors = _eigen(matrix)
+    keep = values >= 1e-9 * max(1.0, values.max())
+    values, vectors = values[keep], vectors[:, keep]
+    projected = matrix @ vectors  # rows x rank
+    leverage = (projected**2 / values).sum(axis=1)  # 1 for a row independent of the others
+    picked: set[int] = set()
+    withhold: list[_Sum] = []
+    needs: list[set[int]] = []
+    for vector in bad:
+        weights = projected @ ((vectors.T @ vector) / values)  # the least-norm combination of rows
+        active = np.abs(weights) > 1e-7
+        needed = [j for j in np.flatnonzero(active) if leverage[j] > 1 - 1e-7]
+        needed_cells = {cells[j] for j in needed if j < len(cells)}
+        if needed_cells:
+            needs.append(needed_cells)
+            continue
+        needed_sums = [unit.sums[sums[j - len(cells)]] for j in needed if len(cells) <= j < len(cells) + len(sums)]
+        needed_sums = [total for total in needed_sums if total.part != "base"]
+        if needed_sums:
+            withhold.append(needed_sums[0])
+            continue
+        used = [
+            j
+            for j in np.flatnonzero(active[: len(cells) + len(sums)])
+            if j < len(cells) or unit.sums[sums[j - len(cells)]].part != "base"
+        ]
+        if used:  # no single row is needed: take away the one with the largest part, and try again
+            j = max(used, key=lambda j: (round(abs(weights[j]), 6), -j))
+            if j < len(cells):
+                picked.add(cells[j])
+            else:
+                withhold.append(unit.sums[sums[j - len(cells)]])
+    while needs:  # greedy cover: the cell most derivations need, then the smallest
+        tally: dict[int, int] = {}
+        for needed_cells in needs:
+            for i in needed_cells:
+                tally[i] = tally.get(i, 0) + 1
+        best = min(tally, key=lambda i: (-tally[i], unit.cells[i].count, unit.cells[i].key))
+        picked.add(best)
+        needs = [needed_cells for needed_cells in needs if best not in needed_cells]
+    for i in picked:
+        unit.cells[i].hidden = True
+    for total in withhold:
+        _withhold(unit, total)
+    return bool(picked or withhold)
+
+
+def _decision(unit: _Unit, null: np.ndarray, fixed_null: np.ndarray | None = None) -> Decision:
+    out = Decision(null=null, fixed_null=fixed_null, cells=[c.key for c in unit.cells])
+    out.hidden = {c.key for c in unit.cells if c.hidden}
+    for total in unit.sums:
+        if not total.shown:
+            out.withheld.setdefault(total.pop, set()).add("base" if total.part == "off" else total.part)
+    return out
+
+
+def _add_population(unit_cells, unit_sums, answers: Answers, pop: Pop, vectors: np.ndarray, counts: np.ndarray):
+    """Add a published population's cells and sums (vectors: options x unknowns)."""
+    first = len(unit_cells)
+    for o in range(len(answers.codes)):
+        unit_cells.append(_Cell((pop, o), vectors[o], int(counts[o])))
+    members = list(range(first, first + len(answers.codes)))
+    if answers.add_up:
+        unit_sums.append(_Sum(pop, "base", vectors.sum(axis=0), members))
+    if answers.scale:
+        for part, index in (("positive", answers.positive), ("negative", answers.negative), ("off", answers.off)):
+            if index:
+                unit_sums.append(_Sum(pop, part, vectors[list(index)].sum(axis=0), [first + i for i in index]))
+
+
+def _small_sides(unit: _Unit, answers: Answers) -> None:
+    """% positive and % negative are counts too: a side below the threshold is withheld from the start."""
+    for total in unit.sums:
+        small = sum(unit.cells[i].count for i in total.members) < unit.t
+        if total.part in ("positive", "negative") and small:
+            total.shown = False
+            unit.sensitive.append((total.vector, "side"))
+
+
+# --- level 0: everyone -------------------------------------------------------------------------
+
+
+def level0(snapshot: Snapshot, key: str, where: Universe, k: int) -> Decision:
+    """Return the statuses of the everyone row of an answer key."""
+    cache_key = ("cells-0", key, k)
+    if cache_key not in snapshot.cache:
+        answers = answers_of(snapshot, key)
+        rows = np.flatnonzero(where.mask)
+        counts = _counts(snapshot, answers, rows, np.zeros(len(rows), dtype=np.int64), 1)[0]
+        width = len(answers.codes)
+        cells: list[_Cell] = []
+        sums: list[_Sum] = []
+        _add_population(cells, sums, answers, (), np.eye(width), counts)
+        unit = _Unit(width, k, cells, sums, [], [])
+        _small_sides(unit, answers)
+        null, _ = solve(unit)
+        snapshot.cache[cache_key] = _decision(unit, null)
+    return snapshot.cache[cache_key]
+
+
+def _lower_rows(decision: Decision, answers: Answers, pop: Pop, vectors: np.ndarray) -> list[np.ndarray]:
+    """Return a lower population's published facts as rows over a higher unit's unknowns."""
+    rows = [vectors[o] for o in range(len(answers.codes)) if (pop, o) not in decision.hidden]
+    if answers.add_up:
+        rows.append(vectors.sum(axis=0))
+    withheld = decision.withheld.get(pop, set())
+    if answers.scale:
+        for part, index in (("positive", answers.positive), ("negative", answers.negative), ("off", answers.off)):
+            hidden_by = {"off": "base"}.get(part, part)
+            if index and hidden_by not in withheld and not (part != "off" and "base" in withheld):
+                rows.append(vectors[list(index)].sum(axis=0))
+    return rows
+
+
+# --- level 1: one family -----------------------------------------------------------------------
+
+
+@dataclass
+class FamilyUnit:
+    """A family's level-1 unit: its atoms, groups and decision for one answer key."""
+
+    atoms: int
+    atom_of_cell: np.ndarray  # family cell (index into the gate's possible cells) -> atom
+    groups: dict[tuple[str, int], np.ndarray]  # published group -> atom mask
+    counts: np.ndarray  # atoms x options
+    sizes: np.ndarray  # members per atom
+    decision: Decision
+
+
+def _vectors(mask: np.ndarray, width: int) -> np.ndarray:
+    """Return, for each option, the unknowns' weights of "members in these atoms who gave it"."""
+    atoms = len(mask)
+    out = np.zeros((width, atoms * width))
+    for o in range(width):
+        out[o, np.flatnonzero(mask) * width + o] = 1
+    return out
+
+
+def level1(snapshot: Snapshot, key: str, family_id: str, where: Universe, k: int) -> FamilyUnit:
+    """Return the level-1 unit of a family for an answer key."""
+    cache_key = ("cells-1", key, family_id, k)
+    if cache_key not in snapshot.cache:
+        snapshot.cache[cache_key] = _level1(snapshot, key, family_id, where, k)[0]
+    return snapshot.cache[cache_key]
+
+
+def _level1(
+    snapshot: Snapshot, key: str, family_id: str, where: Universe, k: int, decided: Decision | None = None
+) -> tuple[FamilyUnit, _Unit]:
+    shape = structure(snapshot.questionnaire)
+    family = shape.families[family_id]
+    answers = answers_of(snapshot, key)
+    width = len(answers.codes)
+    gate = one_way(snapshot, family_id, where, k)
+    cells = family_cells(snapshot, family)
+    published = sorted(gate.published)
+    atom_of_cell = atom_ids([gate.groups[g] for g in published], len(gate.cells))
+    atoms = int(atom_of_cell.max()) + 1 if len(atom_of_cell) else 0
+    lookup = np.full(cells.size, -1, dtype=np.int64)
+    lookup[gate.cells] = atom_of_cell
+    rows = np.flatnonzero(where.mask)
+    atom_keys = lookup[cells.keys[rows]]
+    counts = _counts(snapshot, answers, rows, atom_keys, atoms)
+    sizes = np.bincount(atom_keys, minlength=atoms)
+    groups = {g: np.isin(np.arange(atoms), np.unique(atom_of_cell[gate.groups[g]])) for g in published}
+    unit_cells: list[_Cell] = []
+    unit_sums: list[_Sum] = []
+    for gid, mask in groups.items():
+        _add_population(unit_cells, unit_sums, answers, (gid,), _vectors(mask, width), counts[mask].sum(axis=0))
+    everyone = _vectors(np.ones(atoms, dtype=bool), width)
+    lower = level0(snapshot, key, where, k)
+    known = _lower_rows(lower, answers, (), everyone) + _empty_rows(sizes, width)
+    t = threshold_for(k, family.protected)
+    sensitive = _atoms_and_rests(shape, family_id, groups, counts, sizes, width, t)
+    unit = _Unit(atoms * width, t, unit_cells, unit_sums, known, sensitive, everyone, lower.null)
+    _small_sides(unit, answers)
+    family_unit = FamilyUnit(atoms, atom_of_cell, groups, counts, sizes, Decision())
+    if decided is not None:  # rebuild the facts of a decided unit, for its null space
+        for cell in unit.cells:
+            cell.hidden = cell.key in decided.hidden
+        for total in unit.sums:
+            parts = decided.withheld.get(total.pop, set())
+            if ("base" if total.part == "off" else total.part) in parts or (total.part != "base" and "base" in parts):
+                total.shown = False
+        family_unit.decision = decided
+        return family_unit, unit
+    solve(unit)
+    family_unit.decision = _decision(unit, None)  # the null space is rebuilt when needed (memory)
+    return family_unit, unit
+
+
+def family_null(snapshot: Snapshot, key: str, family_id: str, where: Universe, k: int) -> np.ndarray:
+    """Return the null space of everything published up to a family's level-1 unit (not cached)."""
+    decided = level1(snapshot, key, family_id, where, k).decision
+    _, unit = _level1(snapshot, key, family_id, where, k, decided)
+    return null_space(_published(unit) + unit.known, unit.n)
+
+
+def _empty_rows(sizes: np.ndarray, width: int) -> list[np.ndarray]:
+    """Return "nobody here gave this answer" for every atom without members (taken as known)."""
+    out = []
+    for a in np.flatnonzero(sizes == 0):
+        vectors = _vectors(np.arange(len(sizes)) == a, width)
+        out += list(vectors)
+    return out
+
+
+def _atoms_and_rests(
+    shape: Structure,
+    family_id: str,
+    groups: dict[tuple[str, int], np.ndarray],
+    counts: np.ndarray,
+    sizes: np.ndarray,
+    width: int,
+    t: int,
+) -> list[tuple[np.ndarray, str]]:
+    """Return the small atoms and rests (per answer) that must never be worked out."""
+    atoms = len(sizes)
+    out = []
+    for a in range(atoms if atoms > 1 else 0):  # a single atom is the whole, decided below
+        if sizes[a] > 0:
+            mask = np.arange(atoms) == a
+            vectors = _vectors(mask, width)
+            out += [(vectors[o], "atom") for o in range(width) if counts[a, o] < t]
+    for dim_id in shape.families[family_id].dims:
+        covered = np.zeros(atoms, dtype=bool)
+        for (d, _), mask in groups.items():
+            if d == dim_id:
+                covered |= mask
+        rest = ~covered
+        if rest.any() and not rest.all() and sizes[rest].sum() > 0 and rest.sum() > 1:  # atoms: above
+            vectors = _vectors(rest, width)
+            out += [(vectors[o], "rest") for o in range(width) if counts[rest, o].sum() < t]
+    return out
+
+
+# --- level 2: a crossing -----------------------------------------------------------------------
+
+
+@dataclass
+class CrossUnit:
+    """A crossing's level-2 decisions for one answer key: one Decision per row group."""
+
+    rows: str
+    cols: str
+    decisions: dict[int, Decision]
+    hidden: set[tuple[Pop, int]]
+    withheld: dict[Pop, set[str]]
+
+
+def level2(snapshot: Snapshot, key: str, family_a: str, family_b: str, where: Universe, k: int) -> CrossUnit | None:
+    """Return the level-2 unit of two families crossed for an answer key (None: they never cross)."""
+    shape = structure(snapshot.questionnaire)
+    oriented = orientation(shape, family_a, family_b)
+    if oriented is None:
+        return None
+    row_dim, col_family = oriented
+    cache_key = ("cells-2", key, row_dim, col_family, k)
+    if cache_key not in snapshot.cache:
+        snapshot.cache[cache_key] = _level2(snapshot, shape, key, row_dim, col_family, where, k)
+    return snapshot.cache[cache_key]
+
+
+def _level2(
+    snapshot: Snapshot, shape: Structure, key: str, row_dim: str, col_family: str, where: Universe, k: int
+) -> CrossUnit:
+    answers = answers_of(snapshot, key)
+    width = len(answers.codes)
+    row_family = shape.dims[row_dim].family
+    cross = crossing(snapshot, row_family, col_family, where, k)
+    assert cross is not None
+    t = cross.threshold
+    cols = level1(snapshot, key, col_family, where, k)
+    rows_unit = level1(snapshot, key, row_family, where, k)
+    cols_null = family_null(snapshot, key, col_family, where, k)
+    rows_null = family_null(snapshot, key, row_family, where, k)
+    cells = family_cells(snapshot, shape.families[col_family])
+    gate = one_way(snapshot, col_family, where, k)
+    lookup = np.full(cells.size, -1, dtype=np.int64)
+    lookup[gate.cells] = cols.atom_of_cell
+    universe_rows = np.flatnonzero(where.mask)
+    atom_keys = lookup[cells.keys[universe_rows]]
+    row_values = snapshot.categorical[row_dim][universe_rows].astype(np.int64) + 1  # 0: no answer
+    row_width = len(snapshot.codes(row_dim)) + 1
+    joint = _counts(snapshot, answers, universe_rows, row_values * cols.atoms + atom_keys, row_width * cols.atoms)
+    joint = joint.reshape(row_width, cols.atoms, width)
+    joint_sizes = np.bincount(row_values * cols.atoms + atom_keys, minlength=row_width * cols.atoms)
+    joint_sizes = joint_sizes.reshape(row_width, cols.atoms)
+    row_groups = [
+        v.index for v in shape.dims[row_dim].values if v.index >= 0 and (row_dim, v.index) in rows_unit.groups
+    ]
+    row_units: dict[int, _Unit] = {}
+
+    def solve_row(r: int, keep_open: Sequence[np.ndarray] = ()) -> Decision:
+        """Solve row r's sub-unit; later calls go on from where it stopped, with one more to keep open."""
+        if r not in row_units:
+            row_units[r] = _sub_unit(
+                shape,
+                answers,
+                row_dim,
+                r,
+                col_family,
+                cross,
+                cols,
+                rows_unit,
+                rows_null,
+                joint[r + 1],
+                joint_sizes[r + 1],
+                t,
+            )
+        unit = row_units[r]
+        unit.sensitive += [(vector, "open") for vector in keep_open]
+        null, port_null = solve(unit)
+        return _decision(unit, port_null, null)
+
+    decisions: dict[int, Decision] = {}
+    for r in row_groups:
+        decisions[r] = solve_row(r)
+    # Across rows: the rows' cells of a column group add up to the column group's cell, less the
+    # members in no published row (the rest). Keep every level-1 number of the column family that
+    # level 1 left unknown unknown, and every small rest unknown.
+    rest_counts = joint.sum(axis=0) - sum(joint[r + 1] for r in row_groups)
+    rest_sizes = joint_sizes.sum(axis=0) - sum(joint_sizes[r + 1] for r in row_groups)
+    checks = np.array([v for v, _ in _column_functions(cols, width, t)])
+    shaped = checks.reshape(len(checks), cols.atoms, width)
+    varies = ~np.all(np.isclose(shaped, shaped[:, :1, :]), axis=(1, 2))  # else: everyone's cells only
+    on_atoms = shaped.any(axis=2).astype(float)  # check x atoms
+    known_at_1 = _fixed(checks, cols_null)
+    rest_value = checks @ rest_counts.reshape(-1)
+    rest_members = on_atoms @ rest_sizes
+    row_value = {r: checks @ joint[r + 1].reshape(-1) for r in row_groups}
+    row_members = {r: on_atoms @ joint_sizes[r + 1] for r in row_groups}
+    fixed = {r: _fixed(checks, decisions[r].fixed_null) for r in row_groups}
+    tried: set[tuple[int, int]] = set()
+    for _ in range(len(checks) * max(1, len(row_groups)) + 1):
+        if not row_groups:
+            break
+        pieces = np.array([fixed[r] for r in row_groups])  # rows x checks: the row's part is determined
+        value = rest_value + sum(np.where(pieces[i], 0, row_value[r]) for i, r in enumerate(row_groups))
+        members = rest_members + sum(np.where(pieces[i], 0, row_members[r]) for i, r in enumerate(row_groups))
+        problems = varies & pieces.any(axis=0)
+        problems &= ((members == 0) & ~known_at_1) | ((members > 0) & known_at_1 & (value < t))
+        if not problems.any():
+            break
+        # Keep each problem open in one more row: the row whose part of it is smallest, among the
+        # rows not tried for it yet; every touched row is solved again once.
+        pending: dict[int, list[np.ndarray]] = {}
+        stuck = False
+        for i in np.flatnonzero(problems):
+            options = [r for r in row_groups if fixed[r][i] and (int(i), r) not in tried]
+            if not options:
+                stuck = True
+                break
+            r = min(options, key=lambda r: (float(row_value[r][i]), r))
+            tried.add((int(i), r))
+            pending.setdefault(r, []).append(checks[i])
+        if stuck:  # no row can keep it open: hide every row's cells and summaries
+            for r in row_groups:
+                decisions[r].hidden = set(decisions[r].cells)
+                decisions[r].withheld = {pop: {"positive", "negative", "base"} for pop, _ in decisions[r].cells}
+            break
+        for r, vectors in pending.items():
+            decisions[r] = solve_row(r, vectors)
+            fixed[r] = _fixed(checks, decisions[r].fixed_null)
+    hidden: set[tuple[Pop, int]] = set()
+    withheld: dict[Pop, set[str]] = {}
+    for decision in decisions.values():
+        decision.null = decision.fixed_null = None  # only needed while deciding (memory)
+        hidden |= decision.hidden
+        for pop, parts in decision.withheld.items():
+            withheld.setdefault(pop, set()).update(parts)
+    return CrossUnit(row_dim, col_family, decisions, hidden, withheld)
+
+
+def _fixed(vectors: np.ndarray, null: np.ndarray | None) -> np.ndarray:
+    """Return, for each row vector, whether the facts with this null space determine it."""
+    if null is None or null.shape[1] == 0:
+        return np.ones(len(vectors), dtype=bool)
+    scale = np.maximum(1.0, np.abs(vectors).max(axis=1))
+    return np.abs(vectors @ null).max(axis=1) < TOL * scale
+
+
+def _column_functions(cols: FamilyUnit, width: int, t: int) -> list[tuple[np.ndarray, bool]]:
+    """Return the column family's level-1 numbers to keep track of: (weights, hidden at level 1)."""
+    out = []
+    for gid, mask in cols.groups.items():
+        vectors = _vectors(mask, width)
+        for o in range(width):
+            out.append((vectors[o], ((gid,), o) in cols.decision.hidden))
+    for a in range(cols.atoms):
+        vectors = _vectors(np.arange(cols.atoms) == a, width)
+        out += [(vectors[o], cols.counts[a, o] < t) for o in range(width)]
+    return out
+
+
+def _sub_unit(
+    shape: Structure,
+    answers: Answers,
+    row_dim: str,
+    r: int,
+    col_family: str,
+    cross,
+    cols: FamilyUnit,
+    rows_unit: FamilyUnit,
+    rows_null: np.ndarray,
+    counts: np.ndarray,
+    sizes: np.ndarray,
+    t: int,
+) -> _Unit:
+    """Decide row r of a crossing: its members over the column family's atoms."""
+    width = len(answers.codes)
+    n = cols.atoms * width
+    good = cross.good.get(r, frozenset()) if cross.rows == row_dim else frozenset()
+    unit_cells: list[_Cell] = []
+    unit_sums: list[_Sum] = []
+    groups = {}
+    for gid in sorted(good):
+        if gid not in cols.groups:
+            continue
+        mask = cols.groups[gid]
+        groups[gid] = mask
+        pop = ((row_dim, r), gid)
+        _add_population(unit_cells, unit_sums, answers, pop, _vectors(mask, width), counts[mask].sum(axis=0))
+    everyone = _vectors(np.ones(cols.atoms, dtype=bool), width)  # row r's own cells: its lower numbers
+    # What level 1 leaves free about row r's cells (the rank condition's lower side).
+    row_vectors = _vectors(rows_unit.groups[(row_dim, r)], width)  # over the row family's unknowns
+    lower_free = row_vectors @ rows_null  # options x freedom
+    empty = _empty_rows(sizes, width)
+    known_free = [c @ everyone for c in null_space(lower_free.T, width).T] + empty
+    known_fixed = list(everyone) + ([everyone.sum(axis=0)] if answers.add_up else []) + empty
+    sensitive = _atoms_and_rests(shape, col_family, groups, counts, sizes, width, t)
+    unit = _Unit(n, t, unit_cells, unit_sums, known_fixed, sensitive, everyone, lower_free, known_free)
+    _small_sides(unit, answers)
+    return unit
+
+
+def statuses(snapshot: Snapshot, key: str, pop: Pop, where: Universe, k: int) -> tuple[set[int], set[str]]:
+    """Return (hidden option indexes, withheld summary parts) of a population for an answer key."""
+    shape = structure(snapshot.questionnaire)
+    if pop == ():
+        decision = level0(snapshot, key, where, k)
+        hidden, withheld = decision.hidden, decision.withheld
+    elif len(pop) == 1:
+        family = shape.dims[pop[0][0]].family
+        decision = level1(snapshot, key, family, where, k).decision
+        hidden, withheld = decision.hidden, decision.withheld
+    else:
+        (row_dim, _), (col_dim, _) = pop
+        unit = level2(snapshot, key, shape.dims[row_dim].family, shape.dims[col_dim].family, where, k)
+        assert unit is not None
+        hidden, withheld = unit.hidden, unit.withheld
+    options = {o for (p, o) in hidden if p == pop}
+    return options, set(withheld.get(pop, set()))
