@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: help run test lint format check-questionnaires freeze translations browser-deps clean
+.PHONY: help run test lint format check-questionnaires freeze translations browser-deps clean bench bench-large
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -50,6 +50,17 @@ freeze: $(STAMP) ## Recompile the pinned requirements from requirements*.in
 
 browser-deps: ## Install Debian's Chromium for the browser tests (needs root)
 	command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium)
+
+BENCH_STAMP := $(VENV)/.bench-installed
+$(BENCH_STAMP): bench/requirements.txt $(STAMP)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+bench: setup $(BENCH_STAMP) ## Benchmark on 100k responses (a few minutes; BENCH_DATABASE_URL for PostgreSQL)
+	$(BIN)/python -m bench.run --responses 100000 --budget 60
+
+bench-large: setup $(BENCH_STAMP) ## Benchmark on 1M responses (about 15 minutes)
+	$(BIN)/python -m bench.run --responses 1000000 --seconds 30
 
 clean: ## Remove the virtualenv and caches (keeps instance/ data)
 	rm -rf $(VENV) .pytest_cache .ruff_cache
