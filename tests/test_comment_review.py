@@ -186,7 +186,9 @@ def test_the_audit_log_records_decisions_and_counts_never_comments(app, organise
     _decide(organiser, held, page, selected_action="approve", selected=list(keys)[:2])
     _decide(organiser, held, organiser.get(_review(held)).text, one=f"hide:{list(keys)[4]}")
     with app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.survey_id == held.id)).all()
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.survey_id == held.id).order_by(AuditEvent.id)
+        ).all()
         response_ids = db.session.scalars(select(Response.id).where(Response.survey_id == held.id)).all()
     decisions = [(e.action, e.detail, e.actor) for e in events]
     assert decisions == [

@@ -40,7 +40,11 @@ def _survey(app, survey_id: int) -> Survey:
 
 def _actions(app, survey_id: int) -> list[str]:
     with app.app_context():
-        return list(db.session.scalars(select(AuditEvent.action).where(AuditEvent.survey_id == survey_id)))
+        return list(
+            db.session.scalars(
+                select(AuditEvent.action).where(AuditEvent.survey_id == survey_id).order_by(AuditEvent.id)
+            )
+        )
 
 
 @pytest.fixture

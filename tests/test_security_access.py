@@ -134,7 +134,9 @@ def test_reaching_for_another_scopes_survey_by_its_id_is_audited(app, client):
     assert client.get(f"/organise/surveys/{probation.id}/results/").status_code == 404
     assert client.get("/organise/surveys/999999").status_code == 404  # no such survey: nothing to audit
     with app.app_context():
-        events = db.session.scalars(select(AuditEvent).where(AuditEvent.action.startswith("refused"))).all()
+        events = db.session.scalars(
+            select(AuditEvent).where(AuditEvent.action.startswith("refused")).order_by(AuditEvent.id)
+        ).all()
         assert [(e.actor, e.survey_id, e.detail["path"]) for e in events] == [
             ("hal@example.org", probation.id, f"/organise/surveys/{probation.id}"),
             ("hal@example.org", probation.id, f"/organise/surveys/{probation.id}/results/"),
