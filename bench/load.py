@@ -121,11 +121,7 @@ def closed_loop(
         client.close()
 
     cpu = time.process_time()
-    threads = [threading.Thread(target=loop, daemon=True) for _ in range(concurrency)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    _in_threads(loop, concurrency)
     wall = time.perf_counter() - start
     return Phase(name, seconds, counts["done"], counts["failed"], samples, (time.process_time() - cpu) / wall, errors)
 
@@ -203,10 +199,15 @@ def drain(name: str, items: list, work: Callable[[object], Client], concurrency:
 
     cpu = time.process_time()
     start = time.perf_counter()
+    _in_threads(loop, concurrency)
+    wall = time.perf_counter() - start
+    return Phase(name, wall, counts["done"], counts["failed"], samples, (time.process_time() - cpu) / wall, errors)
+
+
+def _in_threads(loop: Callable[[], None], concurrency: int) -> None:
+    """Run `loop` on this many threads at once and wait for them all."""
     threads = [threading.Thread(target=loop, daemon=True) for _ in range(concurrency)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
-    wall = time.perf_counter() - start
-    return Phase(name, wall, counts["done"], counts["failed"], samples, (time.process_time() - cpu) / wall, errors)

@@ -9,6 +9,8 @@ from __future__ import annotations
 from ..results.tables import Table
 
 # Okabe–Ito: distinguishable with every common kind of colour blindness.
+# The partial Plotly bundle served from our own static files, loaded only when a chart is asked for.
+PLOTLY_BUNDLE = "vendor/plotly/plotly-basic-4.1.1.min.js"
 PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 
 

@@ -8,7 +8,7 @@ from .. import results
 from ..accounts.access import ALL_STAFF, roles, survey_or_404
 from ..organise.service import tracking
 from . import bp
-from .charts import figure
+from .charts import PLOTLY_BUNDLE, figure
 
 COMMENTS_PER_PAGE = 100
 
@@ -79,7 +79,7 @@ def question(survey_id: int, question_id: str):
         by=by,
         filters=filters,
         figure_url=figure_url,
-        library=url_for("static", filename="vendor/plotly/plotly-basic-4.1.1.min.js"),
+        library=url_for("static", filename=PLOTLY_BUNDLE),
     )
 
 

@@ -136,6 +136,8 @@ def question(survey: Survey, release: Release, question_id: str):
     if by is not None and by not in offered:
         abort(404)
     table = results.question_table(survey, asked.id, by, {}, language)
+    from ..dashboards.charts import PLOTLY_BUNDLE  # imported here, as organise imports this module
+
     return render_template(
         "published/question.html",
         survey=survey,
@@ -146,7 +148,7 @@ def question(survey: Survey, release: Release, question_id: str):
         dimensions=dimensions,
         by=by,
         figure_url=url_for("published.chart", slug=survey.slug, question_id=asked.id, by=by, lang=language),
-        library=url_for("static", filename="vendor/plotly/plotly-basic-4.1.1.min.js"),
+        library=url_for("static", filename=PLOTLY_BUNDLE),
         method=method(survey, release, overview),
     )
 
