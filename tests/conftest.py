@@ -31,7 +31,14 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Leave PostgreSQL-only tests out of the SQLite pass; `.ci/run` runs them in the PostgreSQL pass."""
+    """Mark the tests that touch no database; leave PostgreSQL-only tests out of the SQLite pass.
+
+    `.ci/run` runs the database-free tests (the results adversaries, the questionnaire checks) in
+    its SQLite pass only: the PostgreSQL pass would repeat them unchanged.
+    """
+    for item in items:
+        if not {"app", "database_url"} & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.database_free)
     if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
         return
     postgres_only = [item for item in items if item.get_closest_marker("postgres")]
