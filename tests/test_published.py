@@ -317,3 +317,25 @@ def test_the_live_poll_screen_is_for_staff_with_a_qr_code_to_take_part(app, clie
     assert f"/organise/surveys/{survey.id}/live-screen?slide=1" in screen
     assert re.search(r'class="screen-number">\d+%', screen)
     assert all(n >= 10 for n in _numbers(screen))
+
+
+def test_a_sector_surveys_briefing_names_its_sector_not_all_members(app, client, staff):
+    audience = {"service_group": "police_justice", "sector": "probation"}
+    survey = make_survey(
+        app,
+        "probation",
+        app.extensions["questionnaires"]["ai-at-work"],
+        status=SurveyStatus.CLOSED,
+        threshold=10,
+        audience=audience,
+    )
+    with app.app_context():
+        demo.add_responses(db.session.get(Survey, survey.id), 1000, 7)
+    choose(staff, survey)
+    publish(staff, survey)
+    briefing = get_page(client, "/r/probation/briefing")
+    heading = re.search(r"<h1>(.*?)</h1>", briefing, re.S).group(1)
+    assert "Police and justice (police staff, probation, CAFCASS): Probation Service (England and Wales)" in heading
+    assert "All members" not in briefing
+    welsh = get_page(client, "/r/probation/briefing?lang=cy")
+    assert "Y Gwasanaeth Prawf (Cymru a Lloegr)" in re.search(r"<h1>(.*?)</h1>", welsh, re.S).group(1)

@@ -87,14 +87,14 @@ def audience_problem(questionnaire: Questionnaire, audience: dict) -> str | None
     return None
 
 
-def describe_audience(questionnaire: Questionnaire, audience: dict) -> str:
+def describe_audience(questionnaire: Questionnaire, audience: dict, language: str = "en") -> str:
     """Return an audience in words: "Police and justice: Probation; Cymru/Wales"."""
     labels = []
     for key in AUDIENCE_KEYS:
         code = audience.get(key)
         if code:
             option = next((o for o in audience_options(questionnaire, key) if o.code == code), None)
-            labels.append(option.label["en"] if option else code)
+            labels.append((option.label.get(language) or option.label["en"]) if option else code)
     if not labels:
         return "All members"
     if audience.get("sector"):

@@ -273,11 +273,14 @@ def briefing(survey: Survey, release: Release):
     comments = [
         (s.question, results.comments(survey, s.question.id, {}, language)) for s in everyone if s.table is None
     ]
+    from ..organise.service import describe_audience  # organise imports this module
+
     return render_template(
         "published/briefing.html",
         survey=survey,
         release=release,
         sector=sector,
+        population=describe_audience(survey.questionnaire, survey.audience, language) if survey.audience else None,
         sections=_briefing_sections(survey, everyone, rows, sector),
         flags=content.published_flags(survey, release, language),
         comments=comments,
