@@ -9,6 +9,7 @@ import statistics
 from collections import Counter
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -28,7 +29,10 @@ from survey.results import (
     snapshot_for,
     table_of,
 )
+from survey.results import engine as engine_module
 from survey.results import flags as flags_module
+from survey.results import gate as gate_module
+from survey.results import snapshot as snapshots
 from survey.results.dimensions import structure
 from survey.results.gate import universe
 from survey.results.snapshot import _read as snapshot_rows
@@ -414,3 +418,94 @@ def test_a_flag_never_shows_a_count_its_table_hides(app):
         cell = next((c for c in table.cells if (c.group, c.option) == (flag.group, "replaces")), None)
         assert cell is None or cell.suppressed
         assert flag not in shown
+
+
+def _comparisons_one_by_one(snapshot, k: int) -> list[tuple]:
+    """The flags' comparisons recounted the plain way: boolean masks, one comparison at a time."""
+    questionnaire = snapshot.questionnaire
+    shape = structure(questionnaire)
+    protected = [d for d in shape.dims.values() if d.protected]
+    out = []
+    for question in questionnaire.questions:
+        if question.id in shape.sources or question.type not in ("single", "multi", "scale", "grid"):
+            continue
+        for key in question.answer_keys() if question.type == "grid" else [question.id]:
+            codes = snapshot.codes(key)
+            if question.scale is not None:
+                column = snapshot.categorical[key]
+                base = np.isin(column, [codes.index(p.code) for p in question.scale.points])
+                positive = tuple(sorted(question.scale.positive, key=codes.index))
+                outcomes = [(positive, np.isin(column, [codes.index(c) for c in positive]))]
+            else:
+                substantive = [
+                    o.code for o in question.options if o.code not in engine_module.SUBSTANTIVE_EXCLUDED and not o.other
+                ]
+                if not substantive:
+                    continue
+                if question.type == "multi":
+                    bits = snapshot.multi[key]
+                    chosen = {c: ((bits >> codes.index(c)) & 1).astype(bool) for c in substantive}
+                    top = max(substantive, key=lambda c: (int(chosen[c].sum()), -codes.index(c)))
+                    base, outcomes = bits != 0, [((top,), chosen[top])]
+                else:
+                    column = snapshot.categorical[key]
+                    base, outcomes = column >= 0, [((c,), column == codes.index(c)) for c in substantive]
+            where = universe(snapshot, key)
+            for dim in protected:
+                gate = gate_module.one_way(snapshot, dim.family, where, k)
+                for value in dim.values:
+                    if value.code in ("pnts", NO_ANSWER) or (dim.id, value.index) not in gate.published:
+                        continue
+                    member = snapshot.categorical[dim.id] == value.index
+                    group, others = base & member, base & ~member
+                    n, m = int(group.sum()), int(others.sum())
+                    if n < gate.threshold or m < gate.threshold:
+                        continue
+                    xs = [int((hit & group).sum()) for _, hit in outcomes]
+                    ys = [int((hit & others).sum()) for _, hit in outcomes]
+                    j = max(range(len(xs)), key=lambda i: (abs(xs[i] / n - ys[i] / m), -i))
+                    several = ((*xs, n - sum(xs)), (*ys, m - sum(ys))) if len(xs) > 1 else None
+                    out.append((key, outcomes[j][0], dim.id, value.code, xs[j], n, ys[j], m, several))
+    return out
+
+
+@pytest.mark.parametrize(("n", "seed", "k"), [(150, 1, 5), (600, 2, 10), (2500, 3, 10), (2500, 4, 5)])
+def test_flags_counted_together_equal_a_recount_one_comparison_at_a_time(n, seed, k):
+    records = random_records(AI_AT_WORK, n, seed, skip=0.2)
+    rng = random.Random(seed)
+    for answers, _, _ in records:  # a planted gap, so that some comparisons end as flags
+        if answers.get("L6") == "yes" and "D2.c" in answers and rng.random() < 0.5:
+            answers["D2.c"] = "5"
+    snapshot = snapshots.build(AI_AT_WORK, records)
+    alone = snapshots.build(AI_AT_WORK, records)  # its gate counts its own universes
+    expected = _comparisons_one_by_one(alone, k)
+    found = [
+        (
+            c.question,
+            c.outcome_codes,
+            c.dimension,
+            c.group,
+            c.count,
+            c.base,
+            c.other_count,
+            c.other_base,
+            c.distribution,
+        )
+        for c in flags_module.comparisons(snapshot, k)
+    ]
+    assert found == expected
+    # The gate, given the flags' tallies instead of counting, decides exactly as it does alone.
+    decided = [key for key in snapshot.cache if key[0] == "one-way"]
+    assert len(decided) > 100
+    for _, family, answer_key, threshold in decided:
+        given, counted = (
+            snapshot.cache[("one-way", family, answer_key, threshold)],
+            gate_module.one_way(alone, family, universe(alone, answer_key), threshold),
+        )
+        assert (given.counts.tolist(), given.published) == (counted.counts.tolist(), counted.published)
+    assert len({(c[0], c[2]) for c in found}) > 100  # most answer keys and protected dimensions took part
+    assert flags_module.equality_flags_of(snapshot, k) == [
+        f
+        for f in flags_module.decide(flags_module.comparisons(snapshot, k))
+        if flags_module._shown_by_tables(snapshot, k, f)
+    ]

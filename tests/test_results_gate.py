@@ -382,21 +382,29 @@ def recoverable_small_sets(
         for y in _binary_null_vectors(system):
             chosen = small[y.astype(bool)]
             total = marginal[chosen].sum()
-            depends = {BASES[b] for b in bases if _depends_on(y, small, cells, bases.index(b))}
+            present = {cells[c] for c in np.flatnonzero(marginal > 0)} if empty_known else set(cells)
+            depends = {BASES[b] for b in bases if _depends_on(y, small, cells, bases.index(b), present)}
             used = {d for d in dims if _base_of(d) in depends}
             if 0 < total < threshold_of(used, k):
                 found.append(f"{[BASES[b] for b in bases]} cells {[cells[c] for c in chosen]} = {total}")
     return found
 
 
-def _depends_on(y, small, cells, position) -> bool:
-    """Return whether a union of cells depends on one of the bases (some cells differ only there)."""
+def _depends_on(y, small, cells, position, present) -> bool:
+    """Return whether a union of cells depends on one of the bases: some cell of the union and a
+    cell outside it differ only there. Only `present` cells count: to an adversary who knows which
+    cells are empty, a union and the same union with empty cells added are the same set of people
+    (its threshold is that of the set that mentions the fewest characteristics)."""
     chosen = {cells[c] for c in small[y.astype(bool)]}
     if not chosen:
         return False
     others = {tuple(v for i, v in enumerate(c) if i != position) for c in chosen}
     values = {c[position] for c in cells}
-    return any((*o[:position], v, *o[position:]) not in chosen for o in others for v in values)
+    return any(
+        (*o[:position], v, *o[position:]) in present and (*o[:position], v, *o[position:]) not in chosen
+        for o in others
+        for v in values
+    )
 
 
 def _row_basis(matrix: np.ndarray) -> np.ndarray:
@@ -485,6 +493,30 @@ def test_no_small_group_can_be_recovered_from_everything_published(seed):
 def test_nor_by_an_adversary_who_knows_which_groups_are_empty(seed):
     records = gate_records(random.Random(seed).randint(40, 200), seed + 10)
     assert attack(records, k=10, empty_known=True) == []
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_mixed_thresholds_hold_against_an_adversary_who_knows_which_groups_are_empty(seed):
+    # k = 5: non-protected groups of 5 to 9 are shown, protected ones need 10. An adversary told
+    # which combinations are empty reads a shown group of 6 with no one aged 50 or over as "6
+    # people under 50"; that is what it was told, not something the results gave away, so a set is
+    # judged by the fewest characteristics it can be written with once empty cells are ignored.
+    records = gate_records(random.Random(seed).randint(40, 160), seed)
+    assert attack(records, k=5, empty_known=True) == []
+
+
+def test_that_adversary_still_catches_a_gate_that_only_hides_small_groups(monkeypatch):
+    # Ignoring empty cells must not blind it: the D6 subtraction still gives away 3 disabled
+    # members of one sector, at k = 5 as at k = 10.
+    def naive(counts, candidates, t, partition=True):
+        return [gid for gid, mask in candidates if np.asarray(counts)[mask].sum() >= t]
+
+    monkeypatch.setattr(gate_module, "publish_groups", naive)
+    monkeypatch.setattr(gate_module, "lightest_derivable", lambda *args, **kwargs: None)
+    records = [(_member(sector="s1", disab="no" if i < 49 else "yes"), "en", f"{i:032x}") for i in range(52)]
+    records += [(_member(sector="s2", disab="no" if i % 2 else "yes"), "en", f"{i + 100:032x}") for i in range(60)]
+    found = attack(records, k=5, empty_known=True)
+    assert "q1: ['sector', 'disab'] cells [(0, 0)] = 3.0" in found
 
 
 def test_no_small_group_can_be_recovered_with_three_families_combined():
@@ -653,3 +685,59 @@ def test_publish_groups_withdraws_the_smallest_group_that_protects_a_remainder()
     cells = np.arange(4)
     groups = [((("d", i)), cells == i) for i in range(4)]
     assert publish_groups(counts, groups, 10) == [("d", 0), ("d", 1)]
+
+
+# --- the search for small sets that can be worked out ----------------------------------------
+
+
+def _table_groups(rows: int, columns: int) -> list[tuple[tuple[str, int], np.ndarray]]:
+    """Row and column groups of a full two-way table, as masks over its cells."""
+    cell_row, cell_column = np.divmod(np.arange(rows * columns), columns)
+    return [(("r", i), cell_row == i) for i in range(rows)] + [(("c", j), cell_column == j) for j in range(columns)]
+
+
+def test_a_large_search_is_done_exactly_not_assumed_to_find_something():
+    # A 9 x 10 table with 2 people in every cell, all row and column totals published: the sets
+    # that can be worked out are unions of whole rows or whole columns (18 or more people), but
+    # their combinations span 18 dimensions, more than are listed one by one. The gate used to
+    # count that as "something small is there" and withdraw groups; it now searches, and keeps all.
+    groups = _table_groups(9, 10)
+    counts = np.full(90, 2)
+    assert publish_groups(counts, groups, 10, partition=False) == [gid for gid, _ in groups]
+    masks = [mask for _, mask in groups]
+    assert gate_module.lightest_derivable(masks, counts, 10) is None
+    # With the same groups, a row of 1 person is found, by the same search.
+    tiny = counts.copy()
+    tiny[:10] = [1, 0, 0, 0, 0, 0, 0, 0, 0, 0]
+    found = gate_module.lightest_derivable(masks, tiny, 10)
+    assert found is not None and tiny[found].sum() == 1
+
+
+@pytest.mark.parametrize("plain", [True, False])
+def test_the_bounded_search_finds_what_listing_every_combination_finds(plain):
+    rng = np.random.default_rng(7 + plain)
+    compared = 0
+    for _ in range(150):
+        cells = int(rng.integers(6, 30))
+        labels = [rng.integers(0, int(rng.integers(2, 6)), size=cells) for _ in range(int(rng.integers(2, 4)))]
+        masks = [(label == v).astype(float) for label in labels for v in np.unique(label) if rng.random() < 0.85]
+        basis = np.stack([*masks, np.ones(cells)], axis=1)
+        u, singular, _ = np.linalg.svd(basis, full_matrices=False)
+        span = u[:, singular > 1e-9 * singular.max()]  # every set of cells worked out from the groups
+        if span.shape[1] > 14:
+            continue
+        weight = (rng.integers(0, 12, size=cells) * (rng.random(cells) < 0.7)).astype(float)
+        count = weight if plain else weight + rng.integers(0, 5, size=cells) * (rng.random(cells) < 0.5)
+        t = int(rng.integers(3, 12))
+        listed = [y for y in gate_module._binary_vectors(span) if count @ y > 0 and weight @ y < t and not y.all()]
+        lightest = min((weight @ y for y in listed), default=None)
+        found = gate_module._lightest_binary(span, weight, count, t, whole=True)
+        assert found is not gate_module._UNFINISHED
+        assert (None if found is None else weight @ found) == lightest
+        small = gate_module._any_small(span, weight, count, t, True, plain)
+        if plain:  # letting empty cells take any value finds more, never less
+            assert small or lightest is None
+        else:
+            assert small == (lightest is not None)
+        compared += lightest is not None
+    assert compared > 30

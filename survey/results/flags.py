@@ -14,17 +14,18 @@ reveals a count the tables hide.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 
-from .dimensions import NO_ANSWER, Dim, structure
+from .dimensions import NO_ANSWER, Dim, Family, structure
 from .engine import SUBSTANTIVE_EXCLUDED, _quote, table_of
-from .gate import one_way, universe
+from .gate import OneWay, family_cells, one_way, universe
 from .snapshot import Snapshot, snapshot_for
 from .stats import benjamini_hochberg, chi_square_test, two_proportion_test
-from .tables import Flag
+from .tables import Flag, Table
 
 ALPHA = 0.05  # false discovery rate over all comparisons
 MIN_GAP = 5.0  # points: smaller differences are not worth a headline, however significant
@@ -108,16 +109,28 @@ def equality_flags(survey, language: str = "en") -> list[Flag]:
 def equality_flags_of(snapshot: Snapshot, k: int, language: str = "en") -> list[Flag]:
     """Return the equality-impact flags from a snapshot (see equality_flags)."""
     key = ("equality flags", k, language)
-    if key not in snapshot.cache:
-        flags = decide(comparisons(snapshot, k, language))
-        snapshot.cache[key] = [f for f in flags if _shown_by_tables(snapshot, k, f)]
+    if key in snapshot.cache:
+        return snapshot.cache[key]
+    # Once per snapshot: a second request for them (another thread of this worker) waits for the
+    # first instead of doing the same work again.
+    with snapshot.cache.setdefault(("equality flags lock", k, language), threading.Lock()):
+        if key not in snapshot.cache:
+            tables: dict[tuple[str, str], Table] = {}
+            shown = []
+            for flag in decide(comparisons(snapshot, k, language)):
+                if (flag.question, flag.dimension) not in tables:
+                    tables[(flag.question, flag.dimension)] = table_of(snapshot, k, flag.question, by=flag.dimension)
+                if _shown_by_tables(snapshot, k, flag, tables[(flag.question, flag.dimension)]):
+                    shown.append(flag)
+            snapshot.cache[key] = shown
     return snapshot.cache[key]
 
 
-def _shown_by_tables(snapshot: Snapshot, k: int, flag: Flag) -> bool:
+def _shown_by_tables(snapshot: Snapshot, k: int, flag: Flag, table: Table | None = None) -> bool:
     """Return whether the table of the flag's question by its dimension shows the numbers the
     flag is made of: the group's and everyone's share of the outcome, with their bases."""
-    table = table_of(snapshot, k, flag.question, by=flag.dimension)
+    if table is None:
+        table = table_of(snapshot, k, flag.question, by=flag.dimension)
     if table.refused:
         return False
     if table.scale:
@@ -136,7 +149,14 @@ def _shown_by_tables(snapshot: Snapshot, k: int, flag: Flag) -> bool:
 
 
 def comparisons(snapshot: Snapshot, k: int, language: str = "en") -> list[Comparison]:
-    """Return every comparison the flags are chosen from (groups the gate shows, both sides large enough)."""
+    """Return every comparison the flags are chosen from (groups the gate shows, both sides large enough).
+
+    Counted once per answer key and protected family: one bincount of (family cell, slot) over
+    every response gives, for each dimension of the family, every group's base and outcome counts
+    at once (the family cells of a dimension's group are added up), everyone's from the same
+    table, and the people of the key's universe in each family cell, which the gate is given
+    instead of counting them again. Nothing is counted per comparison.
+    """
     questionnaire = snapshot.questionnaire
     language = language if language in questionnaire.languages else questionnaire.languages[0]
     shape = structure(questionnaire)
@@ -149,55 +169,94 @@ def comparisons(snapshot: Snapshot, k: int, language: str = "en") -> list[Compar
             outcome = _outcome(snapshot, question, key, language)
             if outcome is None:
                 continue
-            chosen, counted, text, phrases, codes = outcome
+            slot, text, phrases, codes = outcome
             where = universe(snapshot, key)
-            chosen, counted = chosen[where.mask] + 1, counted[where.mask]  # 0: none of the outcomes
-            m = len(phrases) + 1
-            totals = np.bincount(chosen, minlength=m)[1:]
-            total_counted = int(counted.sum())
+            slot = np.where(where.mask, np.maximum(slot, IN_UNIVERSE), OUTSIDE)  # slot > 0: in the universe
+            tallies: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
             for dim in protected:
-                gate = one_way(snapshot, dim.family, where, k)
-                t = gate.threshold
-                column = snapshot.categorical[dim.id][where.mask].astype(np.int64) + 1
-                width = len(snapshot.codes(dim.id)) + 1
-                hits = np.bincount(column * m + chosen, minlength=width * m).reshape(width, m)[:, 1:]
-                bases = np.bincount(column[counted], minlength=width)
-                for value in dim.values:
-                    if value.code in NOT_A_GROUP or (dim.id, value.index) not in gate.published:
-                        continue
-                    n = int(bases[value.index + 1])
-                    if n < t or total_counted - n < t:
-                        continue
-                    xs = [int(x) for x in hits[value.index + 1]]
-                    others = [int(total) - x for total, x in zip(totals, xs, strict=True)]
-                    # Several outcomes (single choice): tested together, told through the largest gap.
-                    j = max(range(len(xs)), key=lambda i: (abs(xs[i] / n - others[i] / (total_counted - n)), -i))
-                    rest = (n - sum(xs), total_counted - n - sum(others))  # "Don't know" and the like
-                    out.append(
-                        Comparison(
-                            key,
-                            text,
-                            phrases[j],
-                            codes[j],
-                            dim.id,
-                            dim.label[language],
-                            value.code,
-                            value.label[language],
-                            _subject(dim, value.code, value.label[language], language),
-                            xs[j],
-                            n,
-                            others[j],
-                            total_counted - n,
-                            (tuple(xs) + rest[:1], tuple(others) + rest[1:]) if len(xs) > 1 else None,
-                        )
-                    )
+                if dim.family not in tallies:
+                    tallies[dim.family] = _tallies(snapshot, shape.families[dim.family], slot, len(phrases))
+                people, tables = tallies[dim.family]
+                gate = one_way(snapshot, dim.family, where, k, counts=people)
+                out += _compared(dim, gate, tables[dim.id], key, text, phrases, codes, language)
+    return out
+
+
+# Each response's slot for one answer key: outside its universe; in the universe but outside the
+# base (a scale's "Don't know"); in the base with none of the outcomes; outcome j at FIRST + j.
+OUTSIDE, IN_UNIVERSE, IN_BASE, FIRST = 0, 1, 2, 3
+
+
+def _tallies(
+    snapshot: Snapshot, family: Family, slot: np.ndarray, outcomes: int
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """Return the people of the universe in each family cell, and for each dimension of the
+    family its tally of responses by group and slot: row 0 "no answer", row i+1 the group of
+    index i. One bincount over the family's cells, then each dimension's groups as sums of cells.
+    """
+    cells = family_cells(snapshot, family)
+    width = FIRST + outcomes
+    joint = np.bincount(cells.keys * width + slot, minlength=cells.size * width).reshape(cells.size, width)
+    tables = {}
+    for dim_id in family.dims:
+        tables[dim_id] = np.zeros((len(snapshot.codes(dim_id)) + 1, width), dtype=np.int64)
+        np.add.at(tables[dim_id], cells.index[dim_id] + 1, joint)
+    return joint[:, IN_UNIVERSE:].sum(axis=1), tables
+
+
+def _compared(
+    dim: Dim,
+    gate: OneWay,
+    table: np.ndarray,
+    key: str,
+    text: str,
+    phrases: list[str],
+    codes: list[tuple[str, ...]],
+    language: str,
+) -> list[Comparison]:
+    """Return the comparisons of one dimension's shown groups on one answer key, from its tally."""
+    t = gate.threshold
+    totals = table.sum(axis=0)
+    total_counted = int(totals[IN_BASE:].sum())
+    out = []
+    for value in dim.values:
+        if value.code in NOT_A_GROUP or (dim.id, value.index) not in gate.published:
+            continue
+        row = table[value.index + 1]
+        n = int(row[IN_BASE:].sum())
+        if n < t or total_counted - n < t:
+            continue
+        xs = [int(x) for x in row[FIRST:]]
+        others = [int(total) - x for total, x in zip(totals[FIRST:], xs, strict=True)]
+        # Several outcomes (single choice): tested together, told through the largest gap.
+        j = max(range(len(xs)), key=lambda i: (abs(xs[i] / n - others[i] / (total_counted - n)), -i))
+        rest = (int(row[IN_BASE]), int(totals[IN_BASE] - row[IN_BASE]))  # "Don't know" and the like
+        out.append(
+            Comparison(
+                key,
+                text,
+                phrases[j],
+                codes[j],
+                dim.id,
+                dim.label[language],
+                value.code,
+                value.label[language],
+                _subject(dim, value.code, value.label[language], language),
+                xs[j],
+                n,
+                others[j],
+                total_counted - n,
+                (tuple(xs) + rest[:1], tuple(others) + rest[1:]) if len(xs) > 1 else None,
+            )
+        )
     return out
 
 
 def _outcome(snapshot: Snapshot, question, key: str, language: str):
-    """Return the outcomes compared: (which outcome each response gives, -1 for none; whether it
-    counts in the base; text; a phrase and the codes of each outcome). Single choice: one outcome
-    per substantive answer; scales: the positive side; multiple choice: the most chosen answer."""
+    """Return the outcomes compared: (each response's slot: OUTSIDE the base, IN_BASE with none
+    of the outcomes, FIRST + j for outcome j; text; a phrase and the codes of each outcome).
+    Single choice: one outcome per substantive answer; scales: the positive side; multiple
+    choice: the most chosen answer. The base is those who answered (scales: on the scale)."""
     text = question.text[language]
     if question.type == "grid":
         item = key.split(".", 1)[1]
@@ -205,13 +264,13 @@ def _outcome(snapshot: Snapshot, question, key: str, language: str):
     labels = {o.code: o.label[language] for o in question.choices}
     codes = snapshot.codes(key)
     if question.scale is not None:
-        column = snapshot.categorical[key]
-        positive = [codes.index(c) for c in question.scale.positive if c in codes]
-        points = [codes.index(p.code) for p in question.scale.points if p.code in codes]
+        lookup = np.full(len(codes) + 1, OUTSIDE)  # answer index (-1 reads the last entry) -> slot
+        for point in question.scale.points:
+            if point.code in codes:
+                lookup[codes.index(point.code)] = FIRST if point.code in question.scale.positive else IN_BASE
         ordered = sorted(question.scale.positive, key=codes.index)
         phrase = f"answer {_quote([labels[c] for c in ordered])} to “{text}”"
-        chosen = np.where(np.isin(column, positive), 0, -1)
-        return chosen, np.isin(column, points), text, [phrase], [tuple(ordered)]
+        return lookup[snapshot.categorical[key]], text, [phrase], [tuple(ordered)]
     substantive = [o.code for o in question.options if o.code not in SUBSTANTIVE_EXCLUDED and not o.other]
     if not substantive:
         return None
@@ -219,14 +278,14 @@ def _outcome(snapshot: Snapshot, question, key: str, language: str):
         bits = snapshot.multi[key]
         counts = {c: int(np.count_nonzero((bits >> codes.index(c)) & 1)) for c in substantive}
         top = max(substantive, key=lambda c: (counts[c], -codes.index(c)))
-        chosen = np.where((bits >> codes.index(top)) & 1, 0, -1)
-        return chosen, bits != 0, text, [f"choose “{labels[top]}” for “{text}”"], [(top,)]
-    column = snapshot.categorical[key]
-    lookup = np.full(len(codes) + 1, -1)  # answer index (+1, so that -1 reads the last entry) -> outcome
+        slot = np.where((bits >> codes.index(top)) & 1, FIRST, np.where(bits != 0, IN_BASE, OUTSIDE))
+        return slot, text, [f"choose “{labels[top]}” for “{text}”"], [(top,)]
+    lookup = np.full(len(codes) + 1, IN_BASE)  # answered, none of the outcomes
+    lookup[-1] = OUTSIDE  # no answer
     for j, code in enumerate(substantive):
-        lookup[codes.index(code)] = j
+        lookup[codes.index(code)] = FIRST + j
     phrases = [f"answer “{labels[c]}” to “{text}”" for c in substantive]
-    return lookup[column], column >= 0, text, phrases, [(c,) for c in substantive]
+    return lookup[snapshot.categorical[key]], text, phrases, [(c,) for c in substantive]
 
 
 def _subject(dim: Dim, code: str, label: str, language: str) -> str:

@@ -42,7 +42,9 @@ GroupId = tuple[str, int]  # (dimension id, column index; -1 = no answer)
 
 # --- what can be worked out from published groups -------------------------------------------
 
-SEARCH_LIMIT = 16  # largest space of derivable combinations searched exhaustively (2^16 candidates)
+SEARCH_LIMIT = 16  # largest space of derivable combinations listed one by one (2^16 candidates)
+SEARCH_NODES = 20_000  # beyond that, a bounded search; if it has not finished within this many steps
+# (about 0.4 s), the lightest small atom counts as found (withholding more, never less)
 
 
 def atom_ids(masks: Sequence[np.ndarray], cells: int) -> np.ndarray:
@@ -87,7 +89,11 @@ def lightest_derivable(
         system = outside[light].T
         _, s2, vt = np.linalg.svd(system, full_matrices=True)
         null = vt[int((s2 > 1e-9).sum()) :].T
-        if null.shape[1] > SEARCH_LIMIT:  # too many to try: count it as found, to stay on the safe side
+        if null.shape[1] > SEARCH_LIMIT:  # too many to list: a bounded search says whether there is one
+            if not _any_small(null, atom_weight[light], atom_count[light], t, len(light) == atoms, counts is weights):
+                return None
+            # There is (or the search gave up): the lightest small atom is named, as it always was, so
+            # that the rows or groups withheld for it stay the same.
             candidates = [np.eye(atoms)[a] for a in light]
         else:
             candidates = []
@@ -105,13 +111,11 @@ def lightest_derivable(
     return None if best is None else best[ids].astype(bool)
 
 
-def _binary_vectors(null: np.ndarray) -> list[np.ndarray]:
-    """Return every nonzero 0/1 vector in the span of the columns of `null` (d of them, d small)."""
+def _pivots(null: np.ndarray) -> list[int]:
+    """Return d coordinates that fix a vector of the span of the d columns of `null`."""
     d = null.shape[1]
-    if d == 0:
-        return []
     pivots, rows = [], null.T.copy()
-    for j in range(rows.shape[1]):  # d independent coordinates fix a vector of the span
+    for j in range(rows.shape[1]):
         i = len(pivots) + int(np.argmax(np.abs(rows[len(pivots) :, j])))
         if abs(rows[i, j]) < 1e-9:
             continue
@@ -121,11 +125,112 @@ def _binary_vectors(null: np.ndarray) -> list[np.ndarray]:
         pivots.append(j)
         if len(pivots) == d:
             break
+    return pivots
+
+
+def _binary_vectors(null: np.ndarray) -> list[np.ndarray]:
+    """Return every nonzero 0/1 vector in the span of the columns of `null` (d of them, d small)."""
+    d = null.shape[1]
+    if d == 0:
+        return []
+    pivots = _pivots(null)
     choices = np.array(list(itertools.product((0.0, 1.0), repeat=d))).T
     vectors = null @ np.linalg.solve(null[pivots], choices)
     rounded = np.round(vectors)
     ok = np.all(np.abs(vectors - rounded) < 1e-6, axis=0) & np.all((rounded == 0) | (rounded == 1), axis=0)
     return [rounded[:, j] for j in np.flatnonzero(ok & rounded.any(axis=0))]
+
+
+_UNFINISHED = np.zeros(0)  # the bounded search gave up
+
+
+def _any_small(null: np.ndarray, weight: np.ndarray, count: np.ndarray, t: int, whole: bool, plain: bool) -> bool:
+    """Return whether some 0/1 vector y in the span of the columns of `null` has weight @ y below t
+    and count @ y above 0 (not all ones when `whole`); True also when the search gives up.
+
+    `plain`: weights and counts are the same (people). Then an atom holding nobody adds nothing
+    whatever its value, and it may take any value at all, not only 0 or 1 (as if the adversary
+    knew it was empty): only the atoms holding someone are searched, over the span the others
+    leave them. That finds whatever the exact question finds, and perhaps more (never less), and
+    each coordinate searched weighs at least 1, which keeps the search short.
+    """
+    if plain:
+        someone = weight > 0
+        if not someone.any():
+            return False
+        u, singular, _ = np.linalg.svd(null[someone], full_matrices=False)
+        null = u[:, singular > 1e-9 * max(1.0, singular.max(initial=0))]
+        weight = count = weight[someone]
+        whole = False  # (counting the whole as well can only find more)
+    if null.shape[1] <= SEARCH_LIMIT:
+        return any(count @ y > 0 and weight @ y < t and not (whole and y.all()) for y in _binary_vectors(null))
+    return _lightest_binary(null, weight, count, t, whole) is not None
+
+
+def _lightest_binary(
+    null: np.ndarray, weight: np.ndarray, count: np.ndarray, t: int, whole: bool, nodes: int | None = None
+) -> np.ndarray | None:
+    """Return the lightest 0/1 vector y in the span of the columns of `null` with weight @ y < t and
+    count @ y > 0 (not all ones when `whole`), None when there is none, or _UNFINISHED.
+
+    Exact, by branch and bound: a vector of the span is fixed by its values x on d pivot
+    coordinates (y = solve @ x), so x is chosen one coordinate at a time, heaviest first. A branch
+    is cut when some other coordinate can no longer come out as 0 or 1 whatever the coordinates
+    still open (the interval of its value misses both), or when the weight already certain (the
+    pivots set to 1, and the coordinates that can only be 1) reaches the lightest found so far,
+    which starts at t. Gives up after `nodes` steps (SEARCH_NODES).
+    """
+    budget = SEARCH_NODES if nodes is None else nodes
+    d = null.shape[1]
+    if d == 0:
+        return None
+    pivots = _pivots(null)
+    solve = null @ np.linalg.inv(null[pivots])
+    solve[np.abs(solve) < 1e-9] = 0.0
+    heaviest_first = np.argsort(-weight[pivots], kind="stable")
+    order = [pivots[i] for i in heaviest_first]
+    rest = np.setdiff1d(np.arange(len(weight)), order)
+    ties = solve[rest][:, heaviest_first]  # each other coordinate from the pivots, in search order
+    free_weight = weight[order]
+    rest_weight = weight[rest]
+    # Bounds on what the coordinates still open can add to each other coordinate, per depth.
+    up = np.vstack([np.cumsum(np.maximum(ties, 0)[:, ::-1], axis=1)[:, ::-1].T, np.zeros(len(rest))])
+    down = np.vstack([np.cumsum(np.minimum(ties, 0)[:, ::-1], axis=1)[:, ::-1].T, np.zeros(len(rest))])
+    eps = 1e-6
+    best: list = [float(t), None]
+    steps = [0]
+    x = np.zeros(d)
+
+    def visit(depth: int, partial: np.ndarray, weight_so_far: float) -> bool:
+        steps[0] += 1
+        if steps[0] > budget:
+            return False
+        low, high = partial + down[depth], partial + up[depth]
+        if (high < -eps).any() or (low > 1 + eps).any() or ((low > eps) & (high < 1 - eps)).any():
+            return True
+        if weight_so_far + rest_weight[low > eps].sum() >= best[0]:
+            return True
+        if depth == d:
+            rounded = np.round(partial)
+            if np.abs(partial - rounded).max(initial=0) > eps:
+                return True
+            y = np.zeros(len(weight))
+            y[rest], y[order] = rounded, x
+            if count @ y > 0 and not (whole and y.all()):
+                best[0], best[1] = float(weight @ y), y
+            return True
+        for value in (0.0, 1.0):
+            if value and weight_so_far + free_weight[depth] >= best[0]:
+                continue
+            x[depth] = value
+            if not visit(depth + 1, partial + value * ties[:, depth], weight_so_far + value * free_weight[depth]):
+                return False
+        x[depth] = 0.0
+        return True
+
+    if not visit(0, np.zeros(len(rest)), 0.0):
+        return _UNFINISHED
+    return best[1]
 
 
 def _derivable(mask: np.ndarray, masks: Sequence[np.ndarray]) -> bool:
@@ -296,14 +401,21 @@ class OneWay:
         return [self.groups[g] for g in sorted(self.published)]
 
 
-def one_way(snapshot: Snapshot, family_id: str, where: Universe, k: int) -> OneWay:
-    """Return the published groups of a family within a universe."""
+def one_way(snapshot: Snapshot, family_id: str, where: Universe, k: int, counts: np.ndarray | None = None) -> OneWay:
+    """Return the published groups of a family within a universe.
+
+    `counts`: the people of the universe in every family cell (numbered as `family_cells`), when
+    the caller has counted them already (the equality flags do, with their own tallies); the
+    decision is the same either way, and made once per snapshot.
+    """
     key = ("one-way", family_id, where.key, k)
     if key not in snapshot.cache:
         shape = structure(snapshot.questionnaire)
         family = shape.families[family_id]
         cells = family_cells(snapshot, family)
-        counts = np.bincount(cells.keys[where.mask], minlength=cells.size)[cells.possible]
+        if counts is None:
+            counts = np.bincount(cells.keys[where.mask], minlength=cells.size)
+        counts = np.asarray(counts, dtype=np.int64)[cells.possible]
         groups = _groups(shape, family, cells)
         t = threshold_for(k, family.protected)
         partition = len(family.dims) == 1
@@ -392,7 +504,9 @@ def _cross(snapshot: Snapshot, shape: Structure, row_dim: str, col_family: str, 
         if shown:
             good[value.index] = shown
     # The rest (every row not published) must hold at least t people in every set of columns that
-    # can be worked out from the published column groups; hold rows back until it does.
+    # can be worked out from the published column groups; hold rows back until it does. This holds
+    # even when the rest is empty (every row shown, the row question required): then the column
+    # totals less the other rows give away a cell a row hides.
     masks = cols_gate.masks()
     while good:
         rest = cols_gate.counts - sum(grid[r + 1] for r in good)
