@@ -275,6 +275,31 @@ def test_results_move_only_when_a_batch_is_released(app):
         assert overview(current).batch == 2
 
 
+def test_a_table_is_worked_out_once_per_batch(app):
+    survey = _survey(app, TINY, random_records(TINY, 40, 6), threshold=5)
+    with app.app_context():
+        current = db.session.merge(survey)
+        first = question_table(current, "confidence", by="group")
+        everyone = question_table(current, "confidence")
+        assert question_table(current, "confidence", by="group") is first  # kept with the snapshot
+        assert question_table(current, "confidence", by="group", language="cy") is not first
+        added = [random_answers(TINY, random.Random(i)) for i in range(5)]
+        for answers in added:
+            db.session.add(
+                PendingSubmission(
+                    survey_id=current.id,
+                    questionnaire_version_id=current.questionnaire_version_id,
+                    language="en",
+                    answers=answers,
+                )
+            )
+        db.session.commit()
+        assert release_batch(current) == 5
+        assert question_table(current, "confidence", by="group") is not first  # a new batch: worked out again
+        answered = sum(_answered(answers.get("confidence")) for answers in added)
+        assert question_table(current, "confidence").groups[0].n == everyone.groups[0].n + answered
+
+
 def test_overview_dimensions_and_filter_rules(app):
     survey = _survey(app, AI_AT_WORK, random_records(AI_AT_WORK, 120, 6), threshold=10)
     with app.app_context():

@@ -14,6 +14,8 @@ Two kinds of question:
 
 from __future__ import annotations
 
+import threading
+from collections import OrderedDict
 from collections.abc import Mapping
 from dataclasses import dataclass
 
@@ -187,7 +189,41 @@ def table_of(
     language: str = "en",
     audience: Mapping[str, str] | None = None,
 ) -> Table:
-    """Return a question's results from a snapshot (see question_table)."""
+    """Return a question's results from a snapshot (see question_table).
+
+    Tables are kept with the snapshot (results change only when a batch is released, and a new
+    batch is a new snapshot): the same question, breakdown, filters and language are worked out
+    once per batch. A returned table is shared: read it, never change it.
+    """
+    memo = snapshot.cache.setdefault("tables", OrderedDict())
+    audience_key = tuple(sorted((audience or {}).items()))
+    memo_key = (k, question_id, by, tuple(sorted((filters or {}).items())), language, audience_key)
+    with _memo_lock:
+        table = memo.get(memo_key)
+        if table is not None:
+            memo.move_to_end(memo_key)
+            return table
+    table = _table_of(snapshot, k, question_id, by, filters, language, audience)
+    with _memo_lock:
+        memo[memo_key] = table
+        while len(memo) > TABLES_KEPT:
+            memo.popitem(last=False)
+    return table
+
+
+TABLES_KEPT = 2_000  # tables kept per snapshot, the least recently read dropped first
+_memo_lock = threading.Lock()
+
+
+def _table_of(
+    snapshot: Snapshot,
+    k: int,
+    question_id: str,
+    by: str | None,
+    filters: Mapping[str, str] | None,
+    language: str,
+    audience: Mapping[str, str] | None,
+) -> Table:
     questionnaire = snapshot.questionnaire
     language = _language(questionnaire, language)
     question, item = _answer_key(questionnaire, question_id)
