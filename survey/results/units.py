@@ -12,7 +12,9 @@ whether a population's scale summary is withheld, is decided here for the whole 
   answers, so nested bandings ("under 30" = "16–24" + "25–29") and rests (everyone minus the
   published groups of a dimension) are linear functions of them;
 - level 2: one unit per crossing (row dimension R, column family C), solved one row r at a time
-  (the "sub-unit" r: r's members over C's atoms), then checked across its rows.
+  (the "sub-unit" r: r's members over C's atoms), then checked across its rows exactly
+  (`_across_rows`: what the other rows and C's level 1 together give away about a row, and the
+  rank conditions of both families over all rows at once).
 
 Inside a unit: hide answer counts below the threshold (zero included), then hide complements until
 no small hidden cell, atom or rest is *determined* — in the span of everything the unit publishes
@@ -40,7 +42,7 @@ TOL = 1e-7
 
 
 def _eigen(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Return the eigenvalues and vectors of the Gram matrix of some rows, and the cut-off for zero."""
+    """Return the eigenvalues and vectors of the Gram matrix of some rows (n x n)."""
     values, vectors = np.linalg.eigh(matrix.T @ matrix)
     return values, vectors
 
@@ -58,20 +60,72 @@ def null_space(rows: Sequence[np.ndarray] | np.ndarray, n: int) -> np.ndarray:
     return vectors[:, values < 1e-9 * max(1.0, values.max())]
 
 
-def determined(vector: np.ndarray, null: np.ndarray) -> bool:
-    """Return whether a linear function of the unknowns is fixed by the facts whose null space is given."""
-    return null.shape[1] == 0 or float(np.abs(vector @ null).max()) < TOL * max(1.0, float(np.abs(vector).max()))
+@dataclass
+class Span:
+    """The row space of some facts (m rows over n unknowns), from one thin singular value decomposition.
+
+    `basis` (n x rank) is orthonormal; `left` (m x rank) and `sigma` give each row's leverage (1 for
+    a row independent of the others) and the least-norm combination of rows for a vector. The
+    decomposition is of the smaller Gram matrix (m x m or n x n), with the same cut-off for zero
+    as `null_space`.
+    """
+
+    basis: np.ndarray
+    left: np.ndarray
+    sigma: np.ndarray
+
+    @classmethod
+    def of(cls, rows: Sequence[np.ndarray] | np.ndarray, n: int) -> Span:
+        matrix = np.asarray(rows, dtype=float).reshape(-1, n)
+        m = matrix.shape[0]
+        if m == 0:
+            return cls(np.zeros((n, 0)), np.zeros((0, 0)), np.zeros(0))
+        if m <= n:
+            values, vectors = np.linalg.eigh(matrix @ matrix.T)
+            keep = values >= 1e-9 * max(1.0, values.max())
+            sigma = np.sqrt(values[keep])
+            left = vectors[:, keep]
+            return cls((matrix.T @ left) / sigma, left, sigma)
+        values, vectors = np.linalg.eigh(matrix.T @ matrix)
+        keep = values >= 1e-9 * max(1.0, values.max())
+        sigma = np.sqrt(values[keep])
+        basis = vectors[:, keep]
+        return cls(basis, (matrix @ basis) / sigma, sigma)
+
+    def residual(self, vectors: np.ndarray) -> np.ndarray:
+        """Return the part of each row vector outside the span."""
+        return vectors - (vectors @ self.basis) @ self.basis.T
+
+    def fixes(self, vectors: np.ndarray) -> np.ndarray:
+        """Return, for each row vector, whether it lies in the span (the facts determine it)."""
+        vectors = np.asarray(vectors, dtype=float)
+        if len(vectors) == 0:
+            return np.zeros(0, dtype=bool)
+        scale = np.maximum(1.0, np.abs(vectors).max(axis=1))
+        return np.abs(self.residual(vectors)).max(axis=1) < TOL * scale
+
+    def leverage(self) -> np.ndarray:
+        return (self.left**2).sum(axis=1)
+
+    def weights(self, vectors: np.ndarray) -> np.ndarray:
+        """Return the least-norm combination of rows for each vector (rows x vectors)."""
+        return self.left @ ((self.basis.T @ np.asarray(vectors, dtype=float).T) / self.sigma[:, None])
 
 
-def uncovered(span: np.ndarray, target: np.ndarray) -> np.ndarray:
-    """Return the part of target's columns outside the column space of span (zero when covered)."""
-    if target.size == 0:
-        return target
-    if span.size == 0:
-        return target
-    u, singular, _ = np.linalg.svd(span, full_matrices=False)
-    basis = u[:, singular > 1e-9 * max(1.0, singular.max(initial=0))]
-    return target - basis @ (basis.T @ target)
+def freed(port: np.ndarray, span: Span, lower_null: np.ndarray) -> np.ndarray:
+    """Return the lower levels' free directions (columns of lower_null) the facts fix, as their parts.
+
+    `port` (rows: the lower numbers over the unit's unknowns); a direction c of them is fixed when
+    c @ port is in the span. The left singular vectors of port's residual with nonzero singular
+    values span exactly what stays free (the column space of port @ null, null the span's null
+    space); what is returned is lower_null's part outside them (zero when nothing is freed).
+    """
+    if lower_null.size == 0:
+        return lower_null
+    residual = span.residual(port)
+    u, singular, _ = np.linalg.svd(residual, full_matrices=True)
+    free = u[:, : len(singular)][:, singular > 1e-9 * max(1.0, singular.max(initial=0))]
+    return lower_null - free @ (free.T @ lower_null)
 
 
 # --- what an answer key looks like -------------------------------------------------------------
@@ -132,7 +186,6 @@ class Decision:
     withheld: dict[Pop, set[str]] = field(default_factory=dict)  # "positive", "negative", "base"
     null: np.ndarray | None = None  # null space of everything published up to this unit
     cells: list[tuple[Pop, int]] = field(default_factory=list)  # every cell the unit decided
-    fixed_null: np.ndarray | None = None  # the same, with the unit's lower numbers all known (level 2)
 
 
 @dataclass
@@ -165,6 +218,116 @@ class _Unit:
     port: np.ndarray | None = None  # rows: the lower numbers the unit touches, over its unknowns
     lower_null: np.ndarray | None = None  # the lower levels' freedom in those numbers (columns)
     port_known: list[np.ndarray] | None = None  # lower facts for the rank condition (default: known)
+    span: Span | None = None  # the span of the published and known facts when solve last stopped
+    reduced: _Reduction | None = None  # the unknowns merged (see _reduce); vectors are in its terms
+    own: int | None = None  # the first `own` known rows are the unit's own (the rest: other blocks' facts)
+
+
+@dataclass
+class _Reduction:
+    """Unknowns known to be zero dropped, and unknowns no fact tells apart merged into one.
+
+    A unit's facts (cells, sums, known rows) are all constant on each class of unknowns, so a
+    vector is determined exactly when it is constant on every class too and its class values are
+    determined in the merged system (the map from class values to vectors is one-to-one). Class
+    values are scaled by the square root of the class size, so that the merged system has the same
+    inner products (least-norm combinations, leverages) as the full one.
+    """
+
+    n: int  # unknowns before
+    keep: np.ndarray  # the unknowns not known to be zero
+    inverse: np.ndarray  # class of each kept unknown
+    first: np.ndarray  # one kept unknown per class
+    scale: np.ndarray  # sqrt(class size)
+
+    def reduce(self, vector: np.ndarray) -> np.ndarray | None:
+        """Return a vector in merged terms, or None when it is not constant on a class (never determined)."""
+        values, constant = self.reduce_all(np.asarray(vector, dtype=float)[None, :])
+        return values[0] if constant[0] else None
+
+    def reduce_all(self, vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Return row vectors in merged terms, and whether each is constant on every class."""
+        kept = vectors[:, self.keep]
+        values = kept[:, self.first]
+        scale = np.maximum(1.0, np.abs(vectors).max(axis=1, initial=0))
+        constant = np.abs(kept - values[:, self.inverse]).max(axis=1, initial=0) < 1e-9 * scale
+        return values * self.scale, constant
+
+    def expand(self, columns: np.ndarray) -> np.ndarray:
+        """Return orthonormal columns in merged terms as orthonormal columns over all unknowns."""
+        out = np.zeros((self.n, columns.shape[1]))
+        out[self.keep] = (columns / self.scale[:, None])[self.inverse]
+        return out
+
+
+def _reduce(unit: _Unit, zero: np.ndarray) -> None:
+    """Drop the unknowns known to be zero (`zero`: their indexes) and merge the rest, in place."""
+    keep = np.setdiff1d(np.arange(unit.n), zero)
+    facts = [c.vector for c in unit.cells] + [t.vector for t in unit.sums] + unit.known
+    facts += (unit.port_known or []) + ([] if unit.port is None else list(unit.port))
+    matrix = np.array(facts)[:, keep] if facts else np.zeros((0, len(keep)))
+    first, inverse = _same_columns(matrix)
+    sizes = np.bincount(inverse, minlength=len(first))
+    reduction = _Reduction(unit.n, keep, inverse, first, np.sqrt(sizes))
+
+    def of(vectors: Sequence[np.ndarray]) -> list[np.ndarray]:
+        if not len(vectors):
+            return []
+        out, constant = reduction.reduce_all(np.array(vectors, dtype=float))
+        assert constant.all()  # facts are constant on classes by construction
+        return list(out)
+
+    for cell, vector in zip(unit.cells, of([c.vector for c in unit.cells]), strict=True):
+        cell.vector = vector
+    for total, vector in zip(unit.sums, of([t.vector for t in unit.sums]), strict=True):
+        total.vector = vector
+    unit.known = [v for v in of(unit.known) if v.any()]
+    if unit.port_known is not None:
+        unit.port_known = [v for v in of(unit.port_known) if v.any()]
+    if unit.port is not None:
+        unit.port = np.array(of(list(unit.port)))
+    if unit.sensitive:
+        reduced, constant = reduction.reduce_all(np.array([v for v, _ in unit.sensitive]))
+        unit.sensitive = [(reduced[i], unit.sensitive[i][1]) for i in np.flatnonzero(constant)]
+    unit.n = len(first)
+    unit.reduced = reduction
+
+
+def _same_columns(matrix: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return (one column per class, class of each column) for the classes of equal columns.
+
+    Columns are grouped by a random projection, then checked to be equal exactly; should two
+    different columns ever share a projection, the exact (slower) grouping is used instead.
+    """
+    weights = np.random.default_rng(0).standard_normal(matrix.shape[0])
+    _, first, inverse = np.unique(weights @ matrix, return_index=True, return_inverse=True)
+    inverse = inverse.reshape(-1)
+    if not np.array_equal(matrix, matrix[:, first][:, inverse]):
+        _, first, inverse = np.unique(matrix.T, axis=0, return_index=True, return_inverse=True)
+        inverse = inverse.reshape(-1)
+    return first, inverse
+
+
+def _keep_open(unit: _Unit, vectors: Sequence[np.ndarray]) -> None:
+    """Add vectors (over the unit's original unknowns) that must stay undetermined."""
+    if unit.reduced is None:
+        unit.sensitive += [(vector, "open") for vector in vectors]
+    elif len(vectors):
+        reduced, constant = unit.reduced.reduce_all(np.array(vectors, dtype=float))
+        unit.sensitive += [(reduced[i], "open") for i in np.flatnonzero(constant)]  # the others: never determined
+
+
+def _fixes(unit: _Unit, vectors: np.ndarray) -> np.ndarray:
+    """Return whether the unit's published and known facts determine each vector (original unknowns)."""
+    assert unit.span is not None
+    vectors = np.asarray(vectors, dtype=float)
+    if unit.reduced is None:
+        return unit.span.fixes(vectors)
+    out = np.zeros(len(vectors), dtype=bool)
+    if len(vectors):
+        reduced, constant = unit.reduced.reduce_all(vectors)
+        out[constant] = unit.span.fixes(reduced[constant])
+    return out
 
 
 def _withhold(unit: _Unit, total: _Sum) -> None:
@@ -180,40 +343,48 @@ def _published(unit: _Unit) -> list[np.ndarray]:
     return rows
 
 
-def solve(unit: _Unit) -> tuple[np.ndarray, np.ndarray]:
-    """Hide cells (and withhold sums) until nothing small is determined; return the null spaces.
+def solve(unit: _Unit) -> bool:
+    """Hide cells (and withhold sums) until nothing small is determined and the lower levels keep
+    every freedom they had; leave the span of the published and known facts in `unit.span`.
 
-    Returns (null space with the lower facts, null space for the rank condition).
+    One decomposition per round: the span of everything published plus the lower facts (the rank
+    condition's lower facts lie in the span of the known rows, so one span serves both). The rank
+    condition, which needs the span without the known rows, is checked once nothing small is.
+    Returns False when it had to hide the whole unit (what is left may still be determined).
     """
     for cell in unit.cells:
         if cell.count < unit.t:
             cell.hidden = True
     _protect(unit)
     while True:
-        published = _published(unit)
-        null = null_space(published + unit.known, unit.n)
-        bad: list[np.ndarray] = [c.vector for c in unit.cells if c.hidden and c.count < unit.t]
-        bad = [v for v in bad if determined(v, null)]
-        bad += [v for v, _ in unit.sensitive if determined(v, null)]
-        port_null = null
-        if unit.port is not None and unit.port_known is not None:
-            port_null = null_space(published + unit.port_known, unit.n)
-        if unit.port is not None and unit.lower_null is not None and unit.lower_null.size:
-            rest = uncovered(unit.port @ port_null, unit.lower_null)
+        rows = _rows(unit)
+        span = Span.of(rows, unit.n)
+        unit.span = span
+        small = [c.vector for c in unit.cells if c.hidden and c.count < unit.t] + [v for v, _ in unit.sensitive]
+        bad = [small[i] for i in np.flatnonzero(span.fixes(np.array(small)))] if small else []
+        if not bad and unit.port is not None and unit.lower_null is not None and unit.lower_null.size:
+            port_span = span
+            if unit.port_known is not None:
+                port_span = Span.of(_published(unit) + unit.port_known, unit.n)
+            rest = freed(unit.port, port_span, unit.lower_null)
             if np.abs(rest).max() > 1e-6:  # a lower number the unit fixes and the lower levels do not
                 direction = rest[:, int(np.argmax(np.linalg.norm(rest, axis=0)))]
                 bad.append(direction @ unit.port)
         if not bad:
-            return null, port_null
-        if not _hide_beside(unit, bad):
+            return True
+        if not _hide_beside(unit, bad, span):
             for cell in unit.cells:
                 cell.hidden = True
             for total in unit.sums:
                 if total.part != "base":
                     total.shown = False
-            null = null_space(_published(unit) + unit.known, unit.n)
-            port_null = null if unit.port_known is None else null_space(_published(unit) + unit.port_known, unit.n)
-            return null, port_null
+            unit.span = Span.of(_rows(unit), unit.n)
+            return False
+
+
+def _rows(unit: _Unit) -> list[np.ndarray]:
+    """Return the published rows, then the known rows, then the rank condition's own known rows."""
+    return _published(unit) + unit.known + (unit.port_known or [])
 
 
 def _protect(unit: _Unit) -> None:
@@ -231,31 +402,25 @@ def _protect(unit: _Unit) -> None:
                 changed = True
 
 
-def _hide_beside(unit: _Unit, bad: list[np.ndarray]) -> bool:
+def _hide_beside(unit: _Unit, bad: list[np.ndarray], span: Span) -> bool:
     """Hide, for each determined small thing, a shown cell its derivation needs; else withhold a sum.
 
     A published row is *needed* for a vector when it is independent of the other rows (its
     leverage is 1) and the vector's combination of rows uses it: hiding it leaves the vector
     undetermined. Among needed cells the one needed most often, then the smallest, is hidden
     (several at once); when no single cell is needed, the cell with the largest part in the
-    least-squares combination is hidden, and the loop tries again.
+    least-squares combination is hidden, and the loop tries again. `span` is the span of
+    `_rows(unit)` in that order (published cells, shown sums, known rows).
     """
     cells = [i for i, c in enumerate(unit.cells) if not c.hidden]
     sums = [i for i, s in enumerate(unit.sums) if s.shown]
-    rows = [unit.cells[i].vector for i in cells] + [unit.sums[i].vector for i in sums] + unit.known
-    if unit.port_known is not None:
-        rows += unit.port_known
-    matrix = np.array(rows)
-    values, vectors = _eigen(matrix)
-    keep = values >= 1e-9 * max(1.0, values.max())
-    values, vectors = values[keep], vectors[:, keep]
-    projected = matrix @ vectors  # rows x rank
-    leverage = (projected**2 / values).sum(axis=1)  # 1 for a row independent of the others
+    leverage = span.leverage()
+    combinations = span.weights(np.array(bad))  # rows x bad
     picked: set[int] = set()
     withhold: list[_Sum] = []
     needs: list[set[int]] = []
-    for vector in bad:
-        weights = projected @ ((vectors.T @ vector) / values)  # the least-norm combination of rows
+    for b in range(len(bad)):
+        weights = combinations[:, b]  # the least-norm combination of rows
         active = np.abs(weights) > 1e-7
         needed = [j for j in np.flatnonzero(active) if leverage[j] > 1 - 1e-7]
         needed_cells = {cells[j] for j in needed if j < len(cells)}
@@ -293,8 +458,8 @@ def _hide_beside(unit: _Unit, bad: list[np.ndarray]) -> bool:
     return bool(picked or withhold)
 
 
-def _decision(unit: _Unit, null: np.ndarray, fixed_null: np.ndarray | None = None) -> Decision:
-    out = Decision(null=null, fixed_null=fixed_null, cells=[c.key for c in unit.cells])
+def _decision(unit: _Unit, null: np.ndarray | None) -> Decision:
+    out = Decision(null=null, cells=[c.key for c in unit.cells])
     out.hidden = {c.key for c in unit.cells if c.hidden}
     for total in unit.sums:
         if not total.shown:
@@ -341,8 +506,8 @@ def level0(snapshot: Snapshot, key: str, where: Universe, k: int) -> Decision:
         _add_population(cells, sums, answers, (), np.eye(width), counts)
         unit = _Unit(width, k, cells, sums, [], [])
         _small_sides(unit, answers)
-        null, _ = solve(unit)
-        snapshot.cache[cache_key] = _decision(unit, null)
+        solve(unit)
+        snapshot.cache[cache_key] = _decision(unit, null_space(_published(unit) + unit.known, unit.n))
     return snapshot.cache[cache_key]
 
 
@@ -428,7 +593,9 @@ def _level1(
             cell.hidden = cell.key in decided.hidden
         for total in unit.sums:
             parts = decided.withheld.get(total.pop, set())
-            if ("base" if total.part == "off" else total.part) in parts or (total.part != "base" and "base" in parts):
+            if total.part == "base":
+                continue  # a population's base (its n) is always published; "base" withheld is the scale's
+            if ("base" if total.part == "off" else total.part) in parts or "base" in parts:
                 total.shown = False
         family_unit.decision = decided
         return family_unit, unit
@@ -538,32 +705,30 @@ def _level2(
         v.index for v in shape.dims[row_dim].values if v.index >= 0 and (row_dim, v.index) in rows_unit.groups
     ]
     row_units: dict[int, _Unit] = {}
+    opens: dict[int, list[np.ndarray]] = {}
+    extras: dict[int, list[np.ndarray]] = {}
 
-    def solve_row(r: int, keep_open: Sequence[np.ndarray] = ()) -> Decision:
-        """Solve row r's sub-unit; later calls go on from where it stopped, with one more to keep open."""
+    def build(r: int) -> _Unit:
+        args = (shape, answers, row_dim, r, col_family, cross, cols, rows_unit, rows_null)
+        return _sub_unit(*args, joint[r + 1], joint_sizes[r + 1], t, extras.get(r, []))
+
+    def solve_row(r: int, keep_open: Sequence[np.ndarray] = (), extra: Sequence[np.ndarray] = ()) -> bool:
+        """Solve row r's sub-unit; later calls go on from where it stopped, with more to keep open
+        or more known (the unit is rebuilt then, keeping what it hid)."""
         if r not in row_units:
-            row_units[r] = _sub_unit(
-                shape,
-                answers,
-                row_dim,
-                r,
-                col_family,
-                cross,
-                cols,
-                rows_unit,
-                rows_null,
-                joint[r + 1],
-                joint_sizes[r + 1],
-                t,
-            )
-        unit = row_units[r]
-        unit.sensitive += [(vector, "open") for vector in keep_open]
-        null, port_null = solve(unit)
-        return _decision(unit, port_null, null)
+            row_units[r] = build(r)
+        if len(extra):
+            extras.setdefault(r, []).extend(extra)
+            unit = build(r)
+            _copy_state(row_units[r], unit)
+            _keep_open(unit, opens.get(r, []))
+            row_units[r] = unit
+        opens.setdefault(r, []).extend(keep_open)
+        _keep_open(row_units[r], keep_open)
+        return solve(row_units[r])
 
-    decisions: dict[int, Decision] = {}
     for r in row_groups:
-        decisions[r] = solve_row(r)
+        solve_row(r)
     # Across rows: the rows' cells of a column group add up to the column group's cell, less the
     # members in no published row (the rest). Keep every level-1 number of the column family that
     # level 1 left unknown unknown, and every small rest unknown.
@@ -578,8 +743,9 @@ def _level2(
     rest_members = on_atoms @ rest_sizes
     row_value = {r: checks @ joint[r + 1].reshape(-1) for r in row_groups}
     row_members = {r: on_atoms @ joint_sizes[r + 1] for r in row_groups}
-    fixed = {r: _fixed(checks, decisions[r].fixed_null) for r in row_groups}
+    fixed = {r: _fixes(row_units[r], checks) for r in row_groups}
     tried: set[tuple[int, int]] = set()
+    stuck = False
     for _ in range(len(checks) * max(1, len(row_groups)) + 1):
         if not row_groups:
             break
@@ -603,21 +769,233 @@ def _level2(
             tried.add((int(i), r))
             pending.setdefault(r, []).append(checks[i])
         if stuck:  # no row can keep it open: hide every row's cells and summaries
-            for r in row_groups:
-                decisions[r].hidden = set(decisions[r].cells)
-                decisions[r].withheld = {pop: {"positive", "negative", "base"} for pop, _ in decisions[r].cells}
             break
         for r, vectors in pending.items():
-            decisions[r] = solve_row(r, vectors)
-            fixed[r] = _fixed(checks, decisions[r].fixed_null)
+            solve_row(r, vectors)
+            fixed[r] = _fixes(row_units[r], checks)
+    if row_groups and not stuck:
+        stuck = not _across_rows(
+            row_groups, row_units, solve_row, rest_sizes, cols_null, rows_null, rows_unit, row_dim, width
+        )
+    decisions = {r: _decision(row_units[r], None) for r in row_groups}
+    if stuck:
+        for r in row_groups:
+            decisions[r].hidden = set(decisions[r].cells)
+            decisions[r].withheld = {pop: {"positive", "negative", "base"} for pop, _ in decisions[r].cells}
     hidden: set[tuple[Pop, int]] = set()
     withheld: dict[Pop, set[str]] = {}
     for decision in decisions.values():
-        decision.null = decision.fixed_null = None  # only needed while deciding (memory)
+        decision.null = None  # only needed while deciding (memory)
         hidden |= decision.hidden
         for pop, parts in decision.withheld.items():
             withheld.setdefault(pop, set()).update(parts)
     return CrossUnit(row_dim, col_family, decisions, hidden, withheld)
+
+
+def _copy_state(old: _Unit, new: _Unit) -> None:
+    """Carry what a sub-unit hid and withheld over to its rebuilt copy."""
+    hidden = {c.key for c in old.cells if c.hidden}
+    withheld = {(s.pop, s.part) for s in old.sums if not s.shown}
+    for cell in new.cells:
+        cell.hidden = cell.hidden or cell.key in hidden
+    for total in new.sums:
+        total.shown = total.shown and (total.pop, total.part) not in withheld
+
+
+ZERO_ANGLE = 1e-9  # squared sine below which a direction counts as lying in a subspace (errs on hiding)
+
+
+def _full_basis(unit: _Unit, span: Span) -> np.ndarray:
+    """Return an orthonormal basis, over the unit's original unknowns, of a span in its merged terms
+    together with the unknowns its reduction dropped as known to be zero."""
+    reduction = unit.reduced
+    if reduction is None:
+        return span.basis
+    dropped = np.setdiff1d(np.arange(reduction.n), reduction.keep)
+    zero = np.zeros((reduction.n, len(dropped)))
+    zero[dropped, np.arange(len(dropped))] = 1
+    return np.hstack([reduction.expand(span.basis), zero])
+
+
+def _own_span(unit: _Unit) -> tuple[Span, list[np.ndarray]]:
+    """Return the span of a sub-unit's own facts (published, its own known rows) and its rows, in
+    order: the published ones first, then known rows that are all combinations of the row's totals."""
+    own = unit.known if unit.own is None else unit.known[: unit.own]
+    rows = _rows(unit)  # the rank condition's known rows are combinations of totals too
+    if unit.span is not None and len(own) == len(unit.known) and unit.span.left.shape[0] == len(rows):
+        return unit.span, rows
+    rows = _published(unit) + own
+    return Span.of(rows, unit.n), rows
+
+
+def _outside(basis: np.ndarray, other: np.ndarray) -> np.ndarray:
+    """Return the Gram matrix, in basis's coordinates, of its part outside other's span (PSD)."""
+    part = basis - other @ (other.T @ basis)
+    return part.T @ part
+
+
+def _kernel(gram: np.ndarray) -> np.ndarray:
+    """Return an orthonormal basis of the (near) null space of a PSD matrix."""
+    if gram.shape[0] == 0:
+        return np.zeros((0, 0))
+    values, vectors = np.linalg.eigh(gram)
+    return vectors[:, values < ZERO_ANGLE]
+
+
+def _across_rows(
+    row_groups: list[int],
+    row_units: dict[int, _Unit],
+    solve_row,
+    rest_sizes: np.ndarray,
+    cols_null: np.ndarray,
+    rows_null: np.ndarray,
+    rows_unit: FamilyUnit,
+    row_dim: str,
+    width: int,
+) -> bool:
+    """Check a crossing across its rows exactly (linear attacks); hide more until it holds.
+
+    Blocks: each published row r, and the rest (members in no published row). Unknowns x_s: each
+    block's members over the column family's atoms x answers; all blocks add up to T, the column
+    family's level-1 unknowns. F_s: block s's own facts (its published cells and sums, its empty
+    atoms, and all of its own answer totals E x_s, taken as known); the rest's F is E and its empty
+    atoms. G: everything published about T up to level 1 (span = complement of cols_null).
+
+    1. Something of row r is determined iff it lies in F_r + W_r, W_r = G n (n_{s != r} F_s): W_r
+       is added to row r's known rows and the row solved on (each row in turn; a row's facts only
+       shrink, so rows already done stay done).
+    2. Rank conditions, with J = n_s F_s and, for w in J, psi(w) the row family's free part of the
+       block totals w gives away (w = E'c_s + f_s in each block; psi = sum_s c_s on block s's
+       row-family atoms, times rows_null): every w in J n G has psi(w) = 0 (the row family's level-1
+       numbers gain nothing), and every w in J with psi(w) = 0 lies in G (the column family's gain
+       nothing). A violating direction is kept open in a row that can; else the crossing is hidden.
+
+    Returns False when the crossing must be hidden whole.
+    """
+    atoms = len(rest_sizes)
+    n = atoms * width
+    outside_g = cols_null.T  # v is in G iff outside_g @ v = 0
+    # The rest's facts: E, and its empty atoms.
+    empty = np.repeat(rest_sizes == 0, width)
+    basis = [np.eye(n)[:, empty]]
+    if (~empty).any():
+        totals = np.zeros((n, width))
+        for o in range(width):
+            totals[o::width, o] = (~empty)[o::width]
+        basis.append(totals / np.sqrt(np.maximum(1, totals.sum(axis=0))))
+    rest = np.hstack(basis)
+    rest = rest[:, np.linalg.norm(rest, axis=0) > 0]
+
+    def full(r: int) -> np.ndarray:
+        span, _ = _own_span(row_units[r])
+        return _full_basis(row_units[r], span)
+
+    # 1. Small things of each row. W_r contains C = G n F_rest n (every row's F), which each row
+    # gives away itself; only W_r's part beside C (inside C's complement in G n F_rest) matters.
+    inside = rest @ _kernel((outside_g @ rest).T @ (outside_g @ rest))  # F_rest n G
+    bases = {r: full(r) for r in row_groups}
+    outside = {r: _outside(inside, bases[r]) for r in row_groups}
+    total = sum(outside.values(), np.zeros((inside.shape[1],) * 2))
+    values, vectors = np.linalg.eigh(total)
+    beside = vectors[:, values >= ZERO_ANGLE]  # C's complement in F_rest n G (coordinates)
+    for r in row_groups:
+        if beside.shape[1] == 0:
+            break
+        others = beside.T @ (total - outside[r]) @ beside
+        new = _kernel(others)  # W_r beside C (coordinates in `beside`)
+        if new.shape[1] == 0 or np.abs(new.T @ (beside.T @ outside[r] @ beside) @ new).max() < ZERO_ANGLE:
+            continue  # nothing the row does not give away itself
+        w_r = inside @ (beside @ new)
+        if not solve_row(r, extra=list(w_r.T)):  # hidden whole: is anything small still given away?
+            unit = row_units[r]
+            small = [c.vector for c in unit.cells if c.hidden and c.count < unit.t]
+            small += [v for v, _ in unit.sensitive]
+            own, _ = _own_span(unit)
+            if small and (unit.span.fixes(np.array(small)) & ~own.fixes(np.array(small))).any():
+                return False
+        bases[r] = full(r)
+        total -= outside[r]
+        outside[r] = _outside(inside, bases[r])
+        total += outside[r]
+
+    # 2. The rank conditions.
+    masks = [rows_unit.groups[(row_dim, r)] for r in row_groups]
+    rest_mask = ~np.any(masks, axis=0) if masks else np.ones(len(rows_unit.sizes), dtype=bool)
+    ports = [_vectors(m, width) @ rows_null for m in [*masks, rest_mask]]  # options x freedom, per block
+    # What C's level 1 already gives away about R's numbers: the everyone-row combinations c with
+    # E'c in G. The crossing is not to blame for those: psi is taken modulo them.
+    everyone = _vectors(np.ones(atoms, dtype=bool), width)  # options x n
+    in_g_totals = _kernel((outside_g @ everyone.T).T @ (outside_g @ everyone.T))  # options x k
+    given = _vectors(np.ones(len(rows_unit.sizes), dtype=bool), width) @ rows_null  # options x freedom
+    given = given.T @ in_g_totals
+    u, singular, _ = np.linalg.svd(given, full_matrices=False) if given.size else (given, np.zeros(0), None)
+    given = u[:, singular > 1e-9]  # freedom x k, orthonormal
+    for _ in range(3 * len(row_groups) + 1):
+        blocks = [rest, *(full(r) for r in row_groups)]
+        start = min(range(len(blocks)), key=lambda i: blocks[i].shape[1])  # J lies in every block
+        others = [b for i, b in enumerate(blocks) if i != start and b.shape[1] < n]  # (n: no constraint)
+        gram = sum((_outside(blocks[start], b) for b in others), np.zeros((blocks[start].shape[1],) * 2))
+        joint = blocks[start] @ _kernel(gram)
+        if joint.shape[1] == 0:
+            return True
+        psi = np.zeros((rows_null.shape[1], joint.shape[1]))
+        for i, r in enumerate(row_groups):
+            psi += ports[i].T @ _totals_of(row_units[r], joint)
+        if (~empty).any():
+            # the rest's totals: the common value over its nonempty atoms
+            counts = np.maximum(1, (~empty).reshape(atoms, width).sum(axis=0))
+            totals = np.stack([joint[o::width][~empty[o::width]].sum(axis=0) for o in range(width)]) / counts[:, None]
+            psi += ports[-1].T @ totals
+        psi -= given @ (given.T @ psi)
+        in_g = _kernel((outside_g @ joint).T @ (outside_g @ joint))  # coordinates of J n G
+        problem = None
+        if in_g.size and np.abs(psi @ in_g).max(initial=0) > 1e-6:
+            _, _, vt = np.linalg.svd(psi @ in_g)
+            problem = joint @ (in_g @ vt[0])
+        else:
+            free = _kernel(psi.T @ psi)  # coordinates of J n ker(psi)
+            if free.size and np.abs(outside_g @ joint @ free).max(initial=0) > 1e-6:
+                _, _, vt = np.linalg.svd(outside_g @ joint @ free)
+                problem = joint @ (free @ vt[0])
+        if problem is None:
+            return True
+        options = [r for r in row_groups if _can_open(row_units[r], problem)]
+        if not options:
+            return False
+        r = min(options, key=lambda r: (sum(c.hidden for c in row_units[r].cells), r))
+        solve_row(r, [problem])
+    return False
+
+
+def _totals_of(unit: _Unit, vectors: np.ndarray) -> np.ndarray:
+    """Return, for vectors (columns, original unknowns) in a sub-unit's own span, the answer totals
+    E x they use: w = E'c + f with f among the row's published facts and empty atoms (options x k)."""
+    span, rows = _own_span(unit)
+    reduction = unit.reduced
+    reduced = vectors.T if reduction is None else reduction.reduce_all(vectors.T)[0]
+    weights = span.weights(reduced)  # rows x k
+    published = len(_published(unit))
+    width = unit.port.shape[0] if unit.port is not None else 0
+    out = np.zeros((width, vectors.shape[1]))
+    if published < len(rows):
+        # every known row is a combination of the row's totals (E_o, their sum, the combinations
+        # level 1 fixes): c for each, then weighted as in the least-norm combination
+        c = np.linalg.lstsq(unit.port.T, np.array(rows[published:]).T, rcond=None)[0]  # options x rows
+        out = c @ weights[published:]
+    return out
+
+
+def _can_open(unit: _Unit, vector: np.ndarray) -> bool:
+    """Return whether a row could keep a vector undetermined (it is not among its known rows)."""
+    if unit.reduced is None:
+        reduced = vector
+    else:
+        reduced, constant = unit.reduced.reduce_all(vector[None, :])
+        if not constant[0]:
+            return True
+        reduced = reduced[0]
+    own = unit.known if unit.own is None else unit.known[: unit.own]
+    return not Span.of(own, unit.n).fixes(reduced[None, :])[0]
 
 
 def _fixed(vectors: np.ndarray, null: np.ndarray | None) -> np.ndarray:
@@ -654,8 +1032,13 @@ def _sub_unit(
     counts: np.ndarray,
     sizes: np.ndarray,
     t: int,
+    extra: Sequence[np.ndarray] = (),
 ) -> _Unit:
-    """Decide row r of a crossing: its members over the column family's atoms."""
+    """Decide row r of a crossing: its members over the column family's atoms.
+
+    `extra`: facts about row r that the other blocks of the crossing give away (known rows that are
+    not the row's own; see `_across_rows`).
+    """
     width = len(answers.codes)
     n = cols.atoms * width
     good = cross.good.get(r, frozenset()) if cross.rows == row_dim else frozenset()
@@ -677,8 +1060,12 @@ def _sub_unit(
     known_free = [c @ everyone for c in null_space(lower_free.T, width).T] + empty
     known_fixed = list(everyone) + ([everyone.sum(axis=0)] if answers.add_up else []) + empty
     sensitive = _atoms_and_rests(shape, col_family, groups, counts, sizes, width, t)
-    unit = _Unit(n, t, unit_cells, unit_sums, known_fixed, sensitive, everyone, lower_free, known_free)
+    unit = _Unit(n, t, unit_cells, unit_sums, known_fixed + list(extra), sensitive, everyone, lower_free, known_free)
     _small_sides(unit, answers)
+    unit.own = len(known_fixed)
+    if sizes.any():
+        _reduce(unit, np.flatnonzero(np.repeat(sizes == 0, width)))
+        unit.own = width + int(answers.add_up)  # the empty atoms' rows are gone
     return unit
 
 
