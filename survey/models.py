@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import enum
+import threading
 import uuid
+from collections.abc import Callable
 from datetime import UTC, date, datetime
-from functools import lru_cache
 from zoneinfo import ZoneInfo
 
 from flask_login import UserMixin
@@ -155,7 +156,9 @@ class QuestionnaireVersion(db.Model):
     slug: Mapped[str] = mapped_column(String(100))
     version: Mapped[int] = mapped_column(Integer)
     checksum: Mapped[str] = mapped_column(String(64))
-    source: Mapped[str] = mapped_column(Text)
+    # The file's text (~100 KB for ai-at-work): deferred, read only to parse a version that this
+    # process has not parsed yet (see pinned_questionnaire), never on a member's request once warm.
+    source: Mapped[str] = mapped_column(Text, deferred=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     # "file" for questionnaires/; "upload" for a file an administrator uploaded, usable once approved.
     origin: Mapped[str] = mapped_column(String(10), default="file")
@@ -180,17 +183,53 @@ class QuestionnaireVersion(db.Model):
     @property
     def questionnaire(self) -> Questionnaire:
         """Return the validated questionnaire this row pins."""
-        return _parse_pinned(self.source, f"{self.slug} v{self.version}")
+        return pinned_questionnaire(self.slug, self.checksum, self.version, lambda: self.source)
+
+    def for_audience(self, audience: dict | None) -> Questionnaire:
+        """Return the questionnaire this row pins as a survey for this audience asks it."""
+        return pinned_questionnaire(self.slug, self.checksum, self.version, lambda: self.source, audience)
 
 
-@lru_cache(maxsize=64)
-def _parse_pinned(source: str, name: str) -> Questionnaire:
-    return load_text(source, name)
+_PINNED: dict[tuple, Questionnaire] = {}  # (slug, checksum, audience) -> parsed; oldest first
+_PINNED_LOCK = threading.Lock()
+PINNED_CACHE_SIZE = 256
 
 
-@lru_cache(maxsize=256)
-def _for_audience(source: str, name: str, audience: tuple[tuple[str, str], ...]) -> Questionnaire:
-    return _parse_pinned(source, name).for_audience(dict(audience))
+def pinned_questionnaire(
+    slug: str, checksum: str, version: int, source: Callable[[], str], audience: dict | None = None
+) -> Questionnaire:
+    """Return a pinned questionnaire (as asked of an audience, if one is given), parsed once per process.
+
+    Keyed by the pinned row's slug and checksum, not its id (a test database or a discarded
+    upload can reuse an id): the checksum is the SHA-256 of the text (loader.load_text) and a
+    pinned row never changes, so the key names the text exactly. `source` is called only on a
+    miss, so the ~100 KB text (a deferred column) is read once per process, not per request.
+    """
+    parts = tuple(sorted((audience or {}).items())) if audience is not None else None
+    key = (slug, checksum, parts)
+    found = _PINNED.get(key)
+    if found is not None:
+        return found
+    if parts is None:
+        found = load_text(source(), f"{slug} v{version}")
+    else:
+        found = pinned_questionnaire(slug, checksum, version, source).for_audience(dict(parts))
+    with _PINNED_LOCK:
+        while len(_PINNED) >= PINNED_CACHE_SIZE:
+            del _PINNED[next(iter(_PINNED))]
+        return _PINNED.setdefault(key, found)
+
+
+def member_state(
+    status: str, opens_at: datetime | None, closes_at: datetime | None, now: datetime | None = None
+) -> str:
+    """Return "open", "not_yet_open" or "closed", as members see a survey now."""
+    now = now or utcnow()
+    if status == SurveyStatus.DRAFT or (opens_at and as_utc(opens_at) > now):
+        return "not_yet_open"
+    if status != SurveyStatus.OPEN or (closes_at and as_utc(closes_at) <= now):
+        return "closed"
+    return "open"
 
 
 class Survey(db.Model):
@@ -224,9 +263,7 @@ class Survey(db.Model):
     @property
     def member_questionnaire(self) -> Questionnaire:
         """Return the questionnaire as this survey's members answer it: the audience's answers fixed."""
-        pinned = self.questionnaire_version
-        audience = tuple(sorted((self.audience or {}).items()))
-        return _for_audience(pinned.source, f"{pinned.slug} v{pinned.version}", audience)
+        return self.questionnaire_version.for_audience(self.audience)
 
     def title(self, language: str) -> str:
         """Return the survey's title in a language."""
@@ -234,12 +271,7 @@ class Survey(db.Model):
 
     def state(self, now: datetime | None = None) -> str:
         """Return "open", "not_yet_open" or "closed", as members see the survey now."""
-        now = now or utcnow()
-        if self.status == SurveyStatus.DRAFT or (self.opens_at and as_utc(self.opens_at) > now):
-            return "not_yet_open"
-        if self.status != SurveyStatus.OPEN or (self.closes_at and as_utc(self.closes_at) <= now):
-            return "closed"
-        return "open"
+        return member_state(self.status, self.opens_at, self.closes_at, now)
 
     @classmethod
     def open_link_surveys_open_now(cls) -> list[Survey]:

@@ -12,6 +12,7 @@ from survey.cli import make_demo_survey
 from survey.config import TestConfig
 from survey.extensions import db
 from survey.models import AccessMode, QuestionnaireVersion, Survey, SurveyStatus, utcnow
+from survey.responses import service as responses_service
 
 from .helpers import get_page
 from .journey import csrf_token
@@ -102,7 +103,7 @@ def test_the_database_gone_page_keeps_what_was_sent(app, client, monkeypatch):
 
     make_survey(app, "tiny")
     page = client.get("/s/tiny")
-    monkeypatch.setattr(Survey, "state", gone)
+    monkeypatch.setattr(responses_service, "find_survey", gone)  # the survey cannot be read
     response = client.post("/s/tiny/start", data={"csrf_token": csrf_token(page.text), "note": "<b>kept</b>"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     assert 'name="note" value="&lt;b&gt;kept&lt;/b&gt;"' in response.text and "Try again" in response.text

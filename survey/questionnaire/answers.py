@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 from .model import Question, Questionnaire, Section
-from .rules import evaluate, is_required, question_visible, shown_keys, visible_options, with_derived
+from .rules import Derivation, evaluate, is_required, question_visible, shown_keys, visible_options
 
 # Control characters other than tab, newline and carriage return; NUL included.
 CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
@@ -181,11 +181,11 @@ def read_page(
     on this page), so a question revealed by an earlier answer on the same page is checked, and
     one hidden by it is ignored. A required question left empty is a problem only if it is shown.
     """
-    earlier = off_page(section, saved)
+    derivation = Derivation(questionnaire, off_page(section, saved), language)  # the values rules see
     answers: dict[str, Any] = {}
     problems: list[Problem] = []
     for question in section.questions:
-        values = with_derived(questionnaire, {**earlier, **answers}, language)
+        values = derivation.values
         if not question_visible(questionnaire, question, values):
             continue
         result = READERS[question.type](question, form, values)
@@ -194,6 +194,7 @@ def read_page(
         missing = is_required(questionnaire, question, values) and not _answered(question, result, values)
         if missing and not any(p.field.split(".")[0] == question.id for p in result.problems):
             problems.append(Problem(_first_missing(question, result, values), "required_" + question.type))
+        derivation.add(result.answers)  # after this question's checks, which see the answers before it
     return PageResult(answers, problems)
 
 

@@ -80,7 +80,7 @@ class Question:
     max_length: int | None = None
     other_max_length: int = 200
 
-    @property
+    @cached_property
     def choices(self) -> tuple[Option, ...]:
         """Return every option a member could pick (scale points and offered off-scale codes)."""
         if self.scale is None:
@@ -88,6 +88,11 @@ class Question:
         offered = self.off_scale
         extra = tuple(o for o in self.scale.off_scale if offered is None or o.code in offered)
         return self.scale.points + extra
+
+    @cached_property
+    def conditional_choices(self) -> bool:
+        """Return whether a rule decides whether some choice (or its group) is offered."""
+        return any(o.show_if is not None or (o.group is not None and o.group.show_if is not None) for o in self.choices)
 
     @property
     def codes(self) -> tuple[str, ...]:

@@ -8,6 +8,7 @@ docs/questionnaire-format.md. Functions here take the questionnaire and a plain 
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from .model import Derived, Option, Question, Questionnaire, Rule, Section
@@ -135,6 +136,8 @@ def option_visible(option: Option, values: Values) -> bool:
 
 def visible_options(question: Question, values: Values) -> list[Option]:
     """Return the choices offered for a question, in order."""
+    if not question.conditional_choices:  # most questions: every choice, always
+        return list(question.choices)
     return [o for o in question.choices if option_visible(o, values)]
 
 
@@ -158,20 +161,84 @@ def is_required(questionnaire: Questionnaire, question: Question, values: Values
     return question.required and question_visible(questionnaire, question, values)
 
 
+@dataclass(frozen=True)
+class _DerivedPlan:
+    """What each derived variable reads, and whether updating them one answer at a time gives
+    exactly what `with_derived` gives."""
+
+    reads: tuple[frozenset[str], ...]  # per derived variable, in order: the keys its rules read
+    incremental: bool
+
+
+def _plan(questionnaire: Questionnaire) -> _DerivedPlan:
+    """Return (and keep on the questionnaire, which never changes) its derivation plan."""
+    plan = questionnaire.__dict__.get("_derived_plan")
+    if plan is None:
+        reads = tuple(
+            frozenset({variable.source or ""})
+            if variable.mapping is not None
+            else frozenset(ref for case in variable.cases for ref, _ in references(case.when))
+            for variable in questionnaire.derived
+        )
+        ids = [variable.id for variable in questionnaire.derived]
+        answer_keys = {key for question in questionnaire.questions for key in question.answer_keys()}
+        # checks.py already refuses a derived variable that reads a later one or shares an id
+        # with a question or "language"; anything else falls back to the full computation.
+        incremental = (
+            LANGUAGE not in ids
+            and not answer_keys & set(ids)
+            and all(not reads[i] & set(ids[i:]) for i in range(len(ids)))
+        )
+        plan = _DerivedPlan(reads, incremental)
+        object.__setattr__(questionnaire, "_derived_plan", plan)  # a cache on a frozen dataclass
+    return plan
+
+
+class Derivation:
+    """`with_derived(questionnaire, answers, language)` kept up to date as answers are added.
+
+    Adding answers recomputes only the derived variables that read a key that changed (or a
+    derived variable that changed before them): the same values as the full computation, since a
+    derived variable reads nothing but its rules' keys, and only earlier variables.
+    """
+
+    def __init__(self, questionnaire: Questionnaire, answers: Values, language: str) -> None:
+        self.questionnaire, self.language, self.plan = questionnaire, language, _plan(questionnaire)
+        self.answers = dict(answers)
+        self.values = with_derived(questionnaire, self.answers, language)
+
+    def add(self, found: Mapping[str, Any]) -> None:
+        """Add answers (new keys, or new values for keys) and bring the derived variables up to date."""
+        if not found:
+            return
+        self.answers.update(found)
+        if not self.plan.incremental or LANGUAGE in found:
+            self.values = with_derived(self.questionnaire, self.answers, self.language)
+            return
+        self.values.update(found)
+        changed = set(found)
+        for variable, reads in zip(self.questionnaire.derived, self.plan.reads, strict=True):
+            if reads & changed or variable.id in changed:  # (an answer under its id is overwritten, as in full)
+                value = derive_one(variable, self.values)
+                if value != self.values[variable.id]:
+                    self.values[variable.id] = value
+                    changed.add(variable.id)
+
+
 def clean_answers(questionnaire: Questionnaire, answers: Values, language: str) -> dict[str, Any]:
     """Return only the answers to questions, items and options that are still shown.
 
     Questions are walked in order, so an answer that hides a later question removes that
     later answer too. Rules only look backwards (checks.py enforces it), so one pass is enough.
-    Answers a sector survey fixes are always kept.
+    Answers a sector survey fixes are always kept. The derived variables are brought up to
+    date after each question, not recomputed from scratch (see Derivation).
     """
-    kept: dict[str, Any] = dict(questionnaire.fixed)
+    derivation = Derivation(questionnaire, questionnaire.fixed, language)
     for question in questionnaire.questions:
-        values = with_derived(questionnaire, kept, language)
-        if not question_visible(questionnaire, question, values):
+        if not question_visible(questionnaire, question, derivation.values):
             continue
-        kept.update(_clean_question(question, answers, values))
-    return kept
+        derivation.add(_clean_question(question, answers, derivation.values))
+    return derivation.answers
 
 
 def _clean_question(question: Question, answers: Values, values: Values) -> dict[str, Any]:

@@ -84,17 +84,22 @@ def visible_sections(questionnaire: Questionnaire, answers: dict, language: str)
     return [s for s in questionnaire.sections if section_visible(s, values)]
 
 
+def _positions(questionnaire: Questionnaire) -> dict[str, int]:
+    """Return each page's place in the questionnaire, by section id (ids are unique)."""
+    return {s.id: i for i, s in enumerate(questionnaire.sections)}
+
+
 def next_section(questionnaire: Questionnaire, current: Section, answers: dict, language: str) -> Section | None:
     """Return the page after this one, or None when the next step is checking answers."""
-    pages = visible_sections(questionnaire, answers, language)
-    later = [s for s in pages if questionnaire.sections.index(s) > questionnaire.sections.index(current)]
+    place = _positions(questionnaire)
+    later = [s for s in visible_sections(questionnaire, answers, language) if place[s.id] > place[current.id]]
     return later[0] if later else None
 
 
 def previous_section(questionnaire: Questionnaire, current: Section, answers: dict, language: str) -> Section | None:
     """Return the page before this one, or None on the first page."""
-    pages = visible_sections(questionnaire, answers, language)
-    earlier = [s for s in pages if questionnaire.sections.index(s) < questionnaire.sections.index(current)]
+    place = _positions(questionnaire)
+    earlier = [s for s in visible_sections(questionnaire, answers, language) if place[s.id] < place[current.id]]
     return earlier[-1] if earlier else None
 
 

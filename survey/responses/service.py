@@ -15,14 +15,18 @@ import json
 import random
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import datetime, timedelta
 from enum import StrEnum
+from functools import cache
 from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.sql.expression import Executable
 
 from .. import audit
 from ..extensions import db
@@ -31,14 +35,17 @@ from ..models import (
     Draft,
     Invitation,
     PendingSubmission,
+    QuestionnaireVersion,
     Response,
     SubmissionReceipt,
     Survey,
     SurveyDay,
+    member_state,
+    pinned_questionnaire,
     utcnow,
 )
 from ..questionnaire.answers import off_page
-from ..questionnaire.model import Section
+from ..questionnaire.model import Questionnaire, Section
 from ..questionnaire.rules import clean_answers
 
 CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L, O, U
@@ -99,10 +106,82 @@ def submit_key() -> str:
     return secrets.token_urlsafe(16)
 
 
+# --- the survey ------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class MemberSurvey:
+    """A survey as the member journey reads it: one small query per request, no ORM object.
+
+    Read afresh on every request, so a survey closed a moment ago refuses answers at once; only
+    the parsed questionnaire comes from this process's cache (models.pinned_questionnaire), and
+    the pinned text is never read once that cache is warm.
+    """
+
+    id: int
+    slug: str
+    status: str
+    access: str
+    threshold: int
+    audience: dict
+    opens_at: datetime | None
+    closes_at: datetime | None
+    questionnaire_version_id: int
+    questionnaire: Questionnaire  # the whole pinned questionnaire
+    member_questionnaire: Questionnaire  # as this survey's members answer it: the audience's answers fixed
+
+    def title(self, language: str) -> str:
+        """Return the survey's title in a language."""
+        return self.questionnaire.title[language]
+
+    def state(self, now: datetime | None = None) -> str:
+        """Return "open", "not_yet_open" or "closed", as members see the survey now."""
+        return member_state(self.status, self.opens_at, self.closes_at, now)
+
+
+AnySurvey = Survey | MemberSurvey  # the journey passes a MemberSurvey; organisers' code a Survey
+
+# Built once, on the tables rather than the ORM classes (a plain Core statement costs about
+# half): the member journey reads its survey and draft on nearly every request.
+_SURVEY, _VERSION, _DRAFT = Survey.__table__, QuestionnaireVersion.__table__, Draft.__table__
+_OWN = ("id", "slug", "status", "access", "threshold", "audience", "opens_at", "closes_at", "questionnaire_version_id")
+_SURVEY_BY_SLUG = (
+    select(
+        *(_SURVEY.c[name] for name in _OWN),
+        _VERSION.c.slug.label("pinned_slug"),
+        _VERSION.c.checksum,
+        _VERSION.c.version,
+    )
+    .join_from(_SURVEY, _VERSION, _VERSION.c.id == _SURVEY.c.questionnaire_version_id)
+    .where(_SURVEY.c.slug == bindparam("slug"))
+)
+_DRAFT_WHERE = (_DRAFT.c.survey_id == bindparam("draft_survey")) & (_DRAFT.c.lookup == bindparam("draft_lookup"))
+_DRAFT_CONTENT = select(_DRAFT.c.content).where(_DRAFT_WHERE)
+_DRAFT_REWRITE = _DRAFT.update().where(_DRAFT_WHERE).values(content=bindparam("sealed"))
+
+
+def find_survey(slug: str) -> MemberSurvey | None:
+    """Return the survey with this slug as the member journey needs it, or None."""
+    row = db.session.execute(_SURVEY_BY_SLUG, {"slug": slug}).first()
+    if row is None:
+        return None
+    version_id = row.questionnaire_version_id
+
+    def source() -> str:  # read only when this process has not parsed the pinned text yet
+        return db.session.scalar(select(_VERSION.c.source).where(_VERSION.c.id == version_id))
+
+    pinned = (row.pinned_slug, row.checksum, row.version, source)
+    return MemberSurvey(
+        **{name: getattr(row, name) for name in _OWN},
+        questionnaire=pinned_questionnaire(*pinned),
+        member_questionnaire=pinned_questionnaire(*pinned, audience=row.audience or {}),
+    )
+
+
 # --- invitations -----------------------------------------------------------------------------
 
 
-def create_invitations(survey: Survey, count: int) -> list[str]:
+def create_invitations(survey: AnySurvey, count: int) -> list[str]:
     """Create single-use invitations and return their tokens; only hashes are stored."""
     tokens = [new_invitation_token() for _ in range(count)]
     db.session.add_all(Invitation(survey_id=survey.id, token_hash=sha256(t)) for t in tokens)
@@ -136,105 +215,120 @@ def _cipher(secret: str) -> Fernet:
     return Fernet(base64.urlsafe_b64encode(hashlib.sha256(("draft-key:" + secret).encode()).digest()))
 
 
-def _find_draft(survey: Survey, secret: str) -> Draft | None:
-    return db.session.scalar(select(Draft).where(Draft.survey_id == survey.id, Draft.lookup == _lookup(secret)))
-
-
-def _open(survey: Survey, secret: str | None) -> tuple[Draft, DraftState] | None:
-    """Return the draft row a secret finds, with its decrypted content; None if there is none."""
-    draft = _find_draft(survey, secret) if secret else None
-    if draft is None:
+def load_draft(survey: AnySurvey, secret: str | None) -> DraftState | None:
+    """Return the draft that a secret opens, or None."""
+    if not secret:
+        return None
+    content = db.session.scalar(_DRAFT_CONTENT, {"draft_survey": survey.id, "draft_lookup": _lookup(secret)})
+    if content is None:
         return None
     try:
-        content = json.loads(_cipher(secret).decrypt(draft.content))  # type: ignore[arg-type]
+        opened = json.loads(_cipher(secret).decrypt(content))
     except InvalidToken:
         return None
-    return draft, DraftState(content["answers"], content["language"])
+    return DraftState(opened["answers"], opened["language"])
 
 
-def load_draft(survey: Survey, secret: str | None) -> DraftState | None:
-    """Return the draft that a secret opens, or None."""
-    opened = _open(survey, secret)
-    return opened[1] if opened else None
+def _seal(secret: str, state: DraftState) -> bytes:
+    return _cipher(secret).encrypt(json.dumps({"answers": state.answers, "language": state.language}).encode())
 
 
-def _store(draft: Draft, secret: str, state: DraftState) -> None:
-    draft.content = _cipher(secret).encrypt(json.dumps({"answers": state.answers, "language": state.language}).encode())
+def _rewrite(survey: AnySurvey, secret: str, state: DraftState) -> bool:
+    """Replace a draft's content in one statement; return whether there was a draft to replace."""
+    found = {"draft_survey": survey.id, "draft_lookup": _lookup(secret), "sealed": _seal(secret, state)}
+    return db.session.execute(_DRAFT_REWRITE, found).rowcount == 1
 
 
-def start_draft(survey: Survey, secret: str, language: str) -> DraftState:
+def start_draft(survey: AnySurvey, secret: str, language: str) -> DraftState:
     """Return the draft for this secret, creating an empty one the first time."""
     state = load_draft(survey, secret)
     if state is not None:
         return state
     state = DraftState(dict(survey.member_questionnaire.fixed), language)
     expires = survey.closes_at or utcnow() + DRAFT_LIFETIME
-    draft = Draft(survey_id=survey.id, lookup=_lookup(secret), expires_at=expires)
-    _store(draft, secret, state)
-    db.session.add(draft)
+    db.session.add(Draft(survey_id=survey.id, lookup=_lookup(secret), expires_at=expires, content=_seal(secret, state)))
     try:
+        db.session.flush()
+        count_day(survey, "started")
         db.session.commit()
     except IntegrityError:  # the same member started twice at once: use the other request's draft
         db.session.rollback()
         return load_draft(survey, secret) or state
-    count_day(survey, "started")
     return state
 
 
 def save_answers(
-    survey: Survey, secret: str, section: Section, page_answers: dict[str, Any], language: str
+    survey: AnySurvey,
+    secret: str,
+    section: Section,
+    page_answers: dict[str, Any],
+    language: str,
+    saved: DraftState | None = None,
 ) -> DraftState:
-    """Replace one page's answers in the draft, drop answers that are now hidden, and commit."""
-    opened = _open(survey, secret)
-    if opened is None:
+    """Replace one page's answers in the draft, drop answers that are now hidden, and commit.
+
+    `saved` is the draft as this request already read it, if it did (the view has); otherwise
+    it is read here.
+    """
+    state = saved if saved is not None else load_draft(survey, secret)
+    if state is None:
         raise LookupError("no draft for this secret")
-    draft, state = opened
     merged = off_page(section, state.answers) | page_answers
     state = DraftState(clean_answers(survey.member_questionnaire, merged, language), language)
-    _store(draft, secret, state)
+    if not _rewrite(survey, secret, state):
+        db.session.rollback()
+        raise LookupError("no draft for this secret")
     db.session.commit()
     return state
 
 
-def set_language(survey: Survey, secret: str, language: str) -> None:
+def set_language(survey: AnySurvey, secret: str, language: str) -> None:
     """Record the language the member is now answering in."""
-    opened = _open(survey, secret)
-    if opened is not None and opened[1].language != language:
-        draft, state = opened
+    state = load_draft(survey, secret)
+    if state is not None and state.language != language:
         state.language = language
-        _store(draft, secret, state)
+        _rewrite(survey, secret, state)
         db.session.commit()
 
 
-def count_day(survey: Survey, column: str) -> None:
-    """Add one to today's count of started or submitted surveys (a day in the UK, nothing finer).
+def count_day(survey: AnySurvey, column: str) -> None:
+    """Add one to today's count of started or submitted surveys (a day in the UK, nothing finer),
+    in the caller's transaction: one statement, safe when two requests make today's row at once.
 
-    Its own small transaction, after the member's work is committed, so the counter is never in
-    the transaction that stores answers.
+    It joins the transaction that starts a draft or adds a pending submission, so the member's
+    work and the count take one commit. That transaction already uses the invitation (DESIGN §5),
+    and its rows never reach `response` (release_batch moves them in another transaction), so a
+    day's count beside them links nothing that was not linked already.
     """
     today = utcnow().astimezone(LONDON).date()
-    counter = getattr(SurveyDay, column)
-    for _ in range(3):
-        bumped = db.session.execute(
-            update(SurveyDay)
-            .where(SurveyDay.survey_id == survey.id, SurveyDay.day == today)
-            .values({counter: counter + 1})
-        )
-        if bumped.rowcount == 0:
-            db.session.add(SurveyDay(survey_id=survey.id, day=today, **({"started": 0, "submitted": 0} | {column: 1})))
-        try:
-            db.session.commit()
-            return
-        except (IntegrityError, OperationalError):  # another request made today's row first, or a lock
-            db.session.rollback()
+    dialect = db.session.get_bind().dialect.name
+    db.session.execute(_count_day(dialect, column), {"day_survey": survey.id, "day_date": today})
+
+
+@cache
+def _count_day(dialect: str, column: str) -> Executable:
+    """Return the upsert that adds one to a day's count (built once per dialect and column)."""
+    table = SurveyDay.__table__
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    row = {"survey_id": bindparam("day_survey"), "day": bindparam("day_date"), "started": 0, "submitted": 0}
+    return (
+        insert(table)
+        .values(row | {column: 1})
+        .on_conflict_do_update(index_elements=[table.c.survey_id, table.c.day], set_={column: table.c[column] + 1})
+    )
 
 
 # --- submission ------------------------------------------------------------------------------
 
 
+_RECEIPT = select(SubmissionReceipt.__table__.c.key_hash).where(
+    SubmissionReceipt.__table__.c.key_hash == bindparam("receipt")
+)
+
+
 def was_submitted(key: str) -> bool:
     """Return whether a submit form with this key has already been sent and stored."""
-    return bool(key) and db.session.get(SubmissionReceipt, sha256(key)) is not None
+    return bool(key) and db.session.scalar(_RECEIPT, {"receipt": sha256(key)}) is not None
 
 
 class Outcome(StrEnum):
@@ -247,16 +341,22 @@ class Outcome(StrEnum):
 
 
 def submit_response(
-    survey: Survey, secret: str, key: str, invitation: Invitation | None, withdrawal: str | None = None
+    survey: AnySurvey,
+    secret: str,
+    key: str,
+    invitation: Invitation | None,
+    withdrawal: str | None = None,
+    saved: DraftState | None = None,
 ) -> Outcome:
     """Store a member's response exactly once, then release a batch if enough are waiting.
 
     `withdrawal` is the hash of the member's withdrawal code, if they asked for one; the code
-    itself is never passed here, so it cannot be stored.
+    itself is never passed here, so it cannot be stored. `saved` is the draft as this request
+    already read it, if it did; it is read again if the first attempt has to start over.
     """
     for attempt in range(3):
         try:
-            outcome = _submit_once(survey, secret, key, invitation, withdrawal)
+            outcome = _submit_once(survey, secret, key, invitation, withdrawal, saved if attempt == 0 else None)
             break
         except OperationalError as error:
             # SQLite refuses to turn a read into a write after another writer committed
@@ -265,17 +365,22 @@ def submit_response(
             if "locked" not in str(error) or attempt == 2:
                 raise
     if outcome is Outcome.SAVED:
-        count_day(survey, "submitted")
-        release_batch(survey)
+        release_batch(survey)  # counts after the commit, so the last of concurrent submits sees every one
     return outcome
 
 
 def _submit_once(
-    survey: Survey, secret: str, key: str, invitation: Invitation | None, withdrawal: str | None
+    survey: AnySurvey,
+    secret: str,
+    key: str,
+    invitation: Invitation | None,
+    withdrawal: str | None,
+    saved: DraftState | None,
 ) -> Outcome:
     """One transaction: record the submit key, use the invitation, delete the draft, add a
-    pending row. Any step that finds the work already done rolls the whole transaction back."""
-    state = load_draft(survey, secret)
+    pending row, count the day. Any step that finds the work already done rolls the whole
+    transaction back (the draft's delete is what makes a submit count once per draft)."""
+    state = saved if saved is not None else load_draft(survey, secret)
     if was_submitted(key):
         return Outcome.ALREADY_SAVED
     if state is None:
@@ -304,6 +409,7 @@ def _submit_once(
                 withdrawal_hash=withdrawal,
             )
         )
+        count_day(survey, "submitted")  # last: on PostgreSQL it holds today's row until the commit
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -311,16 +417,23 @@ def _submit_once(
     return Outcome.SAVED
 
 
-def release_batch(survey: Survey, everything: bool = False) -> int:
+_PENDING = PendingSubmission.__table__
+_WAITING = select(func.count()).select_from(_PENDING).where(_PENDING.c.survey_id == bindparam("waiting_survey"))
+
+
+def _waiting(survey: AnySurvey) -> int:
+    """Return how many of a survey's submissions wait for release."""
+    return db.session.scalar(_WAITING, {"waiting_survey": survey.id})
+
+
+def release_batch(survey: AnySurvey, everything: bool = False) -> int:
     """Move waiting submissions into `response`, shuffled, once at least k are waiting.
 
     With `everything` (at close) the remainder is released whatever its size. Responses that
     members withdrew are deleted in the same transaction, so results never move by one response
     at a time (DESIGN §5). Returns how many responses were released.
     """
-    waiting = db.session.scalar(
-        select(func.count()).select_from(PendingSubmission).where(PendingSubmission.survey_id == survey.id)
-    )
+    waiting = _waiting(survey)
     if not waiting or (waiting < survey.threshold and not everything):
         if everything and _delete_withdrawn(survey):  # at close: nothing new, but withdrawals go
             db.session.commit()
@@ -365,7 +478,7 @@ def release_batch(survey: Survey, everything: bool = False) -> int:
     return len(rows)
 
 
-def _delete_withdrawn(survey: Survey) -> int:
+def _delete_withdrawn(survey: AnySurvey) -> int:
     """Delete the survey's released responses that members withdrew, and the stored results
     snapshot that still holds them (a worker stores a new one on its next read); the caller
     commits."""
@@ -394,7 +507,7 @@ class Withdrawal(StrEnum):
 MEMBER = "a member"  # the audit log's actor for a withdrawal: never who, even if staff are signed in
 
 
-def withdrawal_exists(survey: Survey, code: str) -> bool:
+def withdrawal_exists(survey: AnySurvey, code: str) -> bool:
     """Return whether a code can withdraw a response of this survey (it shows nothing else)."""
     digest = withdrawal_hash(code)
     if digest is None:
@@ -407,7 +520,7 @@ def withdrawal_exists(survey: Survey, code: str) -> bool:
     )
 
 
-def withdraw(survey: Survey, code: str) -> Withdrawal:
+def withdraw(survey: AnySurvey, code: str) -> Withdrawal:
     """Withdraw the response a code belongs to, once; never read or return its answers.
 
     A waiting submission is deleted at once. A released one is marked and its hash cleared (so
@@ -429,7 +542,7 @@ def withdraw(survey: Survey, code: str) -> Withdrawal:
     return outcome
 
 
-def _withdraw_once(survey: Survey, code: str) -> Withdrawal:
+def _withdraw_once(survey: AnySurvey, code: str) -> Withdrawal:
     digest = withdrawal_hash(code)
     if digest is None:
         return Withdrawal.UNKNOWN
@@ -452,7 +565,7 @@ def _withdraw_once(survey: Survey, code: str) -> Withdrawal:
     return outcome
 
 
-def forget_withdrawal_codes(survey: Survey) -> int:
+def forget_withdrawal_codes(survey: AnySurvey) -> int:
     """Clear every withdrawal hash of a survey (at close), so no code works any more; the caller commits."""
     return sum(
         db.session.execute(

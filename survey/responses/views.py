@@ -3,21 +3,29 @@
 from __future__ import annotations
 
 from flask import abort, make_response, redirect, render_template, request, session, url_for
-from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from .. import current_language
 from ..extensions import db
 from ..limits import limiter, rate
-from ..models import AccessMode, Survey
+from ..models import AccessMode
 from ..questionnaire.answers import page_values, read_page
 from ..questionnaire.model import Section
 from . import bp, pages, service
 
 
-def _survey(slug: str) -> Survey:
+def _find(slug: str) -> service.MemberSurvey:
+    """Return the survey with this slug (read afresh: one query, no questionnaire text), or stop with 404."""
+    return service.find_survey(slug) or abort(404)
+
+
+def _survey(slug: str) -> service.MemberSurvey:
     """Return the survey if members can answer it now; otherwise stop with a plain page."""
-    survey = db.session.scalar(select(Survey).where(Survey.slug == slug)) or abort(404)
+    return _open_or_stop(_find(slug))
+
+
+def _open_or_stop(survey: service.MemberSurvey) -> service.MemberSurvey:
+    """Return the survey if it is open now; otherwise stop with the page that says why."""
     state = survey.state()
     if state != "open":
         code = 410 if state == "closed" else 403
@@ -40,7 +48,7 @@ def _forget(slug: str, submitted: bool) -> None:
         session["submitted"] = sorted({*session.get("submitted", []), slug})
 
 
-def _stop_if_invitation_used(survey: Survey) -> None:
+def _stop_if_invitation_used(survey: service.MemberSurvey) -> None:
     """Tell a member whose invitation was used (on another device, say) that it has been."""
     entry = _entry(survey.slug)
     if entry and entry["invited"]:
@@ -53,7 +61,7 @@ def _stop_if_invitation_used(survey: Survey) -> None:
             abort(make_response(render_template("responses/invitation_used.html", survey=survey), 409))
 
 
-def _journey(slug: str) -> tuple[Survey, str, service.DraftState]:
+def _journey(slug: str) -> tuple[service.MemberSurvey, str, service.DraftState]:
     """Return the survey, the member's secret and draft, or redirect to where they should be."""
     survey = _survey(slug)
     entry = _entry(slug)
@@ -68,7 +76,7 @@ def _journey(slug: str) -> tuple[Survey, str, service.DraftState]:
     return survey, entry["secret"], state
 
 
-def _section(survey: Survey, section_id: str) -> Section:
+def _section(survey: service.MemberSurvey, section_id: str) -> Section:
     """Return a page of the survey's questionnaire, or stop with 404."""
     return next((s for s in survey.member_questionnaire.sections if s.id == section_id), None) or abort(404)
 
@@ -103,7 +111,7 @@ def begin(slug: str):
     return redirect(_resume_url(survey, state))
 
 
-def _resume_url(survey: Survey, state: service.DraftState) -> str:
+def _resume_url(survey: service.MemberSurvey, state: service.DraftState) -> str:
     section = pages.first_unanswered(survey.member_questionnaire, state.answers, state.language)
     if section is None:
         return url_for("responses.check_answers", slug=survey.slug)
@@ -141,7 +149,7 @@ def page(slug: str, section_id: str):
     if not result.ok and action == "continue":
         return _render_page(survey, section, state, request.form.to_dict(flat=False), result.problems)
     try:
-        state = service.save_answers(survey, secret, section, result.answers, state.language)
+        state = service.save_answers(survey, secret, section, result.answers, state.language, saved=state)
     except OperationalError:
         db.session.rollback()
         return _render_page(survey, section, state, request.form.to_dict(flat=False), [], unsaved=True), 503
@@ -192,7 +200,8 @@ def check_answers(slug: str):
     invitation = service.find_invitation(secret) if entry.get("invited") else None
     code = service.new_withdrawal_code() if request.form.get("withdrawal_code") == "yes" else None
     withdrawal = service.withdrawal_hash(code) if code else None
-    outcome = service.submit_response(survey, secret, request.form.get("submit_key", ""), invitation, withdrawal)
+    key = request.form.get("submit_key", "")
+    outcome = service.submit_response(survey, secret, key, invitation, withdrawal, saved=state)
     if outcome is service.Outcome.INVITATION_USED:
         _forget(slug, submitted=False)
         return render_template("responses/invitation_used.html", survey=survey), 409
@@ -208,18 +217,18 @@ def check_answers(slug: str):
 @bp.get("/s/<slug>/thank-you")
 def thank_you(slug: str):
     """Confirm the response is stored; shown only after the commit."""
-    survey = db.session.scalar(select(Survey).where(Survey.slug == slug)) or abort(404)
+    survey = _find(slug)
     if slug not in session.get("submitted", []):
         return redirect(url_for("responses.start", slug=slug))
     return render_template("responses/thank_you.html", survey=survey)
 
 
-def _withdrawal_survey(slug: str) -> Survey:
+def _withdrawal_survey(slug: str) -> service.MemberSurvey:
     """Return the survey if responses to it can be withdrawn now; otherwise stop with a plain page."""
-    survey = db.session.scalar(select(Survey).where(Survey.slug == slug)) or abort(404)
+    survey = _find(slug)
     if survey.state() == "closed":
         abort(make_response(render_template("responses/withdraw_closed.html", survey=survey), 410))
-    return _survey(slug)
+    return _open_or_stop(survey)
 
 
 @bp.route("/s/<slug>/withdraw", methods=["GET", "POST"])
