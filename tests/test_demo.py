@@ -11,12 +11,14 @@ from werkzeug.datastructures import MultiDict
 
 from survey.demo import BASE_COLUMNS, DAYS, PLANTED, _columns, planted_shares
 from survey.extensions import db
-from survey.models import Response, Survey, SurveyDay, utcnow
+from survey.models import Response, StoredSnapshot, Survey, SurveyDay, utcnow
 from survey.questionnaire.answers import on_page, page_values, read_page
 from survey.questionnaire.loader import load_file
 from survey.questionnaire.rules import clean_answers, section_visible, with_derived
+from survey.results import snapshot as snapshots
 
 from .helpers import ROOT
+from .test_results_snapshot import _rows
 
 QUESTIONNAIRE = load_file(ROOT / "questionnaires" / "ai-at-work.yaml")
 
@@ -87,6 +89,29 @@ def test_demo_adds_exactly_n_valid_released_responses_and_daily_counts(app):
     assert all(day.started >= day.submitted for day in days)
     today = utcnow().date()
     assert all(0 <= (today - day.day).days <= DAYS for day in days) and len(days) > 10
+
+
+def test_demo_stores_the_results_snapshot_so_no_worker_parses_every_response(app, monkeypatch):
+    _demo(app, "--responses", "300", "--seed", "2")
+    _demo(app, "--responses", "200", "--seed", "3")  # a second load brings the stored copy up to date
+    reads: list = []
+    read = snapshots._read
+
+    def spy(survey_id, after, upto):
+        reads.append(after)
+        return read(survey_id, after, upto)
+
+    monkeypatch.setattr(snapshots, "_read", spy)
+    with app.app_context():
+        survey = db.session.scalar(select(Survey).where(Survey.slug == "ai-at-work-results-demo"))
+        stored = db.session.get(StoredSnapshot, survey.id)
+        last = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id))
+        assert (stored.n, stored.batch) == (500, last)
+        loaded = snapshots.load(survey.questionnaire, stored.data, stored.batch)
+        scratch = snapshots.build(survey.questionnaire, [(a, lang, rid) for rid, a, lang in _stored(app)])
+        assert _rows(loaded) == _rows(scratch)
+        snapshots.forget(survey.id)  # as a newly started worker
+        assert snapshots.snapshot_for(survey).n == 500 and reads == [last]  # nothing read but what is newer
 
 
 def test_if_empty_fills_the_results_demo_once(app):

@@ -10,11 +10,13 @@ import tracemalloc
 
 import openpyxl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from sqlalchemy import select
 
 from survey import demo
 from survey.exports import responses as response_export
-from survey.exports.files import Sheet, csv_chunks, write_xlsx
+from survey.exports.files import Sheet, csv_chunks, text, write_xlsx
 from survey.extensions import db
 from survey.models import AuditEvent, PendingSubmission, Response, Role, Survey, SurveyStatus
 
@@ -293,6 +295,30 @@ def test_formula_payloads_in_comments_come_out_inert(app, admin, tiny):
         assert cells and all(cell.data_type != "f" and _inert(cell.value) for cell in cells), url
         written = {c.value for c in cells if c.data_type == "s"}
         assert {"'" + p.replace("\r", "\n") for p in PAYLOADS} <= written, url  # XML reads CR as LF
+
+
+CELLS = st.none() | st.integers() | st.floats(allow_nan=False) | st.text(alphabet=st.characters(codec="utf-8"))
+
+
+@settings(max_examples=60, deadline=None)
+@given(
+    rows=st.lists(st.lists(CELLS, min_size=3, max_size=3), max_size=40),
+    chunk=st.integers(1, 12),
+    prepared=st.booleans(),
+)
+def test_csv_chunks_write_the_same_file_whatever_the_chunk(rows, chunk, prepared):
+    header = ("a", "=b", "c")
+    chunks = list(csv_chunks(header, iter(rows), chunk, prepared=prepared))
+    # The same file as one csv.writer writing every row, each cell made inert unless prepared.
+    expected = io.StringIO()
+    writer = csv.writer(expected)
+    writer.writerow(["a", "'=b", "c"])
+    writer.writerows(row if prepared else [text(v) if isinstance(v, str) else v for v in row] for row in rows)
+    assert "".join(chunks) == "\ufeff" + expected.getvalue()
+    assert len(chunks) == 1 + -(-len(rows) // chunk)  # the header alone first, then `chunk` rows each
+    if not prepared:
+        written = list(csv.reader(io.StringIO("".join(chunks[1:])), strict=True))
+        assert all(_inert(value) for row in written for value in row)
 
 
 def test_text_is_made_inert_and_numbers_stay_numbers():

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import gc
+import io
+import json
+import math
 import random
 import uuid
 from datetime import UTC, datetime
 
 import numpy as np
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
@@ -163,6 +168,26 @@ def test_a_stored_snapshot_reads_back_the_same():
     assert table_of(again, 10, "D2", by="A2") == table_of(snapshot, 10, "D2", by="A2")
 
 
+def test_a_stored_snapshot_is_read_in_place_and_a_compressed_one_still_reads():
+    records = random_records(AI_AT_WORK, 90, 25)
+    snapshot = snapshots.build(AI_AT_WORK, records, batch=2)
+    data = snapshots.dump(snapshot)
+    loaded = snapshots.load(AI_AT_WORK, data, 2)
+    _same(loaded, snapshot)
+    for column in (loaded.ids, loaded.categorical["A2"], loaded.multi["D1"]):
+        assert not column.flags.writeable and np.shares_memory(column, np.frombuffer(data, dtype=np.uint8))
+    # An archive whose members are compressed (not what dump writes) is read by numpy's own reader.
+    with np.load(io.BytesIO(data), allow_pickle=False) as saved:
+        arrays = {name: saved[name] for name in saved.files}
+    squeezed = io.BytesIO()
+    np.savez_compressed(squeezed, **arrays)
+    _same(snapshots.load(AI_AT_WORK, squeezed.getvalue(), 2), snapshot)
+    # A grown snapshot copies its columns: a stored copy's bytes are never written to.
+    grown = loaded.extend(random_records(AI_AT_WORK, 5, 26), batch=3)
+    assert grown.n == 95 and grown.categorical["A2"].flags.writeable
+    _same(loaded, snapshot)
+
+
 def _reads(monkeypatch) -> list:
     """Record the `after` batch of every read of responses (None: every response, a full rebuild)."""
     calls: list = []
@@ -265,3 +290,125 @@ def test_responses_deleted_at_close_without_a_new_batch_leave_every_worker(app):
         current.closed_at = datetime.now(UTC)
         db.session.commit()
         assert snapshots.snapshot_for(current).n == 29
+
+
+# --- the faster parser and the primed stored copy (issue 7) ------------------------------------
+
+JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.integers(-(2**63), 2**63 - 1)  # orjson reads wider integers as floats; number answers are bounded
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
+    lambda inner: st.lists(inner, max_size=5) | st.dictionaries(st.text(max_size=8), inner, max_size=5),
+    max_leaves=30,
+)
+
+
+@settings(max_examples=200, deadline=None)
+@given(value=JSON_VALUES, ascii_only=st.booleans())
+def test_the_fast_parser_reads_what_the_standard_library_reads(value, ascii_only):
+    raw = json.dumps(value, ensure_ascii=ascii_only)
+    expected = json.loads(raw)
+    for given_raw in (raw, raw.encode()):
+        got = snapshots.parse_answers(given_raw)
+        assert got == expected and json.dumps(got) == json.dumps(expected)  # ints stay ints
+
+
+def test_text_orjson_refuses_is_read_by_the_standard_library():
+    assert snapshots.parse_answers('{"K1": "a \\ud800 b"}') == {"K1": "a \ud800 b"}  # a lone surrogate
+    assert math.isnan(snapshots.parse_answers('{"n": NaN}')["n"])
+    assert snapshots.parse_answers('{"n": 1e400}') == {"n": math.inf}
+    assert snapshots.parse_answers(None) == {} and snapshots.parse_answers({"A1": "x"}) == {"A1": "x"}
+
+
+@settings(max_examples=10, deadline=None)
+@given(seed=st.integers(0, 10_000), n=st.integers(0, 80))
+def test_answers_parsed_from_their_text_give_the_same_columns(seed, n):
+    records = random_records(AI_AT_WORK, n, seed)
+    as_stored = [(snapshots.parse_answers(json.dumps(a)), lang, rid) for a, lang, rid in records]
+    _same(snapshots.build(AI_AT_WORK, as_stored), snapshots.build(AI_AT_WORK, records))
+
+
+def test_the_collector_is_paused_only_while_parsing_and_restored_after_an_error():
+    assert gc.isenabled()
+    with pytest.raises(ValueError), snapshots.collector_paused():
+        assert not gc.isenabled()
+        raise ValueError
+    assert gc.isenabled()
+    gc.disable()
+    try:
+        with snapshots.collector_paused():
+            pass
+        assert not gc.isenabled()  # switched off by someone else: left off
+    finally:
+        gc.enable()
+
+
+def test_a_primed_stored_snapshot_equals_a_build_from_scratch(app, monkeypatch):
+    survey = make_survey(app, "snap-primed", AI_AT_WORK, threshold=10)
+    records = random_records(AI_AT_WORK, 75, 31)
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:30]], batch=1)
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[30:45]], batch=2)
+    reads = _reads(monkeypatch)
+    with app.app_context():
+        current = db.session.merge(survey)
+        _new_process(survey.id)
+        primed = snapshots.prime(current)
+        stored = db.session.get(StoredSnapshot, survey.id)
+        assert (stored.n, stored.batch) == (45, 2)  # far below STORE_FROM: stored all the same
+        loaded = snapshots.load(AI_AT_WORK, stored.data, stored.batch)
+        _same(loaded, primed)
+        np.testing.assert_array_equal(loaded.ids, primed.ids)
+        scratch = snapshots.build(AI_AT_WORK, records[:45], batch=2)
+        assert _rows(loaded) == _rows(scratch)
+        assert table_of(loaded, 10, "D2", by="A2") == table_of(scratch, 10, "D2", by="A2")
+        _new_process(survey.id)
+        assert _rows(snapshots.snapshot_for(current)) == _rows(scratch)
+        assert reads == [None, 2]  # a new worker loads the stored copy and reads nothing older
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[45:]], batch=3)
+    with app.app_context():
+        current = db.session.merge(survey)
+        _new_process(survey.id)
+        primed = snapshots.prime(current)
+        assert reads[-1] == 2  # primed again from the stored copy: only the new batch read
+        db.session.expire_all()
+        stored = db.session.get(StoredSnapshot, survey.id)
+        assert (stored.n, stored.batch) == (75, 3)
+        loaded = snapshots.load(AI_AT_WORK, stored.data, stored.batch)
+        assert _rows(loaded) == _rows(snapshots.build(AI_AT_WORK, records)) == _rows(primed)
+
+
+def test_priming_tries_again_while_the_table_is_locked_then_says_so(app, monkeypatch):
+    survey = make_survey(app, "snap-locked", AI_AT_WORK, threshold=10)
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in random_records(AI_AT_WORK, 20, 32)], batch=1)
+    save, answers = snapshots._save, [False, False]
+    monkeypatch.setattr(snapshots, "_save", lambda *args: answers.pop(0) if answers else save(*args))
+    monkeypatch.setattr(snapshots.time, "sleep", lambda seconds: None)
+    with app.app_context():
+        current = db.session.merge(survey)
+        _new_process(survey.id)
+        snapshots.prime(current)  # locked twice, stored the third time
+        assert db.session.get(StoredSnapshot, survey.id).n == 20
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in random_records(AI_AT_WORK, 5, 33)], batch=2)
+    monkeypatch.setattr(snapshots, "_save", lambda *args: False)
+    with app.app_context(), pytest.raises(RuntimeError, match="could not be stored"):
+        snapshots.prime(db.session.merge(survey))
+
+
+def test_a_stored_copy_read_back_in_many_small_pieces_is_the_same(app, monkeypatch):
+    survey = make_survey(app, "snap-pieces", AI_AT_WORK, threshold=10)
+    records = random_records(AI_AT_WORK, 60, 34)
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records], batch=1)
+    with app.app_context():
+        current = db.session.merge(survey)
+        _new_process(survey.id)
+        primed = snapshots.prime(current)
+        size = len(db.session.get(StoredSnapshot, survey.id).data)
+        monkeypatch.setattr(snapshots, "BLOB_PIECE", 999)  # SQLite
+        monkeypatch.setattr(snapshots, "BYTEA_PIECE", 999)  # PostgreSQL
+        assert size > 20 * 999
+        read = snapshots._stored(survey.id, snapshots._identity(current), AI_AT_WORK)
+        _same(read, primed)
+        np.testing.assert_array_equal(read.ids, primed.ids)
+        assert snapshots._stored(survey.id, ("another", "identity"), AI_AT_WORK) is None

@@ -13,7 +13,6 @@ statement, a partition at a time, so memory stays flat however many there are.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -23,9 +22,10 @@ from sqlalchemy import text as text_sql
 from .. import audit
 from ..extensions import db
 from ..models import QuestionnaireVersion, Response
+from ..results.snapshot import parse_answers
 from .files import Row, text
 
-READ_CHUNK = 1000  # rows a partition; PostgreSQL hands back each jsonb as a dict, ~15 kB of objects
+READ_CHUNK = 1000  # rows a partition: ~1 MB of JSON text
 FIXED_COLUMNS = ("language", "questionnaire_version")
 
 
@@ -103,8 +103,9 @@ def response_rows(survey, keys: tuple[str, ...], upto: int) -> Iterator[Row]:
     """Yield (language, version, answers ...) for each released response, in response id order.
 
     Every text cell is already inert: rows go to csv_chunks(..., prepared=True). Plain SQL on the
-    driver's rows, as the results snapshot reads them (SQLite hands back the JSON text, PostgreSQL
-    a dict); only this one statement streams (see survey/results/snapshot.py).
+    driver's rows, as the results snapshot reads them: the answers as JSON text on both databases
+    (PostgreSQL would parse each jsonb into a dict with the standard library), parsed with orjson
+    (`parse_answers`); only this one statement streams (see survey/results/snapshot.py).
     """
     columns = _columns(survey, keys)
     versions = {
@@ -114,20 +115,21 @@ def response_rows(survey, keys: tuple[str, ...], upto: int) -> Iterator[Row]:
         )
     }
     query = text_sql(
-        "SELECT language, questionnaire_version_id, answers FROM response "
+        "SELECT language, questionnaire_version_id, CAST(answers AS TEXT) FROM response "
         "WHERE survey_id = :survey AND batch <= :upto AND NOT withdrawing ORDER BY id"
     ).execution_options(stream_results=True)
     result = db.session.execute(query, {"survey": survey.id, "upto": upto})
-    loads, joined, texts = json.loads, columns.joined, columns.texts
+    joined, texts = columns.joined, columns.texts
+    languages: dict[str, str] = {}
     for rows in result.partitions(READ_CHUNK):
         for language, version_id, answers in rows:
-            if isinstance(answers, str | bytes):
-                answers = loads(answers)
-            values = list(map((answers or {}).get, keys))
+            values = list(map(parse_answers(answers).get, keys))
             for i in joined:
                 if values[i] is not None:
                     values[i] = ";".join(values[i])
             for i in texts:
                 if values[i] is not None:
                     values[i] = _inert_text(values[i])
-            yield [text(language), versions.get(version_id, ""), *values]
+            if language not in languages:
+                languages[language] = text(language)
+            yield [languages[language], versions.get(version_id, ""), *values]
