@@ -40,6 +40,9 @@ class Config:
     STAFF_LOCKOUT = timedelta(minutes=30)  # how long ten failed sign-ins lock an account
     UPLOAD_LIMIT = 10 * 1024 * 1024  # a members' list or questionnaire file
     TIME_ZONE = "Europe/London"  # organisers enter and read dates and times here
+    # Results look for newly released batches at most this often (seconds): during a busy hour a
+    # batch is released every few seconds, and each new batch means working the tables out again.
+    RESULTS_REFRESH_SECONDS = 15
     # Rate limits per visitor address (see survey/limits.py): generous for an office of fifty.
     RATE_SIGN_IN = "10 per minute;50 per hour"
     RATE_INVITATION = "200 per minute"
@@ -100,6 +103,7 @@ class TestConfig(Config):
     TESTING = True
     # The suite signs in and submits far faster than people do; tests of the limits set their own.
     RATE_SIGN_IN = RATE_INVITATION = RATE_RESUME = RATE_SUBMIT = "100000 per minute"
+    RESULTS_REFRESH_SECONDS = 0  # a released batch shows on the next read; tests of the wait set it
 
     @classmethod
     def settings(cls, instance_path: str) -> dict:

@@ -59,7 +59,7 @@ def test_tiny_bench_runs_and_its_counts_match_the_references(tmp_path: Path):
     assert any(a["path"].endswith(".css") for a in pages["member first page"]["assets"])
     assert any("plotly" in a["path"] for p in report["page_weight"] for a in p["assets"])
 
-    assert report["batch_to_visible"]["visible_on_next_read"] is True
+    assert report["batch_to_visible"]["visible"] is True
     export = report["export"]
     if export["status"] == "measured":
         assert export["rows"] == export["released"] == 2010  # 2,000 + the batch of 10 released above

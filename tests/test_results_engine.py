@@ -248,31 +248,27 @@ def test_results_move_only_when_a_batch_is_released(app):
     with app.app_context():
         current = db.session.merge(survey)
         before = question_table(current, "confidence", by="group")
-        db.session.add(
-            PendingSubmission(
-                survey_id=current.id,
-                questionnaire_version_id=current.questionnaire_version_id,
-                language="en",
-                answers=random_answers(TINY, rng),
-            )
-        )
-        db.session.commit()
-        assert release_batch(current) == 0
+        assert _release(current, [random_answers(TINY, rng)]) == 0
         assert question_table(current, "confidence", by="group") == before
-        for _ in range(4):
-            db.session.add(
-                PendingSubmission(
-                    survey_id=current.id,
-                    questionnaire_version_id=current.questionnaire_version_id,
-                    language="en",
-                    answers=random_answers(TINY, rng),
-                )
-            )
-        db.session.commit()
-        assert release_batch(current) == 5
+        assert _release(current, [random_answers(TINY, rng) for _ in range(4)]) == 5
         after = question_table(current, "confidence", by="group")
         assert after.groups[0].n - before.groups[0].n in (0, 1, 2, 3, 4, 5)
         assert overview(current).batch == 2
+
+
+def _release(survey, answer_sets: list[dict]) -> int:
+    """Submit these answers as pending responses and release them as one batch."""
+    for answers in answer_sets:
+        db.session.add(
+            PendingSubmission(
+                survey_id=survey.id,
+                questionnaire_version_id=survey.questionnaire_version_id,
+                language="en",
+                answers=answers,
+            )
+        )
+    db.session.commit()
+    return release_batch(survey)
 
 
 def test_a_table_is_worked_out_once_per_batch(app):
@@ -284,20 +280,25 @@ def test_a_table_is_worked_out_once_per_batch(app):
         assert question_table(current, "confidence", by="group") is first  # kept with the snapshot
         assert question_table(current, "confidence", by="group", language="cy") is not first
         added = [random_answers(TINY, random.Random(i)) for i in range(5)]
-        for answers in added:
-            db.session.add(
-                PendingSubmission(
-                    survey_id=current.id,
-                    questionnaire_version_id=current.questionnaire_version_id,
-                    language="en",
-                    answers=answers,
-                )
-            )
-        db.session.commit()
-        assert release_batch(current) == 5
+        assert _release(current, added) == 5
         assert question_table(current, "confidence", by="group") is not first  # a new batch: worked out again
         answered = sum(_answered(answers.get("confidence")) for answers in added)
         assert question_table(current, "confidence").groups[0].n == everyone.groups[0].n + answered
+
+
+def test_results_look_for_new_batches_at_most_every_refresh_interval(app, monkeypatch):
+    survey = _survey(app, TINY, random_records(TINY, 40, 8), threshold=5)
+    clock = [1000.0]
+    monkeypatch.setattr(snapshots.time, "monotonic", lambda: clock[0])
+    monkeypatch.setitem(app.config, "RESULTS_REFRESH_SECONDS", 15)
+    with app.app_context():
+        current = db.session.merge(survey)
+        before = overview(current).responses
+        assert _release(current, [random_answers(TINY, random.Random(i)) for i in range(5)]) == 5
+        clock[0] += 14
+        assert overview(current).responses == before  # within the interval: the batch waits
+        clock[0] += 2
+        assert overview(current).responses == before + 5  # then it shows
 
 
 def test_overview_dimensions_and_filter_rules(app):

@@ -548,7 +548,8 @@ def derive(variable, columns: _Columns) -> np.ndarray:
 
 # --- one snapshot per survey, kept in this process --------------------------------------------
 
-_snapshots: dict[int, tuple[tuple, Snapshot, str]] = {}  # survey id -> (identity, snapshot, generation)
+# survey id -> (identity, snapshot, generation, when the database was last asked for new batches)
+_snapshots: dict[int, tuple[tuple, Snapshot, str, float]] = {}
 _locks: dict[int, threading.Lock] = {}
 _locks_guard = threading.Lock()
 
@@ -566,10 +567,14 @@ def _identity(survey) -> tuple:
 def snapshot_for(survey) -> Snapshot:
     """Return the survey's snapshot, reading only release batches newer than the one held.
 
-    A process that holds none starts from the stored snapshot (if any), so that a new worker does
-    not re-read every response; withdrawn responses are dropped by id; the stored copy is replaced
-    as the snapshot grows, and whenever responses were dropped from it.
+    The database is asked for new batches at most every RESULTS_REFRESH_SECONDS (results then
+    change at most that often, whatever the rate of batches). A process that holds none starts
+    from the stored snapshot (if any), so that a new worker does not re-read every response;
+    withdrawn responses are dropped by id; the stored copy is replaced as the snapshot grows, and
+    whenever responses were dropped from it.
     """
+    from flask import current_app
+
     from ..extensions import db
     from ..models import Response
 
@@ -577,12 +582,17 @@ def snapshot_for(survey) -> Snapshot:
     identity = _identity(survey)
     # Closing deletes withdrawn responses even when no batch follows: look again once it closed.
     generation = str(survey.closed_at)
+    refresh = current_app.config.get("RESULTS_REFRESH_SECONDS", 0)
     with _lock(survey.id):
-        held_identity, held, held_generation = _snapshots.get(survey.id, (None, None, None))
+        held_identity, held, held_generation, asked = _snapshots.get(survey.id, (None, None, None, 0.0))
         if held_identity != identity:
             held = None
+        now = time.monotonic()
+        if held is not None and held_generation == generation and now - asked < refresh:
+            return held
         latest = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id)) or 0
         if held is not None and latest == held.batch and held_generation == generation:
+            _snapshots[survey.id] = (identity, held, generation, now)
             return held
         stored_n = None
         if held is None:
@@ -596,7 +606,7 @@ def snapshot_for(survey) -> Snapshot:
             fresh, dropped = _reconcile(survey.id, fresh, latest)
             if fresh is None:  # a batch was numbered out of order: start again
                 fresh = build_from(questionnaire, _read(survey.id, None, latest), latest)
-        _snapshots[survey.id] = (identity, fresh, generation)
+        _snapshots[survey.id] = (identity, fresh, generation, now)
         _store_if_due(survey.id, identity, fresh, stored_n, dropped)
         return fresh
 
