@@ -575,3 +575,44 @@ def test_a_cell_has_the_same_status_in_every_table_that_shows_it():
                 pop = tuple(sorted(condition.items()))
                 state = (summary.base, summary.positive_count, summary.negative_count, summary.positive_percent)
                 assert counts.setdefault(pop, state) == state
+
+
+def _random_unit(rng: np.random.Generator, reduce: bool):
+    """A unit of random 0/1 facts over atoms x answers, some unknowns known to be zero (merged)."""
+    from survey.results import units
+
+    width, atoms = int(rng.integers(2, 5)), int(rng.integers(2, 8))
+    n = width * atoms
+    rows = [(rng.random(n) < 0.3).astype(float) for _ in range(int(rng.integers(1, n + 3)))]
+    rows += [np.eye(n)[i] for i in rng.choice(n, int(rng.integers(0, 4)))]
+    cells = [units._Cell(((), i), row, 20) for i, row in enumerate(rows)]
+    unit = units._Unit(n, T, cells, [], [], [])
+    if reduce:
+        units._reduce(unit, rng.choice(n, int(rng.integers(0, 3)), replace=False))
+    unit.span = units.Span.of(units._rows(unit), unit.n)
+    return unit, n
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_which_single_unknowns_are_determined_matches_testing_each_one(seed):
+    from survey.results import units
+
+    rng = np.random.default_rng(seed)
+    unit, n = _random_unit(rng, reduce=bool(seed % 2))
+    expected = units._fixes(unit, np.eye(n))
+    assert np.array_equal(units._fixes_unknowns(unit), expected)
+    checks = np.vstack([(rng.random((3, n)) < 0.5).astype(float), np.eye(n)])
+    assert np.array_equal(units._fixes_checks(unit, checks, 3), units._fixes(unit, checks))
+
+
+@pytest.mark.parametrize("seed", range(20))
+def test_the_part_of_a_subspace_outside_another_is_measured_as_by_projecting(seed):
+    from survey.results import units
+
+    rng = np.random.default_rng(seed)
+    n = int(rng.integers(4, 30))
+    basis = np.linalg.qr(rng.standard_normal((n, int(rng.integers(1, n)))))[0]
+    other = np.linalg.qr(np.hstack([basis[:, :1], rng.standard_normal((n, int(rng.integers(0, n - 1))))]))[0]
+    part = basis - other @ (other.T @ basis)
+    assert np.allclose(units._outside(basis, other), part.T @ part, atol=1e-12)
+    assert units._kernel(units._outside(basis, other)).shape[1] >= 1  # the shared direction

@@ -25,6 +25,7 @@ Complements are chosen only among the unit's own cells. `table_of` then only rea
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
@@ -265,27 +266,25 @@ def _reduce(unit: _Unit, zero: np.ndarray) -> None:
     keep = np.setdiff1d(np.arange(unit.n), zero)
     facts = [c.vector for c in unit.cells] + [t.vector for t in unit.sums] + unit.known
     facts += (unit.port_known or []) + ([] if unit.port is None else list(unit.port))
-    matrix = np.array(facts)[:, keep] if facts else np.zeros((0, len(keep)))
+    matrix = np.array(facts, dtype=float)[:, keep] if facts else np.zeros((0, len(keep)))
     first, inverse = _same_columns(matrix)
     sizes = np.bincount(inverse, minlength=len(first))
     reduction = _Reduction(unit.n, keep, inverse, first, np.sqrt(sizes))
 
-    def of(vectors: Sequence[np.ndarray]) -> list[np.ndarray]:
-        if not len(vectors):
-            return []
-        out, constant = reduction.reduce_all(np.array(vectors, dtype=float))
-        assert constant.all()  # facts are constant on classes by construction
-        return list(out)
-
-    for cell, vector in zip(unit.cells, of([c.vector for c in unit.cells]), strict=True):
+    # The facts are constant on every class (by construction): their merged values are one
+    # column per class, scaled (what reduction.reduce_all returns for them).
+    merged = list(matrix[:, first] * reduction.scale)
+    counts = [len(unit.cells), len(unit.sums), len(unit.known), len(unit.port_known or [])]
+    ends = np.cumsum(counts)
+    for cell, vector in zip(unit.cells, merged[: ends[0]], strict=True):
         cell.vector = vector
-    for total, vector in zip(unit.sums, of([t.vector for t in unit.sums]), strict=True):
+    for total, vector in zip(unit.sums, merged[ends[0] : ends[1]], strict=True):
         total.vector = vector
-    unit.known = [v for v in of(unit.known) if v.any()]
+    unit.known = [v for v in merged[ends[1] : ends[2]] if v.any()]
     if unit.port_known is not None:
-        unit.port_known = [v for v in of(unit.port_known) if v.any()]
+        unit.port_known = [v for v in merged[ends[2] : ends[3]] if v.any()]
     if unit.port is not None:
-        unit.port = np.array(of(list(unit.port)))
+        unit.port = np.array(merged[ends[3] :]).reshape(len(unit.port), len(first))
     if unit.sensitive:
         reduced, constant = reduction.reduce_all(np.array([v for v, _ in unit.sensitive]))
         unit.sensitive = [(reduced[i], unit.sensitive[i][1]) for i in np.flatnonzero(constant)]
@@ -330,6 +329,31 @@ def _fixes(unit: _Unit, vectors: np.ndarray) -> np.ndarray:
     return out
 
 
+def _fixes_unknowns(unit: _Unit) -> np.ndarray:
+    """Return, for each of the unit's original unknowns alone, whether the facts determine it.
+
+    The same as `_fixes` of the identity's rows, without forming them: an unknown dropped as
+    known to be zero is determined; one merged with others never is; one alone in its class is
+    when its unit vector's part outside the span is zero (a row of I - basis basis').
+    """
+    assert unit.span is not None
+    basis = unit.span.basis
+    alone = np.abs(np.eye(basis.shape[0]) - basis @ basis.T).max(axis=1, initial=0) < TOL
+    reduction = unit.reduced
+    if reduction is None:
+        return alone
+    out = np.ones(reduction.n, dtype=bool)
+    sizes = np.bincount(reduction.inverse, minlength=len(reduction.first))
+    out[reduction.keep] = (sizes == 1)[reduction.inverse] & alone[reduction.inverse]
+    return out
+
+
+def _fixes_checks(unit: _Unit, checks: np.ndarray, groups: int) -> np.ndarray:
+    """`_fixes` of the column family's level-1 numbers (`_column_functions`: `groups` rows, then
+    one row per unknown, the identity's)."""
+    return np.concatenate([_fixes(unit, checks[:groups]), _fixes_unknowns(unit)])
+
+
 def _withhold(unit: _Unit, total: _Sum) -> None:
     parts = ("positive", "negative", "off") if total.part == "off" else (total.part,)
     for other in unit.sums:
@@ -356,13 +380,22 @@ def solve(unit: _Unit) -> bool:
         if cell.count < unit.t:
             cell.hidden = True
     _protect(unit)
+    # What must stay undetermined is the same in every round (cells below t are hidden above), and
+    # the span only shrinks from round to round (rows are hidden, none added): a vector left
+    # undetermined stays so, and only those determined in the round before are tested again.
+    small = [c.vector for c in unit.cells if c.hidden and c.count < unit.t] + [v for v, _ in unit.sensitive]
+    small_matrix = np.array(small, dtype=float).reshape(len(small), unit.n)
+    candidates = np.arange(len(small))
     while True:
         rows = _rows(unit)
         span = Span.of(rows, unit.n)
         unit.span = span
-        small = [c.vector for c in unit.cells if c.hidden and c.count < unit.t] + [v for v, _ in unit.sensitive]
-        bad = [small[i] for i in np.flatnonzero(span.fixes(np.array(small)))] if small else []
-        if not bad and unit.port is not None and unit.lower_null is not None and unit.lower_null.size:
+        if len(candidates):
+            candidates = candidates[span.fixes(small_matrix[candidates])]
+        bad = [small[i] for i in candidates]
+        # (what `freed` returns is lower_null's part outside some subspace: never longer than
+        # lower_null's columns, so when they are all shorter than the cut-off nothing can be freed)
+        if not bad and unit.port is not None and unit.lower_null is not None and _any_freedom(unit.lower_null):
             port_span = span
             if unit.port_known is not None:
                 port_span = Span.of(_published(unit) + unit.port_known, unit.n)
@@ -380,6 +413,11 @@ def solve(unit: _Unit) -> bool:
                     total.shown = False
             unit.span = Span.of(_rows(unit), unit.n)
             return False
+
+
+def _any_freedom(lower_null: np.ndarray) -> bool:
+    """Return whether some column of lower_null is long enough for `solve` to find it freed."""
+    return bool(lower_null.size) and float(np.linalg.norm(lower_null, axis=0).max()) > 1e-6
 
 
 def _rows(unit: _Unit) -> list[np.ndarray]:
@@ -438,17 +476,20 @@ def _hide_beside(unit: _Unit, bad: list[np.ndarray], span: Span) -> bool:
             if j < len(cells) or unit.sums[sums[j - len(cells)]].part != "base"
         ]
         if used:  # no single row is needed: take away the one with the largest part, and try again
-            j = max(used, key=lambda j: (round(abs(weights[j]), 6), -j))
+            # (rounding is monotone: a part more than 2e-6 below the largest cannot round up to it)
+            parts = np.abs(weights[used])
+            floor = parts.max() - 2e-6
+            near = [j for j, part in zip(used, parts, strict=True) if part >= floor]
+            j = max(near, key=lambda j: (round(abs(weights[j]), 6), -j))
             if j < len(cells):
                 picked.add(cells[j])
             else:
                 withhold.append(unit.sums[sums[j - len(cells)]])
     while needs:  # greedy cover: the cell most derivations need, then the smallest
-        tally: dict[int, int] = {}
-        for needed_cells in needs:
-            for i in needed_cells:
-                tally[i] = tally.get(i, 0) + 1
-        best = min(tally, key=lambda i: (-tally[i], unit.cells[i].count, unit.cells[i].key))
+        tally = Counter(i for needed_cells in needs for i in needed_cells)
+        most = max(tally.values())
+        tied = [i for i, times in tally.items() if times == most]
+        best = min(tied, key=lambda i: (unit.cells[i].count, unit.cells[i].key))
         picked.add(best)
         needs = [needed_cells for needed_cells in needs if best not in needed_cells]
     for i in picked:
@@ -543,10 +584,19 @@ class FamilyUnit:
 def _vectors(mask: np.ndarray, width: int) -> np.ndarray:
     """Return, for each option, the unknowns' weights of "members in these atoms who gave it"."""
     atoms = len(mask)
-    out = np.zeros((width, atoms * width))
-    for o in range(width):
-        out[o, np.flatnonzero(mask) * width + o] = 1
-    return out
+    out = np.zeros((width, atoms, width))
+    options = np.arange(width)[:, None]
+    out[options, np.flatnonzero(mask)[None, :], options] = 1
+    return out.reshape(width, atoms * width)
+
+
+def _unit_rows(atoms: np.ndarray, options: np.ndarray, width: int, n: int) -> list[np.ndarray]:
+    """Return the rows "members of atom a who gave answer o" for pairs (a, o), in the given order."""
+    if not len(atoms):
+        return []
+    out = np.zeros((len(atoms), n))
+    out[np.arange(len(atoms)), np.asarray(atoms) * width + np.asarray(options)] = 1
+    return list(out)
 
 
 def level1(snapshot: Snapshot, key: str, family_id: str, where: Universe, k: int) -> FamilyUnit:
@@ -613,11 +663,8 @@ def family_null(snapshot: Snapshot, key: str, family_id: str, where: Universe, k
 
 def _empty_rows(sizes: np.ndarray, width: int) -> list[np.ndarray]:
     """Return "nobody here gave this answer" for every atom without members (taken as known)."""
-    out = []
-    for a in np.flatnonzero(sizes == 0):
-        vectors = _vectors(np.arange(len(sizes)) == a, width)
-        out += list(vectors)
-    return out
+    empty = np.flatnonzero(sizes == 0)
+    return _unit_rows(np.repeat(empty, width), np.tile(np.arange(width), len(empty)), width, len(sizes) * width)
 
 
 def _atoms_and_rests(
@@ -632,11 +679,9 @@ def _atoms_and_rests(
     """Return the small atoms and rests (per answer) that must never be worked out."""
     atoms = len(sizes)
     out = []
-    for a in range(atoms if atoms > 1 else 0):  # a single atom is the whole, decided below
-        if sizes[a] > 0:
-            mask = np.arange(atoms) == a
-            vectors = _vectors(mask, width)
-            out += [(vectors[o], "atom") for o in range(width) if counts[a, o] < t]
+    if atoms > 1:  # a single atom is the whole, decided below
+        small_atoms, options = np.nonzero((sizes[:, None] > 0) & (counts < t))  # atom-major, as listed
+        out += [(vector, "atom") for vector in _unit_rows(small_atoms, options, width, atoms * width)]
     for dim_id in shape.families[family_id].dims:
         covered = np.zeros(atoms, dtype=bool)
         for (d, _), mask in groups.items():
@@ -743,7 +788,8 @@ def _level2(
     rest_members = on_atoms @ rest_sizes
     row_value = {r: checks @ joint[r + 1].reshape(-1) for r in row_groups}
     row_members = {r: on_atoms @ joint_sizes[r + 1] for r in row_groups}
-    fixed = {r: _fixes(row_units[r], checks) for r in row_groups}
+    groups = len(checks) - cols.atoms * width  # the rest: one per unknown
+    fixed = {r: _fixes_checks(row_units[r], checks, groups) for r in row_groups}
     tried: set[tuple[int, int]] = set()
     stuck = False
     for _ in range(len(checks) * max(1, len(row_groups)) + 1):
@@ -772,7 +818,7 @@ def _level2(
             break
         for r, vectors in pending.items():
             solve_row(r, vectors)
-            fixed[r] = _fixes(row_units[r], checks)
+            fixed[r] = _fixes_checks(row_units[r], checks, groups)
     if row_groups and not stuck:
         stuck = not _across_rows(
             row_groups, row_units, solve_row, rest_sizes, cols_null, rows_null, rows_unit, row_dim, width
@@ -829,15 +875,23 @@ def _own_span(unit: _Unit) -> tuple[Span, list[np.ndarray]]:
 
 
 def _outside(basis: np.ndarray, other: np.ndarray) -> np.ndarray:
-    """Return the Gram matrix, in basis's coordinates, of its part outside other's span (PSD)."""
-    part = basis - other @ (other.T @ basis)
-    return part.T @ part
+    """Return the Gram matrix, in basis's coordinates, of its part outside other's span (PSD).
+
+    Both are orthonormal columns: (B - O O'B)'(B - O O'B) = I - (O'B)'(O'B).
+    """
+    inner = other.T @ basis
+    return np.eye(basis.shape[1]) - inner.T @ inner
 
 
 def _kernel(gram: np.ndarray) -> np.ndarray:
     """Return an orthonormal basis of the (near) null space of a PSD matrix."""
     if gram.shape[0] == 0:
         return np.zeros((0, 0))
+    try:  # a Cholesky factor of gram - 2 ZERO_ANGLE I exists: every eigenvalue is above the cut-off
+        np.linalg.cholesky(gram - 2 * ZERO_ANGLE * np.eye(gram.shape[0]))
+        return np.zeros((gram.shape[0], 0))
+    except np.linalg.LinAlgError:
+        pass
     values, vectors = np.linalg.eigh(gram)
     return vectors[:, values < ZERO_ANGLE]
 
@@ -1013,9 +1067,8 @@ def _column_functions(cols: FamilyUnit, width: int, t: int) -> list[tuple[np.nda
         vectors = _vectors(mask, width)
         for o in range(width):
             out.append((vectors[o], ((gid,), o) in cols.decision.hidden))
-    for a in range(cols.atoms):
-        vectors = _vectors(np.arange(cols.atoms) == a, width)
-        out += [(vectors[o], cols.counts[a, o] < t) for o in range(width)]
+    identity = np.eye(cols.atoms * width)  # atom a's answer o is row a * width + o
+    out += list(zip(identity, (cols.counts < t).reshape(-1), strict=True))
     return out
 
 
