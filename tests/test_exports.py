@@ -412,6 +412,42 @@ def test_administrators_export_released_responses_after_a_warning_audited(app, a
         assert event.detail == {"rows": len(texts)}
 
 
+def test_the_response_rows_are_the_released_answers_each_cell_made_inert(app, tiny):
+    """The export's own rows (read from the driver, a column plan worked out once) against rows
+    made the plain way: every released response through the ORM, in id order, lists joined and
+    every text cell made inert by csv_chunks itself. Random answers to every question type, formula
+    payloads, a later batch and a response being withdrawn (both left out)."""
+    _add_comments(app, tiny, PAYLOADS * 2, {"group": "health"}, key="team")
+    insert_responses(app, tiny, [(answers, language) for answers, language, _ in random_records(TINY, 30, 6)], 100)
+    with app.app_context():
+        survey = db.session.get(Survey, tiny.id)
+        db.session.add(
+            Response(
+                survey_id=survey.id,
+                questionnaire_version_id=survey.questionnaire_version_id,
+                language="en",
+                answers={"team": "being withdrawn"},
+                batch=1,
+                withdrawing=True,
+            )
+        )
+        db.session.commit()
+        keys = response_export.answer_columns(survey)
+        header = (*response_export.FIXED_COLUMNS, *keys)
+        stored = db.session.scalars(
+            select(Response).where(Response.survey_id == survey.id, ~Response.withdrawing, Response.batch <= 99)
+        ).all()
+        version = f"{survey.questionnaire_version.slug} v{survey.questionnaire_version.version}"
+        expected = [
+            [r.language, version, *(";".join(v) if isinstance(v, list) else v for v in map(r.answers.get, keys))]
+            for r in sorted(stored, key=lambda r: r.id.hex)
+        ]
+        assert any(isinstance(v, list) for r in stored for v in r.answers.values())  # multiple choice met
+        rows = list(response_export.response_rows(survey, keys, 99))
+        assert len(rows) == 400 + 2 * len(PAYLOADS)
+        assert "".join(csv_chunks(header, rows, prepared=True)) == "".join(csv_chunks(header, expected))
+
+
 # --- streamed, in bounded memory -------------------------------------------------------------------
 
 

@@ -17,7 +17,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
-from sqlalchemy import text as text_sql
 
 from .. import audit
 from ..extensions import db
@@ -99,13 +98,52 @@ def _inert_text(value):
     return text(value) if isinstance(value, str) else value
 
 
+# One statement per driver's placeholder style; both constant, every value bound.
+SQLITE_QUERY = (
+    "SELECT language, questionnaire_version_id, CAST(answers AS TEXT) FROM response "
+    "WHERE survey_id = :survey AND batch <= :upto AND NOT withdrawing ORDER BY id"
+)
+POSTGRESQL_QUERY = (
+    "SELECT language, questionnaire_version_id, CAST(answers AS TEXT) FROM response "
+    "WHERE survey_id = %(survey)s AND batch <= %(upto)s AND NOT withdrawing ORDER BY id"
+)
+
+
+def _driver_partitions(survey_id: int, upto: int) -> Iterator[list[tuple]]:
+    """Yield the released responses' (language, version id, answers as JSON text), READ_CHUNK rows
+    at a time, as the driver's own tuples, in the session's transaction.
+
+    The driver's cursor directly (no SQLAlchemy Row per response): on PostgreSQL a named,
+    server-side cursor, so only a partition is ever in memory; SQLite steps its cursor as it goes.
+    """
+    connection = db.session.connection()
+    raw = connection.connection.driver_connection
+    if connection.dialect.name == "postgresql":
+        with raw.cursor(name="response_export") as cursor:
+            cursor.itersize = READ_CHUNK
+            cursor.execute(POSTGRESQL_QUERY, {"survey": survey_id, "upto": upto})
+            while rows := cursor.fetchmany(READ_CHUNK):
+                yield rows
+    else:
+        cursor = raw.cursor()
+        try:
+            cursor.execute(SQLITE_QUERY, {"survey": survey_id, "upto": upto})
+            while rows := cursor.fetchmany(READ_CHUNK):
+                yield rows
+        finally:
+            cursor.close()
+
+
 def response_rows(survey, keys: tuple[str, ...], upto: int) -> Iterator[Row]:
     """Yield (language, version, answers ...) for each released response, in response id order.
 
     Every text cell is already inert: rows go to csv_chunks(..., prepared=True). Plain SQL on the
-    driver's rows, as the results snapshot reads them: the answers as JSON text on both databases
-    (PostgreSQL would parse each jsonb into a dict with the standard library), parsed with orjson
-    (`parse_answers`); only this one statement streams (see survey/results/snapshot.py).
+    driver's own rows (`_driver_partitions`): the answers as JSON text on both databases (PostgreSQL
+    would parse each jsonb into a dict with the standard library), parsed with orjson
+    (`parse_answers`). A row is built as it is read, so each response's dict is freed at once (built
+    a partition at a time, a column at a time, it was slower: thousands of live dicts, and the
+    cyclic collector rescanning them). Only the cells to join or make inert get Python: their
+    positions are worked out once.
     """
     columns = _columns(survey, keys)
     versions = {
@@ -114,22 +152,22 @@ def response_rows(survey, keys: tuple[str, ...], upto: int) -> Iterator[Row]:
             select(QuestionnaireVersion.id, QuestionnaireVersion.slug, QuestionnaireVersion.version)
         )
     }
-    query = text_sql(
-        "SELECT language, questionnaire_version_id, CAST(answers AS TEXT) FROM response "
-        "WHERE survey_id = :survey AND batch <= :upto AND NOT withdrawing ORDER BY id"
-    ).execution_options(stream_results=True)
-    result = db.session.execute(query, {"survey": survey.id, "upto": upto})
-    joined, texts = columns.joined, columns.texts
+    offset = len(FIXED_COLUMNS)  # the answers' positions in a row come after the fixed columns
+    joined = [offset + i for i in columns.joined]
+    texts = [offset + i for i in columns.texts]
+    join = ";".join
     languages: dict[str, str] = {}
-    for rows in result.partitions(READ_CHUNK):
+    for rows in _driver_partitions(survey.id, upto):
         for language, version_id, answers in rows:
-            values = list(map(parse_answers(answers).get, keys))
-            for i in joined:
-                if values[i] is not None:
-                    values[i] = ";".join(values[i])
-            for i in texts:
-                if values[i] is not None:
-                    values[i] = _inert_text(values[i])
             if language not in languages:
                 languages[language] = text(language)
-            yield [languages[language], versions.get(version_id, ""), *values]
+            row = [languages[language], versions.get(version_id, ""), *map(parse_answers(answers).get, keys)]
+            for i in joined:
+                if (value := row[i]) is not None:
+                    row[i] = join(value)
+            for i in texts:
+                if (value := row[i]) is not None:
+                    row[i] = _inert_text(value)
+            # A tuple of plain values leaves the cyclic collector's watch at its first pass; a
+            # list would be rescanned until the chunk is written, and every full pass costs.
+            yield tuple(row)
