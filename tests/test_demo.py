@@ -91,6 +91,14 @@ def test_demo_adds_exactly_n_valid_released_responses_and_daily_counts(app):
     assert all(0 <= (today - day.day).days <= DAYS for day in days) and len(days) > 10
 
 
+@pytest.mark.postgres
+def test_demo_leaves_the_planner_statistics_of_the_responses_fresh(app):
+    _demo(app, "--responses", "400", "--seed", "3")
+    with app.app_context():
+        estimate = db.session.scalar(sa.text("SELECT reltuples FROM pg_class WHERE relname = 'response'"))
+    assert estimate == 400  # analysed after the bulk load (a never-analysed table reads -1)
+
+
 def test_demo_stores_the_results_snapshot_so_no_worker_parses_every_response(app, monkeypatch):
     _demo(app, "--responses", "300", "--seed", "2")
     _demo(app, "--responses", "200", "--seed", "3")  # a second load brings the stored copy up to date
