@@ -389,6 +389,30 @@ def test_universe_of_each_kind_of_answer(app):
             assert universe(snapshot, key).size == sum(_answered(a.get(key)) for a, _, _ in records)
 
 
+def test_universe_masks_and_family_cells_kept_small_equal_the_plain_forms(app):
+    records = random_records(AI_AT_WORK, 300, 5)
+    survey = _survey(app, AI_AT_WORK, records)
+    with app.app_context():
+        snapshot = snapshot_for(db.session.merge(survey))
+        values = _values(AI_AT_WORK, records)
+        for key in ("B1", "B2", "E3"):
+            mask = universe(snapshot, key).mask
+            assert mask.dtype == bool and mask.tolist() == [_answered(v.get(key)) for v in values]
+        assert universe(snapshot, None).mask.all() and len(universe(snapshot, None).mask) == len(records)
+        shape = structure(AI_AT_WORK)
+        for family in shape.families.values():
+            cells = gate_module.family_cells(snapshot, family)
+            plain, size = np.zeros(snapshot.n, dtype=np.int64), 1
+            for dim_id in family.dims:
+                plain += (snapshot.categorical[dim_id].astype(np.int64) + 1) * size
+                size *= len(snapshot.codes(dim_id)) + 1
+            assert cells.size == size and cells.keys.tolist() == plain.tolist()
+            assert cells.keys.dtype == gate_module.key_dtype(size)
+            assert np.iinfo(cells.keys.dtype).max >= size - 1
+            smaller = [d for d in (np.int8, np.int16, np.int32) if np.iinfo(d).bits < np.iinfo(cells.keys.dtype).bits]
+            assert all(np.iinfo(d).max < size - 1 for d in smaller)
+
+
 def _planted_e3(rng: random.Random, n: int, shift: float) -> list:
     """Records where disabled members answer E3 "replaces" more often, the rest spread evenly."""
     records = []

@@ -185,6 +185,7 @@ def comparisons(snapshot: Snapshot, k: int, language: str = "en") -> list[Compar
 # Each response's slot for one answer key: outside its universe; in the universe but outside the
 # base (a scale's "Don't know"); in the base with none of the outcomes; outcome j at FIRST + j.
 OUTSIDE, IN_UNIVERSE, IN_BASE, FIRST = 0, 1, 2, 3
+SLOT = np.int16  # a slot per response (not int64: at a million responses that is 8 MB a key)
 
 
 def _tallies(
@@ -196,7 +197,11 @@ def _tallies(
     """
     cells = family_cells(snapshot, family)
     width = FIRST + outcomes
-    joint = np.bincount(cells.keys * width + slot, minlength=cells.size * width).reshape(cells.size, width)
+    joint_keys = cells.keys.astype(np.intp)  # the cells are kept in a small type: widen before multiplying
+    joint_keys *= width
+    joint_keys += slot
+    joint = np.bincount(joint_keys, minlength=cells.size * width).reshape(cells.size, width)
+    del joint_keys
     tables = {}
     for dim_id in family.dims:
         tables[dim_id] = np.zeros((len(snapshot.codes(dim_id)) + 1, width), dtype=np.int64)
@@ -264,7 +269,7 @@ def _outcome(snapshot: Snapshot, question, key: str, language: str):
     labels = {o.code: o.label[language] for o in question.choices}
     codes = snapshot.codes(key)
     if question.scale is not None:
-        lookup = np.full(len(codes) + 1, OUTSIDE)  # answer index (-1 reads the last entry) -> slot
+        lookup = np.full(len(codes) + 1, OUTSIDE, dtype=SLOT)  # answer index (-1 reads the last entry) -> slot
         for point in question.scale.points:
             if point.code in codes:
                 lookup[codes.index(point.code)] = FIRST if point.code in question.scale.positive else IN_BASE
@@ -278,9 +283,10 @@ def _outcome(snapshot: Snapshot, question, key: str, language: str):
         bits = snapshot.multi[key]
         counts = {c: int(np.count_nonzero((bits >> codes.index(c)) & 1)) for c in substantive}
         top = max(substantive, key=lambda c: (counts[c], -codes.index(c)))
-        slot = np.where((bits >> codes.index(top)) & 1, FIRST, np.where(bits != 0, IN_BASE, OUTSIDE))
+        slot = np.where(bits != 0, SLOT(IN_BASE), SLOT(OUTSIDE))
+        slot[((bits >> codes.index(top)) & 1) != 0] = FIRST
         return slot, text, [f"choose “{labels[top]}” for “{text}”"], [(top,)]
-    lookup = np.full(len(codes) + 1, IN_BASE)  # answered, none of the outcomes
+    lookup = np.full(len(codes) + 1, IN_BASE, dtype=SLOT)  # answered, none of the outcomes
     lookup[-1] = OUTSIDE  # no answer
     for j, code in enumerate(substantive):
         lookup[codes.index(code)] = FIRST + j

@@ -280,7 +280,7 @@ def _small_atom(counts: np.ndarray, masks: Sequence[np.ndarray], t: int) -> np.n
 class FamilyCells:
     """Each response's cell in a family (one number for its combination of the family's groups)."""
 
-    keys: np.ndarray  # per response
+    keys: np.ndarray  # per response, in the smallest integer type that holds `size` (key_dtype)
     size: int  # number of cells in the mixed-radix numbering
     index: dict[str, np.ndarray]  # dimension id -> its column index for each cell (-1 = no answer)
     possible: np.ndarray  # the cells the questionnaire allows (others are known to be empty)
@@ -290,20 +290,37 @@ def family_cells(snapshot: Snapshot, family: Family) -> FamilyCells:
     """Return the family cell of every response (computed once per snapshot)."""
     key = ("family-cells", family.id)
     if key not in snapshot.cache:
-        radix, keys, size = {}, np.zeros(snapshot.n, dtype=np.int64), 1
+        radix, size = {}, 1
         for dim_id in family.dims:
             width = len(snapshot.codes(dim_id)) + 1
             radix[dim_id] = (size, width)
-            keys += (snapshot.categorical[dim_id].astype(np.int64) + 1) * size
             size *= width
+        # Kept for every response, so in the smallest type that holds every cell (not int64), and
+        # worked out in place: no million-long int64 temporaries.
+        dtype = key_dtype(size)
+        keys, term = np.zeros(snapshot.n, dtype=dtype), np.empty(snapshot.n, dtype=dtype)
+        for dim_id, (r, _) in radix.items():
+            np.add(snapshot.categorical[dim_id], 1, out=term, casting="unsafe")
+            term *= r
+            keys += term
+        del term
         cell = np.arange(size)
         index = {d: (cell // r) % w - 1 for d, (r, w) in radix.items()}
+        seen = np.flatnonzero(np.bincount(keys, minlength=size))
         possible = possible_cells(snapshot.questionnaire, family)
         if possible is None:  # too many to list: treat the cells seen as the possible ones (stricter)
-            possible = np.unique(keys)
-        possible = np.union1d(possible, np.unique(keys))
+            possible = seen
+        possible = np.union1d(possible, seen)
         snapshot.cache[key] = FamilyCells(keys, size, index, possible)
     return snapshot.cache[key]
+
+
+def key_dtype(size: int) -> type:
+    """Return the smallest signed integer type holding 0 .. size - 1 (family cell numbers)."""
+    for dtype in (np.int8, np.int16, np.int32):
+        if size - 1 <= np.iinfo(dtype).max:
+            return dtype
+    return np.int64
 
 
 def possible_cells(questionnaire, family: Family) -> np.ndarray | None:
@@ -352,11 +369,21 @@ def _possible_cells(questionnaire, family: Family) -> np.ndarray | None:
 
 @dataclass(frozen=True)
 class Universe:
-    """The people a table can be about: everyone, or those who answered one answer key."""
+    """The people a table can be about: everyone, or those who answered one answer key.
+
+    Kept with the snapshot for every answer key asked about, so held as packed bits (an eighth of
+    a boolean mask, which at a million responses is 1 MB a key); `mask` unpacks it when read.
+    """
 
     key: str
-    mask: np.ndarray
+    packed: np.ndarray  # np.packbits of the mask
     size: int
+    n: int  # responses in the snapshot (the mask's length)
+
+    @property
+    def mask(self) -> np.ndarray:
+        """Return the boolean mask of the universe over the snapshot's rows (a new array each time)."""
+        return np.unpackbits(self.packed, count=self.n).view(bool)
 
 
 def universe(snapshot: Snapshot, answer_key: str | None) -> Universe:
@@ -374,7 +401,7 @@ def universe(snapshot: Snapshot, answer_key: str | None) -> Universe:
         else:
             mask = np.zeros(snapshot.n, dtype=bool)
             mask[snapshot.text(answer_key)[0]] = True
-        snapshot.cache[key] = Universe(answer_key or "_all", mask, int(mask.sum()))
+        snapshot.cache[key] = Universe(answer_key or "_all", np.packbits(mask), int(mask.sum()), snapshot.n)
     return snapshot.cache[key]
 
 
@@ -491,9 +518,14 @@ def _cross(snapshot: Snapshot, shape: Structure, row_dim: str, col_family: str, 
     rows_gate = one_way(snapshot, row_family, where, k)
     cols_gate = one_way(snapshot, col_family, where, k)
     cells = family_cells(snapshot, shape.families[col_family])
-    row_codes = snapshot.categorical[row_dim][where.mask].astype(np.int64) + 1  # 0 = no answer
+    mask = where.mask
+    joint = snapshot.categorical[row_dim][mask].astype(np.intp)
+    joint += 1  # 0 = no answer
+    joint *= cells.size
+    joint += cells.keys[mask]
     width = len(snapshot.codes(row_dim)) + 1
-    grid = np.bincount(row_codes * cells.size + cells.keys[where.mask], minlength=width * cells.size)
+    grid = np.bincount(joint, minlength=width * cells.size)
+    del joint, mask
     grid = grid.reshape(width, cells.size)[:, cols_gate.cells]  # rows x possible column cells
     columns = [(g, cols_gate.groups[g]) for g in sorted(cols_gate.published)]
     good: dict[int, list[GroupId]] = {}
