@@ -332,27 +332,28 @@ def write_path(app, env: dict, workdir: Path, args, report: dict) -> None:
         # warm every worker: each loads templates and questionnaires on its first requests
         warm = warm_up(host, port, slug, sets, min(6, 2 * args.seconds))
         log(f"server up on :{port}, {len(server.workers())} workers; warm-up {warm} journeys")
-        noop = load.closed_loop(
-            "noop", lambda c: _noop(c), lambda: load.new_client(host, port), args.concurrency, args.seconds / 2, 1
-        )
-        write["noop"] = noop.summary()
-        log(f"no-op: {noop.rate:,.0f} req/s (generator CPU {noop.generator_cpu:.2f})")
-
         pages_per = []
 
         def one_journey(client) -> int:
             pages_per.append(journey(client, slug, sets[len(pages_per) % len(sets)]))
             return 1
 
-        capacity = load.closed_loop(
-            "journeys",
-            one_journey,
-            lambda: load.new_client(host, port),
-            args.concurrency,
-            args.seconds,
-            2,
-            fresh=True,
-        )
+        def capacities(host: str, port: int) -> tuple:
+            """The no-op, then complete journeys, each in a closed loop against one server."""
+            pages_per.clear()
+
+            def new_client():
+                return load.new_client(host, port)
+
+            noop = load.closed_loop("noop", lambda c: _noop(c), new_client, args.concurrency, args.seconds / 2, 1)
+            journeys = load.closed_loop(
+                "journeys", one_journey, new_client, args.concurrency, args.seconds, 2, fresh=True
+            )
+            return noop, journeys
+
+        noop, capacity = capacities(host, port)
+        write["noop"] = noop.summary()
+        log(f"no-op: {noop.rate:,.0f} req/s (generator CPU {noop.generator_cpu:.2f})")
         write["journeys"] = capacity.summary()
         write["journeys"]["requests_per_journey"] = round(len(capacity.samples) / max(capacity.done, 1), 1)
         write["journeys"]["pages_per_journey"] = round(sum(pages_per) / max(len(pages_per), 1), 1)
@@ -427,19 +428,7 @@ def write_path(app, env: dict, workdir: Path, args, report: dict) -> None:
         host, port = "127.0.0.1", pinned.port
         try:
             warm_up(host, port, slug, sets, min(6, 2 * args.seconds))
-            noop = load.closed_loop(
-                "noop", lambda c: _noop(c), lambda: load.new_client(host, port), args.concurrency, args.seconds / 2, 1
-            )
-            pages_per.clear()
-            capacity = load.closed_loop(
-                "journeys",
-                one_journey,
-                lambda: load.new_client(host, port),
-                args.concurrency,
-                args.seconds,
-                2,
-                fresh=True,
-            )
+            noop, capacity = capacities(host, port)
             write["pinned"] = {
                 "how": "gunicorn (master and workers) on core 1 by taskset; load generator on core 0; "
                 "the database server unpinned",
