@@ -165,15 +165,21 @@ def answers_of(snapshot: Snapshot, key: str) -> Answers:
     )
 
 
-def _counts(snapshot: Snapshot, answers: Answers, rows: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:
-    """Return answer counts by key: an array (size, options) over the given rows."""
+def counts_by_key(snapshot: Snapshot, answers: Answers, rows: np.ndarray, keys: np.ndarray, size: int) -> np.ndarray:
+    """Return answer counts by key: an array (size, options) over the given rows (indexes or a mask).
+
+    At a million responses every int64 temporary is 8 MB: the answers are selected in their own
+    small types and widened once, into the one new array (`keys` is left as it was).
+    """
     width = len(answers.codes)
     if answers.add_up:
-        values = snapshot.categorical[answers.key][rows].astype(np.int64)
-        return np.bincount(keys * width + values, minlength=size * width).reshape(size, width)
+        joint = np.multiply(keys, width, dtype=np.intp)
+        joint += snapshot.categorical[answers.key][rows]
+        return np.bincount(joint, minlength=size * width).reshape(size, width)
     bits = snapshot.multi[answers.key][rows]
-    columns = [np.bincount(keys, weights=(bits >> j) & 1, minlength=size) for j in range(width)]
-    return np.rint(np.stack(columns, axis=1)).astype(np.int64)
+    one = bits.dtype.type(1)
+    columns = [np.bincount(keys[((bits >> j) & one) != 0], minlength=size) for j in range(width)]
+    return np.stack(columns, axis=1).astype(np.int64)
 
 
 # --- decisions ---------------------------------------------------------------------------------
@@ -540,7 +546,7 @@ def level0(snapshot: Snapshot, key: str, where: Universe, k: int) -> Decision:
     if cache_key not in snapshot.cache:
         answers = answers_of(snapshot, key)
         rows = np.flatnonzero(where.mask)
-        counts = _counts(snapshot, answers, rows, np.zeros(len(rows), dtype=np.int64), 1)[0]
+        counts = counts_by_key(snapshot, answers, rows, np.zeros(len(rows), dtype=np.int64), 1)[0]
         width = len(answers.codes)
         cells: list[_Cell] = []
         sums: list[_Sum] = []
@@ -623,7 +629,7 @@ def _level1(
     lookup[gate.cells] = atom_of_cell
     rows = np.flatnonzero(where.mask)
     atom_keys = lookup[cells.keys[rows]]
-    counts = _counts(snapshot, answers, rows, atom_keys, atoms)
+    counts = counts_by_key(snapshot, answers, rows, atom_keys, atoms)
     sizes = np.bincount(atom_keys, minlength=atoms)
     groups = {g: np.isin(np.arange(atoms), np.unique(atom_of_cell[gate.groups[g]])) for g in published}
     unit_cells: list[_Cell] = []
@@ -742,7 +748,7 @@ def _level2(
     atom_keys = lookup[cells.keys[universe_rows]]
     row_values = snapshot.categorical[row_dim][universe_rows].astype(np.int64) + 1  # 0: no answer
     row_width = len(snapshot.codes(row_dim)) + 1
-    joint = _counts(snapshot, answers, universe_rows, row_values * cols.atoms + atom_keys, row_width * cols.atoms)
+    joint = counts_by_key(snapshot, answers, universe_rows, row_values * cols.atoms + atom_keys, row_width * cols.atoms)
     joint = joint.reshape(row_width, cols.atoms, width)
     joint_sizes = np.bincount(row_values * cols.atoms + atom_keys, minlength=row_width * cols.atoms)
     joint_sizes = joint_sizes.reshape(row_width, cols.atoms)
