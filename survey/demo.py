@@ -1297,7 +1297,7 @@ def count_days(survey: Survey, n: int) -> None:
     stored = {
         row.day: row
         for row in db.session.scalars(
-            sa.select(SurveyDay).where(SurveyDay.survey_id == survey.id, SurveyDay.day.in_(days))
+            sa.select(SurveyDay).where(SurveyDay.survey_id == survey.id, SurveyDay.day.in_(days), SurveyDay.shard == 0)
         )
     }
     for day, count in zip(days, submitted, strict=True):

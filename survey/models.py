@@ -19,6 +19,7 @@ from sqlalchemy import (
     Index,
     Integer,
     LargeBinary,
+    SmallInteger,
     String,
     Text,
     UniqueConstraint,
@@ -356,12 +357,18 @@ class Invitee(db.Model):
 
 
 class SurveyDay(db.Model):
-    """How many members started and submitted on one day (Europe/London). Counts only."""
+    """How many members started and submitted on one day (Europe/London). Counts only.
+
+    A day's count is split over a few rows (`shard`, picked at random by each request) and read
+    as their sum: on PostgreSQL a submit holds the row it adds to until its commit has reached
+    the disk, so with one row per day every submit to a survey would wait for the one before.
+    """
 
     __tablename__ = "survey_day"
 
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), primary_key=True)
     day: Mapped[date] = mapped_column(Date, primary_key=True)
+    shard: Mapped[int] = mapped_column(SmallInteger, primary_key=True, default=0, server_default="0")
     started: Mapped[int] = mapped_column(Integer, default=0)
     submitted: Mapped[int] = mapped_column(Integer, default=0)
 

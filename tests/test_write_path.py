@@ -332,8 +332,8 @@ def commits(app):
 
 def day(app, survey_id: int) -> tuple[int, int]:
     with app.app_context():
-        row = db.session.scalar(select(SurveyDay).where(SurveyDay.survey_id == survey_id))
-        return (row.started, row.submitted) if row else (0, 0)
+        rows = db.session.scalars(select(SurveyDay).where(SurveyDay.survey_id == survey_id)).all()
+        return sum(row.started for row in rows), sum(row.submitted for row in rows)
 
 
 def test_a_submit_is_one_commit_with_the_days_count_and_a_batch_its_own(app):
@@ -361,6 +361,51 @@ def test_starting_counts_the_day_in_the_same_commit(app):
     assert counted[0] == 1 and day(app, tiny.id) == (1, 0)
     start(app.test_client())
     assert day(app, tiny.id) == (2, 0)
+
+
+def test_a_days_counts_are_spread_over_rows_and_read_as_one_day(app):
+    tiny = make_survey(app)  # k = 5
+    for _ in range(12):
+        complete(app.test_client())
+    with app.app_context():
+        rows = db.session.scalars(select(SurveyDay).where(SurveyDay.survey_id == tiny.id)).all()
+        tracking = organise.tracking(db.session.get(Survey, tiny.id))
+    assert len({row.day for row in rows}) == 1
+    assert len(rows) > 1  # 24 additions, each to one of 16 rows at random: all in one row has odds of 1e-28
+    assert {row.shard for row in rows} <= set(range(service.DAY_SHARDS))
+    assert (tracking.started, tracking.submitted) == (12, 12) == day(app, tiny.id)
+    assert [tuple(d) for d in tracking.days] == [(rows[0].day, 12, 12)]
+
+
+@contextmanager
+def commit_durability(app):
+    """Record, at each commit, whether PostgreSQL will wait for it to reach the disk."""
+    seen: list[str] = []
+
+    def record(conn):
+        seen.append(conn.exec_driver_sql("SHOW synchronous_commit").scalar())
+
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, "commit", record)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "commit", record)
+
+
+@pytest.mark.postgres
+def test_drafts_commit_without_waiting_for_the_disk_and_submits_wait(app):
+    make_survey(app, threshold=1)
+    client = app.test_client()
+    with commit_durability(app) as drafts:
+        assert answer_pages(client).endswith("/check-answers")
+    assert drafts and set(drafts) == {"off"}  # starting and every page save
+    page = client.get("/s/tiny/check-answers")
+    with commit_durability(app) as submits:
+        sent = client.post("/s/tiny/check-answers", data=submit_form(page.text))
+    assert sent.location.endswith("/thank-you")
+    assert submits == ["on", "on"]  # the submit, then the release of its batch: both wait for the disk
 
 
 def test_saving_a_page_whose_draft_went_meanwhile_raises_and_writes_nothing(app):

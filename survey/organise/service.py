@@ -479,8 +479,9 @@ def tracking(survey: Survey) -> Tracking:
     """Return the counts an organiser watches while a survey fills."""
     days = list(
         db.session.execute(
-            select(SurveyDay.day, SurveyDay.started, SurveyDay.submitted)
+            select(SurveyDay.day, func.sum(SurveyDay.started), func.sum(SurveyDay.submitted))
             .where(SurveyDay.survey_id == survey.id)
+            .group_by(SurveyDay.day)
             .order_by(SurveyDay.day)
         ).all()
     )

@@ -22,7 +22,7 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, select, update
+from sqlalchemy import bindparam, delete, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
@@ -239,6 +239,19 @@ def _rewrite(survey: AnySurvey, secret: str, state: DraftState) -> bool:
     return db.session.execute(_DRAFT_REWRITE, found).rowcount == 1
 
 
+# A draft is the member's convenience, a submit is the promise: on PostgreSQL a draft's commit
+# does not wait for the disk (docs/decisions/0018-draft-commits.md). A crash of the database
+# server may lose the last fraction of a second of page saves, never a submitted response.
+_DRAFT_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
+
+
+def _commit_draft() -> None:
+    """Commit the session's draft work; on PostgreSQL without waiting for the write to reach the disk."""
+    if db.session.get_bind().dialect.name == "postgresql":
+        db.session.execute(_DRAFT_COMMIT)
+    db.session.commit()
+
+
 def start_draft(survey: AnySurvey, secret: str, language: str) -> DraftState:
     """Return the draft for this secret, creating an empty one the first time."""
     state = load_draft(survey, secret)
@@ -250,7 +263,7 @@ def start_draft(survey: AnySurvey, secret: str, language: str) -> DraftState:
     try:
         db.session.flush()
         count_day(survey, "started")
-        db.session.commit()
+        _commit_draft()
     except IntegrityError:  # the same member started twice at once: use the other request's draft
         db.session.rollback()
         return load_draft(survey, secret) or state
@@ -278,7 +291,7 @@ def save_answers(
     if not _rewrite(survey, secret, state):
         db.session.rollback()
         raise LookupError("no draft for this secret")
-    db.session.commit()
+    _commit_draft()
     return state
 
 
@@ -288,12 +301,17 @@ def set_language(survey: AnySurvey, secret: str, language: str) -> None:
     if state is not None and state.language != language:
         state.language = language
         _rewrite(survey, secret, state)
-        db.session.commit()
+        _commit_draft()
+
+
+DAY_SHARDS = 16  # rows a day's counts are split over: more than the requests one server runs at once
 
 
 def count_day(survey: AnySurvey, column: str) -> None:
     """Add one to today's count of started or submitted surveys (a day in the UK, nothing finer),
     in the caller's transaction: one statement, safe when two requests make today's row at once.
+    It adds to one of the day's DAY_SHARDS rows, at random, so concurrent submits do not queue
+    on one row (readers add the rows up).
 
     It joins the transaction that starts a draft or adds a pending submission, so the member's
     work and the count take one commit. That transaction already uses the invitation (DESIGN §5),
@@ -302,7 +320,8 @@ def count_day(survey: AnySurvey, column: str) -> None:
     """
     today = utcnow().astimezone(LONDON).date()
     dialect = db.session.get_bind().dialect.name
-    db.session.execute(_count_day(dialect, column), {"day_survey": survey.id, "day_date": today})
+    shard = random.randrange(DAY_SHARDS)
+    db.session.execute(_count_day(dialect, column), {"day_survey": survey.id, "day_date": today, "day_shard": shard})
 
 
 @cache
@@ -310,11 +329,13 @@ def _count_day(dialect: str, column: str) -> Executable:
     """Return the upsert that adds one to a day's count (built once per dialect and column)."""
     table = SurveyDay.__table__
     insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
-    row = {"survey_id": bindparam("day_survey"), "day": bindparam("day_date"), "started": 0, "submitted": 0}
+    row = {"survey_id": bindparam("day_survey"), "day": bindparam("day_date"), "shard": bindparam("day_shard")}
     return (
         insert(table)
-        .values(row | {column: 1})
-        .on_conflict_do_update(index_elements=[table.c.survey_id, table.c.day], set_={column: table.c[column] + 1})
+        .values(row | {"started": 0, "submitted": 0, column: 1})
+        .on_conflict_do_update(
+            index_elements=[table.c.survey_id, table.c.day, table.c.shard], set_={column: table.c[column] + 1}
+        )
     )
 
 
@@ -387,8 +408,7 @@ def _submit_once(
         return Outcome.NO_DRAFT
     answers = clean_answers(survey.member_questionnaire, state.answers, state.language)
     try:
-        db.session.add(SubmissionReceipt(key_hash=sha256(key), survey_id=survey.id))
-        db.session.flush()
+        db.session.execute(_ADD_RECEIPT, {"key_hash": sha256(key), "survey_id": survey.id})
         if invitation is not None:
             used = db.session.execute(
                 update(Invitation).where(Invitation.id == invitation.id, Invitation.used.is_(False)).values(used=True)
@@ -400,16 +420,15 @@ def _submit_once(
         if deleted.rowcount != 1:
             db.session.rollback()
             return Outcome.NO_DRAFT
-        db.session.add(
-            PendingSubmission(
-                survey_id=survey.id,
-                questionnaire_version_id=survey.questionnaire_version_id,
-                language=state.language,
-                answers=answers,
-                withdrawal_hash=withdrawal,
-            )
-        )
-        count_day(survey, "submitted")  # last: on PostgreSQL it holds today's row until the commit
+        pending = {
+            "survey_id": survey.id,
+            "questionnaire_version_id": survey.questionnaire_version_id,
+            "language": state.language,
+            "answers": answers,
+            "withdrawal_hash": withdrawal,
+        }
+        db.session.execute(_ADD_PENDING, pending)
+        count_day(survey, "submitted")  # last: on PostgreSQL it holds one of today's rows until the commit
         db.session.commit()
     except IntegrityError:
         db.session.rollback()
@@ -417,7 +436,10 @@ def _submit_once(
     return Outcome.SAVED
 
 
-_PENDING = PendingSubmission.__table__
+_PENDING, _RESPONSE = PendingSubmission.__table__, Response.__table__
+_ADD_RECEIPT = insert(SubmissionReceipt.__table__)
+_ADD_PENDING = insert(_PENDING)
+_CARRIED = ("survey_id", "questionnaire_version_id", "language", "answers", "withdrawal_hash")
 _WAITING = select(func.count()).select_from(_PENDING).where(_PENDING.c.survey_id == bindparam("waiting_survey"))
 
 
@@ -442,16 +464,16 @@ def release_batch(survey: AnySurvey, everything: bool = False) -> int:
 
             results.forget(survey.id)
         return 0
-    rows = list(
-        db.session.scalars(
-            select(PendingSubmission).where(PendingSubmission.survey_id == survey.id).with_for_update(skip_locked=True)
-        )
-    )
+    rows = db.session.execute(
+        select(_PENDING.c.id, *(_PENDING.c[name] for name in _CARRIED))
+        .where(_PENDING.c.survey_id == survey.id)
+        .with_for_update(skip_locked=True)
+    ).all()
     if len(rows) < survey.threshold and not everything:  # others are being released elsewhere
         db.session.rollback()
         return 0
     random.SystemRandom().shuffle(rows)
-    deleted = db.session.execute(delete(PendingSubmission).where(PendingSubmission.id.in_([r.id for r in rows])))
+    deleted = db.session.execute(delete(_PENDING).where(_PENDING.c.id.in_([row.id for row in rows])))
     if deleted.rowcount != len(rows):  # another worker released some of them first
         db.session.rollback()
         return 0
@@ -461,18 +483,9 @@ def release_batch(survey: AnySurvey, everything: bool = False) -> int:
     db.session.execute(select(Survey.id).where(Survey.id == survey.id).with_for_update())
     last = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id))
     batch = (last or 0) + 1
-    for row in rows:
-        db.session.add(
-            Response(
-                survey_id=row.survey_id,
-                questionnaire_version_id=row.questionnaire_version_id,
-                language=row.language,
-                answers=row.answers,
-                batch=batch,
-                withdrawal_hash=row.withdrawal_hash,
-            )
-        )
-        db.session.flush()  # insert one by one, in the shuffled order
+    # One statement, its rows in the shuffled order, each with a fresh random id.
+    released = [{name: getattr(row, name) for name in _CARRIED} | {"batch": batch} for row in rows]
+    db.session.execute(insert(_RESPONSE), released)
     _delete_withdrawn(survey)
     db.session.commit()
     return len(rows)
