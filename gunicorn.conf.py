@@ -13,7 +13,9 @@ bind = os.environ.get("BIND", "127.0.0.1:8000")
 # Workers × threads: the app is mostly CPU (templates, forms) with short database waits, so two
 # processes per core keep both cores busy while one waits on a commit, and two threads per worker
 # cover the waits without the GIL contention of more (ONS found >2 threads gave nothing).
-# Each worker holds its own results snapshots (about 90 bytes a response: 90 MB at 1M).
+# Each worker holds its own results snapshots: about 125 bytes a response for the demo's 73 answer
+# columns (125 MB at 1M) and 20-40 MB of groups worked out from them; a worker peaked at 265-295 MB
+# at 1M after the write path and the dashboards (docs/benchmarks.md).
 workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() * 2))
 worker_class = "gthread"
 threads = int(os.environ.get("GUNICORN_THREADS", 2))
@@ -42,8 +44,37 @@ limit_request_line = 4094
 limit_request_fields = 100
 
 
+# glibc's malloc, in each worker (set before its threads start; see _malloc_for_arrays).
+M_TRIM_THRESHOLD, M_MMAP_THRESHOLD, M_ARENA_MAX = -1, -3, -8
+MMAP_FROM = 256 * 1024  # bytes: larger blocks (a results column at 100k responses and up) are mapped
+
+
+def _malloc_for_arrays() -> None:
+    """Make freed arrays leave the worker, so that its peak is what it holds at once.
+
+    The results engine makes million-long temporaries; by default glibc raises its mmap threshold
+    after the first is freed (up to 32 MB), so later ones come from the heap and stay resident
+    after use, and each of the worker's threads gets its own arena, which the other cannot reuse.
+    One arena (the GIL lets one thread allocate at a time anyway) and a fixed threshold return
+    them to the system when freed. Nothing happens where the C library is not glibc.
+    """
+    import ctypes
+    import ctypes.util
+
+    try:
+        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6")
+        mallopt = libc.mallopt
+    except (OSError, AttributeError):
+        return
+    mallopt(M_ARENA_MAX, 1)
+    mallopt(M_MMAP_THRESHOLD, MMAP_FROM)
+    mallopt(M_TRIM_THRESHOLD, 2 * MMAP_FROM)
+
+
 def post_fork(server, worker):
-    """Give each worker its own database connections: none may be shared across the fork."""
+    """Give each worker its own database connections (none may be shared across the fork), and
+    its own malloc settings."""
+    _malloc_for_arrays()
     app = server.app.wsgi()
     from survey.extensions import db
 

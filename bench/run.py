@@ -195,21 +195,29 @@ class Server:
         return found  # taskset execs gunicorn in its own process: the pid is the master's
 
     def worker_memory_mb(self) -> list[dict]:
+        """Return each worker's resident memory now, its peak (VmHWM), and its proportional share (PSS).
+
+        RSS and the peak count every page a worker maps, the pages it shares with the master and
+        the other workers (the preloaded app) included; PSS divides each shared page among the
+        processes sharing it, so the workers' PSS add up to what they take from the machine.
+        """
         out = []
         for pid in self.workers():
             fields = {}
             try:
                 status = Path(f"/proc/{pid}/status").read_text()
+                rollup = Path(f"/proc/{pid}/smaps_rollup").read_text()
             except OSError:
                 continue
-            for line in status.splitlines():
+            for line in (status + rollup).splitlines():
                 name, _, value = line.partition(":")
-                fields[name] = value
+                fields.setdefault(name, value)
             out.append(
                 {
                     "pid": pid,
                     "rss_mb": round(int(fields["VmRSS"].split()[0]) / 1024, 1),
                     "peak_mb": round(int(fields["VmHWM"].split()[0]) / 1024, 1),
+                    "pss_mb": round(int(fields["Pss"].split()[0]) / 1024, 1) if "Pss" in fields else None,
                 }
             )
         return out

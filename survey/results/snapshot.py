@@ -3,8 +3,8 @@
 One numpy array per answer key: option indexes for single choice, scales, grid items, derived
 variables and the answering language (int8 or int16, -1 = no answer); bit sets for multiple
 choice (one unsigned integer per response); floats for numbers (NaN = no answer); free text as
-lists. Derived variables are computed once, at load, with a vectorised copy of the rules in
-questionnaire/rules.py (tests hold the two equal).
+lists (a stored copy's left packed as bytes: PackedText). Derived variables are computed once,
+at load, with a vectorised copy of the rules in questionnaire/rules.py (tests hold the two equal).
 
 `snapshot_for(survey)` keeps one snapshot per survey in this process and, when a new release
 batch has arrived, reads only the rows of the new batches (`response.batch`). Nothing here
@@ -134,6 +134,85 @@ class TextColumn:
     ids: list[str] = field(default_factory=list)
     values: list[str] = field(default_factory=list)
 
+    def __len__(self) -> int:
+        return len(self.values)
+
+
+@dataclass
+class PackedText:
+    """Free-text answers read from a stored copy, left packed: rows, 16-byte response ids and the
+    texts' UTF-8 bytes, as views of the stored copy, each turned into a str only when read.
+
+    As Python lists (TextColumn), the comments of a million responses (about 150,000) take 39 MB
+    on top of their bytes, in every worker; most requests never read them. A new batch's texts
+    are added to copies of the arrays (`extended`), so the column stays packed.
+    """
+
+    rows: np.ndarray  # int64
+    ids: np.ndarray  # (m, 16) uint8
+    ends: np.ndarray  # int64: where each text's bytes end in utf8
+    utf8: np.ndarray  # uint8
+
+    def __len__(self) -> int:
+        return len(self.rows)
+
+    def value(self, i: int) -> str:
+        start = int(self.ends[i - 1]) if i else 0
+        return str(self.utf8.data[start : int(self.ends[i])], "utf-8")
+
+    def response_id(self, i: int) -> str:
+        return str(uuid.UUID(bytes=self.ids[i].tobytes()))
+
+    def head(self, count: int) -> PackedText:
+        """Return the first `count` texts (views, no copies)."""
+        return PackedText(self.rows[:count], self.ids[:count], self.ends[:count], self.utf8)
+
+    def extended(self, column: TextColumn) -> PackedText:
+        """Return this column with a batch's texts added, in new arrays (readers of this one see no change).
+
+        Each batch copies the column's arrays (16 MB for a million responses' comments), which
+        costs less than holding them as Python objects.
+        """
+        encoded = [value.encode() for value in column.values]
+        lengths = np.fromiter(map(len, encoded), dtype=np.int64, count=len(encoded))
+        used = int(self.ends[-1]) if len(self.ends) else 0
+        return PackedText(
+            np.concatenate([self.rows, np.asarray(column.rows, dtype=np.int64)]),
+            np.concatenate([self.ids, id_bytes(column.ids)]),
+            np.concatenate([self.ends, used + np.cumsum(lengths)]),
+            np.concatenate([self.utf8[:used], np.frombuffer(b"".join(encoded), dtype=np.uint8)]),
+        )
+
+
+class Decoded(Sequence):
+    """A read-only sequence whose items are made when read: a packed text column's ids or texts."""
+
+    def __init__(self, count: int, item: Callable[[int], str]) -> None:
+        self._count = count
+        self._item = item
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return [self._item(j) for j in range(*i.indices(self._count))]
+        i = int(i)
+        if i < 0:
+            i += self._count
+        if not 0 <= i < self._count:
+            raise IndexError(i)
+        return self._item(i)
+
+    def __iter__(self) -> Iterator[str]:
+        return map(self._item, range(self._count))
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Sequence) and not isinstance(other, str) and list(self) == list(other)
+
+    def __repr__(self) -> str:
+        return repr(list(self))
+
 
 @dataclass
 class Snapshot:
@@ -145,7 +224,7 @@ class Snapshot:
     categorical: dict[str, np.ndarray]
     multi: dict[str, np.ndarray]
     numbers: dict[str, np.ndarray]
-    texts: dict[str, TextColumn]
+    texts: dict[str, TextColumn | PackedText]
     text_counts: dict[str, int]  # how many entries of each shared TextColumn belong to this snapshot
     ids: np.ndarray  # (n, 16) uint8: each row's response id, to drop withdrawn responses
     cache: dict = field(default_factory=dict, repr=False)  # results computed from this snapshot
@@ -160,9 +239,11 @@ class Snapshot:
         """Return the codes of a categorical or multiple-choice column, in index order."""
         return self.layout.categorical.get(key) or self.layout.multi[key]
 
-    def text(self, key: str) -> tuple[np.ndarray, list[str], list[str]]:
-        """Return (rows, response ids, texts) of a free-text column."""
+    def text(self, key: str) -> tuple[np.ndarray, Sequence[str], Sequence[str]]:
+        """Return (rows, response ids, texts) of a free-text column (read them, never change them)."""
         column, count = self.texts[key], self.text_counts[key]
+        if isinstance(column, PackedText):
+            return column.rows[:count], Decoded(count, column.response_id), Decoded(count, column.value)
         return np.asarray(column.rows[:count], dtype=np.int64), column.ids[:count], column.values[:count]
 
     def extend(self, records: Sequence[Record], batch: int) -> Snapshot:
@@ -200,7 +281,7 @@ class _Part:
     categorical: dict[str, np.ndarray]
     multi: dict[str, np.ndarray]
     numbers: dict[str, np.ndarray]
-    texts: dict[str, TextColumn]
+    texts: dict[str, TextColumn | PackedText]
     ids: np.ndarray
 
 
@@ -213,7 +294,9 @@ def _grown(n: int) -> int:
 class _Store:
     """Growable backing arrays, grown by a quarter when full, so new batches append in amortised O(batch)."""
 
-    def __init__(self, columns: dict[str, dict[str, np.ndarray]], texts: dict[str, TextColumn], length: int):
+    def __init__(
+        self, columns: dict[str, dict[str, np.ndarray]], texts: dict[str, TextColumn | PackedText], length: int
+    ):
         self.columns = columns  # kind -> key -> backing array
         self.texts = texts
         self.length = length
@@ -231,14 +314,13 @@ class _Store:
         ids = np.empty((capacity, 16), dtype=np.uint8)
         ids[: snapshot.n] = snapshot.ids
         columns["ids"] = {"": ids}
-        texts = {
-            key: TextColumn(
-                list(column.rows[: snapshot.text_counts[key]]),
-                list(column.ids[: snapshot.text_counts[key]]),
-                list(column.values[: snapshot.text_counts[key]]),
-            )
-            for key, column in snapshot.texts.items()
-        }
+        texts: dict[str, TextColumn | PackedText] = {}
+        for key, column in snapshot.texts.items():
+            if isinstance(column, PackedText):
+                texts[key] = column.head(snapshot.text_counts[key])
+            else:
+                rows, ids, values = snapshot.text(key)
+                texts[key] = TextColumn(rows.tolist(), list(ids), list(values))
         return cls(columns, texts, snapshot.n)
 
     def append(self, part: _Part) -> None:
@@ -259,6 +341,9 @@ class _Store:
                 backing[self.length : needed] = values
         for key, column in part.texts.items():
             target = self.texts[key]
+            if isinstance(target, PackedText):  # a stored copy's column: kept packed
+                self.texts[key] = target.extended(column)
+                continue
             target.rows += column.rows
             target.ids += column.ids
             target.values += column.values
@@ -274,7 +359,7 @@ class _Store:
             {key: a[:n] for key, a in self.columns["multi"].items()},
             {key: a[:n] for key, a in self.columns["numbers"].items()},
             self.texts,
-            {key: len(column.values) for key, column in self.texts.items()},
+            {key: len(column) for key, column in self.texts.items()},
             self.columns["ids"][""][:n],
             _store=self,
         )
@@ -288,7 +373,7 @@ def build(questionnaire: Questionnaire, records: Sequence[Record], batch: int = 
 def _from_part(questionnaire: Questionnaire, part: _Part, batch: int) -> Snapshot:
     store = _Store(
         {"categorical": part.categorical, "multi": part.multi, "numbers": part.numbers, "ids": {"": part.ids}},
-        {key: TextColumn(c.rows, c.ids, c.values) for key, c in part.texts.items()},
+        dict(part.texts),
         part.n,
     )
     return store.snapshot(questionnaire, batch)
@@ -650,14 +735,19 @@ def _stored(survey_id: int, identity: tuple, questionnaire: Questionnaire) -> Sn
     if connection.dialect.name == "postgresql":
         row = _postgresql_stored(connection.connection.driver_connection, survey_id, _identity_text(identity))
     elif connection.dialect.name == "sqlite":
-        row = _sqlite_stored(connection.connection.driver_connection, survey_id, _identity_text(identity))
+        return _sqlite_stored(
+            connection.connection.driver_connection, survey_id, _identity_text(identity), questionnaire
+        )
     else:
         row = connection.execute(select(StoredSnapshot.batch, StoredSnapshot.data).where(*where)).first()
     return load(questionnaire, row[1], row[0]) if row is not None else None
 
 
-BLOB_PIECE = 8 * 2**20  # bytes of a stored snapshot read at a time on SQLite
-BYTEA_PIECE = 16 * 2**20  # and on PostgreSQL
+# Bytes of a stored snapshot read at a time on SQLite, and on PostgreSQL: each piece is a
+# temporary on top of the whole copy, so it adds to a worker's peak memory (a few more reads of a
+# smaller piece cost nothing that can be measured).
+BLOB_PIECE = 2**20
+BYTEA_PIECE = 4 * 2**20
 
 
 def _postgresql_stored(raw, survey_id: int, identity: str) -> tuple[int, bytearray] | None:
@@ -689,12 +779,13 @@ def _postgresql_stored(raw, survey_id: int, identity: str) -> tuple[int, bytearr
     return None if data is None else (batch, data)
 
 
-def _sqlite_stored(raw, survey_id: int, identity: str) -> tuple[int, bytearray] | None:
-    """Read a stored copy from SQLite a piece at a time into one buffer.
+def _sqlite_stored(raw, survey_id: int, identity: str, questionnaire: Questionnaire) -> Snapshot | None:
+    """Read a stored copy from SQLite a piece at a time, each column into its own array (`_read_stored`).
 
     Fetched whole, the blob would be copied into SQLite's memory and then into a bytes object:
     twice its size at once. The row and its blob are read in one read transaction (begun here
     unless the session has one open), so a worker replacing the copy meanwhile is not seen half-way.
+    A copy not as `dump` writes it is read whole into one buffer, for numpy's own reader.
     """
     began = not raw.in_transaction
     if began:
@@ -707,11 +798,15 @@ def _sqlite_stored(raw, survey_id: int, identity: str) -> tuple[int, bytearray] 
         if found is None:
             return None
         rowid, batch, size = found
-        data = bytearray(size)
         with raw.blobopen("stored_snapshot", "data", rowid, readonly=True) as blob:
+            snapshot = _read_stored(questionnaire, blob, batch)
+            if snapshot is not None:
+                return snapshot
+            blob.seek(0)
+            data = bytearray(size)
             for start in range(0, size, BLOB_PIECE):
                 data[start : start + BLOB_PIECE] = blob.read(BLOB_PIECE)
-        return batch, data
+        return load(questionnaire, data, batch)
     finally:
         if began:
             raw.rollback()  # it only read
@@ -905,24 +1000,77 @@ def _view(data: bytes | bytearray, info: zipfile.ZipInfo) -> np.ndarray | None:
 
 def load(questionnaire: Questionnaire, data: bytes | bytearray, batch: int) -> Snapshot:
     """Return a snapshot from `dump`'s bytes (its columns are read-only views of them)."""
-    plan = layout(questionnaire)
     saved = _views(data)
+    return _assemble(questionnaire, saved, len(saved["ids"]), batch)
+
+
+def _read_stored(questionnaire: Questionnaire, file, batch: int) -> Snapshot | None:
+    """Return a snapshot read from a file holding `dump`'s bytes (SQLite's blob), member by member.
+
+    Each column is read straight into an array of its own with room to grow (a quarter more rows,
+    as `_Store` grows; memory never written to is never resident), a piece at a time: the whole
+    copy is never held besides. A worker that loaded the stored copy then adds new batches in
+    place; with the copy's bytes as the columns (`load`), the first new batch copied every column
+    while the bytes were still held (at a million responses, 143 MB more at that moment).
+    None when the file is not as `dump` writes it (compressed members): read it whole instead.
+    """
+    saved: dict[str, np.ndarray] = {}
+    n = None
+    with zipfile.ZipFile(file) as archive:
+        members = archive.infolist()
+    for info in members:
+        if info.compress_type != zipfile.ZIP_STORED:
+            return None
+        file.seek(info.header_offset)
+        local = file.read(30)
+        if local[:4] != b"PK\x03\x04":
+            return None
+        name_length, extra_length = struct.unpack("<HH", local[26:30])
+        start = info.header_offset + 30 + name_length + extra_length
+        file.seek(start)
+        version = np.lib.format.read_magic(file)
+        if version == (1, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_1_0(file)
+        elif version == (2, 0):
+            shape, fortran, dtype = np.lib.format.read_array_header_2_0(file)
+        else:
+            return None
+        if dtype.hasobject:
+            raise ValueError("a stored snapshot holds no Python objects")
+        size = dtype.itemsize * math.prod(shape)
+        if (fortran and len(shape) > 1) or not shape or file.tell() - start + size != info.file_size:
+            return None
+        name = info.filename.removesuffix(".npy")
+        rows = shape[0]
+        array = np.empty((rows if name.startswith("texts:") else _grown(rows), *shape[1:]), dtype=dtype)
+        target = array[:rows].reshape(-1).view(np.uint8)
+        for at in range(0, size, BLOB_PIECE):
+            piece = file.read(min(BLOB_PIECE, size - at))
+            target[at : at + len(piece)] = np.frombuffer(piece, dtype=np.uint8)
+        saved[name] = array
+        if name == "ids":
+            n = rows
+    return None if n is None else _assemble(questionnaire, saved, n, batch)
+
+
+def _assemble(questionnaire: Questionnaire, saved: Mapping[str, np.ndarray], n: int, batch: int) -> Snapshot:
+    """Return a snapshot of n rows from the arrays of a stored copy (columns may hold more rows: room to grow)."""
+    plan = layout(questionnaire)
     ids = saved["ids"]
     columns = {
         kind: {key: saved[f"{kind}:{key}"] for key in keys}
         for kind, keys in (("categorical", plan.categorical), ("multi", plan.multi), ("numbers", plan.numbers))
     }
-    texts = {}
-    for key in plan.texts:
-        utf8 = saved[f"texts:{key}:utf8"].tobytes()
-        ends = np.cumsum(saved[f"texts:{key}:lengths"]).tolist()
-        starts = [0, *ends[:-1]]
-        texts[key] = TextColumn(
-            saved[f"texts:{key}:rows"].tolist(),
-            [str(uuid.UUID(bytes=raw.tobytes())) for raw in saved[f"texts:{key}:ids"]],
-            [utf8[a:b].decode() for a, b in zip(starts, ends, strict=True)],
+    texts = {
+        key: PackedText(
+            saved[f"texts:{key}:rows"],
+            saved[f"texts:{key}:ids"],
+            np.cumsum(saved[f"texts:{key}:lengths"]),
+            saved[f"texts:{key}:utf8"],
         )
-    part = _Part(len(ids), columns["categorical"], columns["multi"], columns["numbers"], texts, ids)
+        for key in plan.texts
+    }
+    part = _Part(n, columns["categorical"], columns["multi"], columns["numbers"], texts, ids)
     return _from_part(questionnaire, part, batch)
 
 

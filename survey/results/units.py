@@ -545,8 +545,8 @@ def level0(snapshot: Snapshot, key: str, where: Universe, k: int) -> Decision:
     cache_key = ("cells-0", key, k)
     if cache_key not in snapshot.cache:
         answers = answers_of(snapshot, key)
-        rows = np.flatnonzero(where.mask)
-        counts = counts_by_key(snapshot, answers, rows, np.zeros(len(rows), dtype=np.int64), 1)[0]
+        rows = where.mask  # a mask, not an index list (8 bytes a response at a million)
+        counts = counts_by_key(snapshot, answers, rows, np.zeros(np.count_nonzero(rows), dtype=np.int8), 1)[0]
         width = len(answers.codes)
         cells: list[_Cell] = []
         sums: list[_Sum] = []
@@ -625,9 +625,9 @@ def _level1(
     published = sorted(gate.published)
     atom_of_cell = atom_ids([gate.groups[g] for g in published], len(gate.cells))
     atoms = int(atom_of_cell.max()) + 1 if len(atom_of_cell) else 0
-    lookup = np.full(cells.size, -1, dtype=np.int64)
+    lookup = np.full(cells.size, -1, dtype=np.int32)  # family cell -> atom (read once per response)
     lookup[gate.cells] = atom_of_cell
-    rows = np.flatnonzero(where.mask)
+    rows = where.mask  # a mask, not an index list (8 bytes a response at a million)
     atom_keys = lookup[cells.keys[rows]]
     counts = counts_by_key(snapshot, answers, rows, atom_keys, atoms)
     sizes = np.bincount(atom_keys, minlength=atoms)
@@ -742,15 +742,18 @@ def _level2(
     rows_null = family_null(snapshot, key, row_family, where, k)
     cells = family_cells(snapshot, shape.families[col_family])
     gate = one_way(snapshot, col_family, where, k)
-    lookup = np.full(cells.size, -1, dtype=np.int64)
+    lookup = np.full(cells.size, -1, dtype=np.int32)  # family cell -> atom (read once per response)
     lookup[gate.cells] = cols.atom_of_cell
-    universe_rows = np.flatnonzero(where.mask)
-    atom_keys = lookup[cells.keys[universe_rows]]
-    row_values = snapshot.categorical[row_dim][universe_rows].astype(np.int64) + 1  # 0: no answer
+    universe_rows = where.mask
+    # one key per response, (row value + 1) * atoms + atom, built in place (0: no row value)
+    keys = snapshot.categorical[row_dim][universe_rows].astype(np.int64)
+    keys += 1
+    keys *= cols.atoms
+    keys += lookup[cells.keys[universe_rows]]
     row_width = len(snapshot.codes(row_dim)) + 1
-    joint = counts_by_key(snapshot, answers, universe_rows, row_values * cols.atoms + atom_keys, row_width * cols.atoms)
+    joint = counts_by_key(snapshot, answers, universe_rows, keys, row_width * cols.atoms)
     joint = joint.reshape(row_width, cols.atoms, width)
-    joint_sizes = np.bincount(row_values * cols.atoms + atom_keys, minlength=row_width * cols.atoms)
+    joint_sizes = np.bincount(keys, minlength=row_width * cols.atoms)
     joint_sizes = joint_sizes.reshape(row_width, cols.atoms)
     row_groups = [
         v.index for v in shape.dims[row_dim].values if v.index >= 0 and (row_dim, v.index) in rows_unit.groups
