@@ -50,8 +50,9 @@ def csv_chunks(
     """Yield a CSV file (UTF-8 with a byte-order mark, so Excel reads it) a chunk of rows at a time.
 
     Every text cell is made inert here, unless `prepared` says the rows' own builder did so
-    already, column by column (the response-level export: a million rows of codes). Each chunk
-    is one `writerows` call (the csv module's loop, in C).
+    already, column by column (the response-level export: a million rows of codes); prepared rows
+    are written by `_write_prepared`. Otherwise each chunk is one `writerows` call (the csv
+    module's loop, in C).
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
@@ -62,8 +63,36 @@ def csv_chunks(
     while block := list(islice(rows, chunk)):
         buffer.seek(0)
         buffer.truncate()
-        writer.writerows(block if prepared else ([_csv_value(v) for v in row] for row in block))
+        if prepared:
+            _write_prepared(buffer, writer, block)
+        else:
+            writer.writerows([_csv_value(v) for v in row] for row in block)
         yield buffer.getvalue()
+
+
+def _write_prepared(buffer: io.StringIO, writer, rows: list[Row]) -> None:
+    """Write rows as `writer` (the csv module's default dialect) writes them, in half the time.
+
+    A row of text cells none of which needs quoting (no comma, double quote or line break in
+    it) is written as the writer would: its cells joined by commas, then CR LF. Any other row
+    (a number or None in it, a cell to quote, a single empty cell, which the writer writes as "")
+    goes to the writer itself: one call a cell, and its test of each character, were a third of a
+    row's time in the response-level export.
+    """
+    join = ",".join
+    write = buffer.write
+    for row in rows:
+        try:
+            line = join(row)
+        except TypeError:  # not all text: the writer knows how each value reads
+            writer.writerow(row)
+            continue
+        plain = line.count(",") == len(row) - 1 and not ('"' in line or "\r" in line or "\n" in line)
+        if plain and (line or len(row) != 1):
+            write(line)
+            write("\r\n")
+        else:
+            writer.writerow(row)
 
 
 @dataclass

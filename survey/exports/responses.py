@@ -13,6 +13,9 @@ statement, a partition at a time, so memory stays flat however many there are.
 
 from __future__ import annotations
 
+import contextlib
+import queue
+import threading
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -98,10 +101,12 @@ def _inert_text(value):
     return text(value) if isinstance(value, str) else value
 
 
-# One statement per driver's placeholder style; both constant, every value bound.
+# One statement per driver's placeholder style; both constant, every value bound. Both read
+# ix_response_survey_id_id, in export order: no sort of every row before the first. On SQLite,
+# `+batch` keeps the planner (without statistics) from taking (survey_id, batch) and sorting.
 SQLITE_QUERY = (
     "SELECT language, questionnaire_version_id, CAST(answers AS TEXT) FROM response "
-    "WHERE survey_id = :survey AND batch <= :upto AND NOT withdrawing ORDER BY id"
+    "WHERE survey_id = :survey AND +batch <= :upto AND NOT withdrawing ORDER BY id"
 )
 POSTGRESQL_QUERY = (
     "SELECT language, questionnaire_version_id, CAST(answers AS TEXT) FROM response "
@@ -109,16 +114,16 @@ POSTGRESQL_QUERY = (
 )
 
 
-def _driver_partitions(survey_id: int, upto: int) -> Iterator[list[tuple]]:
+def _driver_partitions(raw, postgresql: bool, survey_id: int, upto: int) -> Iterator[list[tuple]]:
     """Yield the released responses' (language, version id, answers as JSON text), READ_CHUNK rows
-    at a time, as the driver's own tuples, in the session's transaction.
+    at a time, as the driver's own tuples, from the driver's connection `raw` (the session's).
 
     The driver's cursor directly (no SQLAlchemy Row per response): on PostgreSQL a named,
-    server-side cursor, so only a partition is ever in memory; SQLite steps its cursor as it goes.
+    server-side cursor, so only a partition is ever in memory (and, a cursor being planned for its
+    first rows, an index scan in id order rather than a sort of every response before the first
+    row); SQLite steps its cursor as it goes.
     """
-    connection = db.session.connection()
-    raw = connection.connection.driver_connection
-    if connection.dialect.name == "postgresql":
+    if postgresql:
         with raw.cursor(name="response_export") as cursor:
             cursor.itersize = READ_CHUNK
             cursor.execute(POSTGRESQL_QUERY, {"survey": survey_id, "upto": upto})
@@ -134,16 +139,60 @@ def _driver_partitions(survey_id: int, upto: int) -> Iterator[list[tuple]]:
             cursor.close()
 
 
+_END = object()
+
+
+def _read_ahead(partitions: Iterator[list[tuple]]) -> Iterator[list[tuple]]:
+    """Yield what `partitions` yields, reading the next partition on a second thread meanwhile.
+
+    Reading is mostly the database's own work (the PostgreSQL server in its process, sqlite3_step
+    without the GIL); building rows is Python. Read in turn, each partition waited for the
+    database, then for Python; read ahead, the two overlap whenever a second core is free. At most
+    three partitions are alive at once. The reader's error is raised here; when the consumer stops
+    early (a download cancelled), the reader is told to stop, and closes its cursor, before this
+    returns.
+    """
+    ahead: queue.Queue = queue.Queue(maxsize=1)
+    stop = threading.Event()
+
+    def read() -> None:
+        try:
+            for rows in partitions:
+                ahead.put(rows)
+                if stop.is_set():
+                    break
+            ahead.put(_END)
+        except BaseException as error:  # handed to the consumer, raised there
+            ahead.put(error)
+        finally:
+            partitions.close()
+
+    reader = threading.Thread(target=read, name="response-export-reader", daemon=True)
+    reader.start()
+    try:
+        while (rows := ahead.get()) is not _END:
+            if isinstance(rows, BaseException):
+                raise rows
+            yield rows
+    finally:
+        stop.set()
+        while reader.is_alive():  # unblock a reader waiting to put, until it sees `stop`
+            with contextlib.suppress(queue.Empty):
+                ahead.get(timeout=0.05)
+        reader.join()
+
+
 def response_rows(survey, keys: tuple[str, ...], upto: int) -> Iterator[Row]:
     """Yield (language, version, answers ...) for each released response, in response id order.
 
-    Every text cell is already inert: rows go to csv_chunks(..., prepared=True). Plain SQL on the
-    driver's own rows (`_driver_partitions`): the answers as JSON text on both databases (PostgreSQL
-    would parse each jsonb into a dict with the standard library), parsed with orjson
-    (`parse_answers`). A row is built as it is read, so each response's dict is freed at once (built
-    a partition at a time, a column at a time, it was slower: thousands of live dicts, and the
-    cyclic collector rescanning them). Only the cells to join or make inert get Python: their
-    positions are worked out once.
+    Every text cell is already inert, and a missing answer is an empty string: rows go to
+    csv_chunks(..., prepared=True), which writes a row of plain text without the csv module. Plain
+    SQL on the driver's own rows (`_driver_partitions`), read a partition ahead on a second thread
+    (`_read_ahead`): the answers as JSON text on both databases (PostgreSQL would parse each jsonb
+    into a dict with the standard library), parsed with orjson (`parse_answers`). A row is built
+    as it is read, so each response's dict is freed at once (built a partition at a time, a column
+    at a time, it was slower: thousands of live dicts, and the cyclic collector rescanning them).
+    Only the cells to join or make inert get Python: their positions are worked out once.
     """
     columns = _columns(survey, keys)
     versions = {
@@ -155,18 +204,23 @@ def response_rows(survey, keys: tuple[str, ...], upto: int) -> Iterator[Row]:
     offset = len(FIXED_COLUMNS)  # the answers' positions in a row come after the fixed columns
     joined = [offset + i for i in columns.joined]
     texts = [offset + i for i in columns.texts]
+    blanks = ("",) * len(keys)  # what a missing answer reads as
     join = ";".join
     languages: dict[str, str] = {}
-    for rows in _driver_partitions(survey.id, upto):
+    connection = db.session.connection()  # the session's transaction, taken on this thread
+    partitions = _driver_partitions(
+        connection.connection.driver_connection, connection.dialect.name == "postgresql", survey.id, upto
+    )
+    for rows in _read_ahead(partitions):
         for language, version_id, answers in rows:
             if language not in languages:
                 languages[language] = text(language)
-            row = [languages[language], versions.get(version_id, ""), *map(parse_answers(answers).get, keys)]
+            row = [languages[language], versions.get(version_id, ""), *map(parse_answers(answers).get, keys, blanks)]
             for i in joined:
-                if (value := row[i]) is not None:
+                if (value := row[i]) not in ("", None):  # missing, or stored as null; "" joins to ""
                     row[i] = join(value)
             for i in texts:
-                if (value := row[i]) is not None:
+                if value := row[i]:  # "" stays "", and so does any other falsy value (0, 0.0, False)
                     row[i] = _inert_text(value)
             # A tuple of plain values leaves the cyclic collector's watch at its first pass; a
             # list would be rescanned until the chunk is written, and every full pass costs.
