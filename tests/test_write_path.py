@@ -233,20 +233,23 @@ def test_read_page_equals_the_full_recomputation_on_random_forms(name, seed, lan
 
 
 @contextmanager
+def on_engine(app, name: str, record):
+    """Call `record` on each of the engine's `name` events meanwhile."""
+    with app.app_context():
+        engine = db.engine
+    event.listen(engine, name, record)
+    try:
+        yield
+    finally:
+        event.remove(engine, name, record)
+
+
+@contextmanager
 def statements(app):
     """Collect the SQL statements run meanwhile."""
     seen: list[str] = []
-
-    def record(conn, cursor, statement, parameters, context, executemany):
-        seen.append(statement)
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with on_engine(app, "before_cursor_execute", lambda conn, cursor, statement, *rest: seen.append(statement)):
         yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
 
 
 def test_member_requests_never_read_the_pinned_text(app):
@@ -321,13 +324,8 @@ def commits(app):
     def record(conn):
         counted[0] += 1
 
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "commit", record)
-    try:
+    with on_engine(app, "commit", record):
         yield counted
-    finally:
-        event.remove(engine, "commit", record)
 
 
 def day(app, survey_id: int) -> tuple[int, int]:
@@ -381,17 +379,8 @@ def test_a_days_counts_are_spread_over_rows_and_read_as_one_day(app):
 def commit_durability(app):
     """Record, at each commit, whether PostgreSQL will wait for it to reach the disk."""
     seen: list[str] = []
-
-    def record(conn):
-        seen.append(conn.exec_driver_sql("SHOW synchronous_commit").scalar())
-
-    with app.app_context():
-        engine = db.engine
-    event.listen(engine, "commit", record)
-    try:
+    with on_engine(app, "commit", lambda conn: seen.append(conn.exec_driver_sql("SHOW synchronous_commit").scalar())):
         yield seen
-    finally:
-        event.remove(engine, "commit", record)
 
 
 @pytest.mark.postgres

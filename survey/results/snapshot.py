@@ -975,6 +975,21 @@ class _InPlace(io.RawIOBase):
         return len(piece)
 
 
+def _npy_header(stream) -> tuple[tuple[int, ...], bool, np.dtype] | None:
+    """Read a .npy file's header from a stream: (shape, Fortran order, dtype), or None if its
+    version is not one numpy writes. Refuses Python objects (a stored snapshot holds none)."""
+    version = np.lib.format.read_magic(stream)
+    if version == (1, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+    elif version == (2, 0):
+        shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+    else:
+        return None
+    if dtype.hasobject:
+        raise ValueError("a stored snapshot holds no Python objects")
+    return shape, fortran, dtype
+
+
 def _view(data: bytes | bytearray, info: zipfile.ZipInfo) -> np.ndarray | None:
     """Return one uncompressed .npy member as a view of the archive's bytes (None: read it as numpy does)."""
     start = info.header_offset
@@ -983,15 +998,10 @@ def _view(data: bytes | bytearray, info: zipfile.ZipInfo) -> np.ndarray | None:
     name_length, extra_length = struct.unpack("<HH", data[start + 26 : start + 30])
     offset = start + 30 + name_length + extra_length  # where the member's bytes, a .npy file, begin
     header = io.BytesIO(data[offset : offset + 65_536 + 16])
-    version = np.lib.format.read_magic(header)
-    if version == (1, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_1_0(header)
-    elif version == (2, 0):
-        shape, fortran, dtype = np.lib.format.read_array_header_2_0(header)
-    else:
+    found = _npy_header(header)
+    if found is None:
         return None
-    if dtype.hasobject:
-        raise ValueError("a stored snapshot holds no Python objects")
+    shape, fortran, dtype = found
     if header.tell() + dtype.itemsize * math.prod(shape) != info.file_size:
         return None  # not the .npy file it claims to be: let numpy's reader say what is wrong
     flat = np.frombuffer(data, dtype=dtype, count=math.prod(shape), offset=offset + header.tell())
@@ -1028,15 +1038,10 @@ def _read_stored(questionnaire: Questionnaire, file, batch: int) -> Snapshot | N
         name_length, extra_length = struct.unpack("<HH", local[26:30])
         start = info.header_offset + 30 + name_length + extra_length
         file.seek(start)
-        version = np.lib.format.read_magic(file)
-        if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(file)
-        elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(file)
-        else:
+        found = _npy_header(file)
+        if found is None:
             return None
-        if dtype.hasobject:
-            raise ValueError("a stored snapshot holds no Python objects")
+        shape, fortran, dtype = found
         size = dtype.itemsize * math.prod(shape)
         if (fortran and len(shape) > 1) or not shape or file.tell() - start + size != info.file_size:
             return None
