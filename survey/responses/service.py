@@ -240,7 +240,7 @@ def _rewrite(survey: AnySurvey, secret: str, state: DraftState) -> bool:
 
 
 # A draft is the member's convenience, a submit is the promise: on PostgreSQL a draft's commit
-# does not wait for the disk (docs/decisions/0018-draft-commits.md). A crash of the database
+# does not wait for the disk (docs/decisions/0018-draft-commits-and-day-shards.md). A crash of the database
 # server may lose the last fraction of a second of page saves, never a submitted response.
 _DRAFT_COMMIT = text("SET LOCAL synchronous_commit TO OFF")
 
