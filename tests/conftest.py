@@ -31,7 +31,8 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Mark the tests that touch no database; leave PostgreSQL-only tests out of the SQLite pass.
+    """Mark the tests that touch no database; leave PostgreSQL-only tests out of the SQLite pass,
+    and SQLite-only ones out of the PostgreSQL pass (deselected, never skipped).
 
     `.ci/run` runs the database-free tests (the results adversaries, the questionnaire checks) in
     its SQLite pass only: the PostgreSQL pass would repeat them unchanged.
@@ -39,12 +40,11 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
     for item in items:
         if not {"app", "database_url"} & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.database_free)
-    if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql"):
-        return
-    postgres_only = [item for item in items if item.get_closest_marker("postgres")]
-    if postgres_only:
-        config.hook.pytest_deselected(items=postgres_only)
-        items[:] = [item for item in items if not item.get_closest_marker("postgres")]
+    other = "sqlite" if TEST_DATABASE_URL and TEST_DATABASE_URL.startswith("postgresql") else "postgres"
+    left_out = [item for item in items if item.get_closest_marker(other)]
+    if left_out:
+        config.hook.pytest_deselected(items=left_out)
+        items[:] = [item for item in items if not item.get_closest_marker(other)]
 
 
 def reset_database(url: str) -> None:
