@@ -274,6 +274,18 @@ def _add_comments(app, survey, texts: list[str], answers: dict | None = None, ke
         db.session.commit()
 
 
+def _withdrawing(survey, answers: dict, batch: int) -> Response:
+    """Return a released response its member is withdrawing (the export leaves it out)."""
+    return Response(
+        survey_id=survey.id,
+        questionnaire_version_id=survey.questionnaire_version_id,
+        language="en",
+        answers=answers,
+        batch=batch,
+        withdrawing=True,
+    )
+
+
 def _inert(value) -> bool:
     """A cell is inert when it is a number, or text not starting like a formula."""
     if value is None or isinstance(value, int | float):
@@ -374,16 +386,7 @@ def test_administrators_export_released_responses_after_a_warning_audited(app, a
                 answers={"A1": "health", "K1": "not released yet"},
             )
         )
-        db.session.add(
-            Response(
-                survey_id=survey.id,
-                questionnaire_version_id=survey.questionnaire_version_id,
-                language="en",
-                answers={"K1": "being withdrawn"},
-                batch=99,
-                withdrawing=True,
-            )
-        )
+        db.session.add(_withdrawing(survey, {"K1": "being withdrawn"}, batch=99))
         db.session.commit()
         stored = db.session.execute(
             select(Response.id, Response.answers).where(Response.survey_id == survey.id, ~Response.withdrawing)
@@ -421,16 +424,7 @@ def test_the_response_rows_are_the_released_answers_each_cell_made_inert(app, ti
     insert_responses(app, tiny, [(answers, language) for answers, language, _ in random_records(TINY, 30, 6)], 100)
     with app.app_context():
         survey = db.session.get(Survey, tiny.id)
-        db.session.add(
-            Response(
-                survey_id=survey.id,
-                questionnaire_version_id=survey.questionnaire_version_id,
-                language="en",
-                answers={"team": "being withdrawn"},
-                batch=1,
-                withdrawing=True,
-            )
-        )
+        db.session.add(_withdrawing(survey, {"team": "being withdrawn"}, batch=1))
         db.session.commit()
         keys = response_export.answer_columns(survey)
         header = (*response_export.FIXED_COLUMNS, *keys)
