@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import secrets
 import threading
 import uuid
 from collections.abc import Callable
@@ -38,6 +39,7 @@ from .questionnaire.model import Questionnaire
 
 JSON_TYPE = JSON().with_variant(JSONB(), "postgresql")
 LONDON = ZoneInfo("Europe/London")  # the time zone organisers and members read dates in
+RECORD_KEYS = 4096  # survey/results/protection.py KEYS (models sit below the results engine)
 
 
 def as_utc(moment: datetime) -> datetime:
@@ -253,6 +255,9 @@ class Survey(db.Model):
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_user.id", ondelete="SET NULL"))
     launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When answers were last released to results while open (open-link surveys only): a staff-
+    # facing time that paces live releases, never beside answers (responses/service.py).
+    released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
 
@@ -312,18 +317,39 @@ def _refuse_locked_changes(session: Session, flush_context, instances) -> None:
 
 
 class Invitation(db.Model):
-    """A single-use invitation: only the SHA-256 of its token is stored, never the token."""
+    """A single-use invitation: only the SHA-256 of its token is stored, never the token.
+
+    While its survey is open the row is written only when it is made: a submit deletes its
+    `UnusedInvitation` row instead, so no live invitation row carries the transaction id of a
+    submit (DESIGN §5). `used` is written at close, for all the survey's invitations at once.
+    """
 
     __tablename__ = "invitation"
 
     id: Mapped[int] = mapped_column(primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
     token_hash: Mapped[str] = mapped_column(String(64), unique=True)
-    used: Mapped[bool] = mapped_column(Boolean, default=False)
+    used: Mapped[bool] = mapped_column(Boolean, default=False)  # valid once the survey has closed
+    # Random, drawn when the invitation is made: the cell keys of the responded counts per segment.
+    record_key: Mapped[int] = mapped_column(SmallInteger)
     batch_id: Mapped[int | None] = mapped_column(ForeignKey("invitation_batch.id"), index=True)
     segment: Mapped[str | None] = mapped_column(String(100))  # e.g. a branch, from an uploaded list
 
     survey: Mapped[Survey] = relationship()
+
+
+class UnusedInvitation(db.Model):
+    """One row per invitation not used yet, while its survey is open.
+
+    Made with the invitation; the submit that uses the invitation deletes it (exactly once: only
+    one delete finds it), and close deletes the rest. A deleted row is dead to every query, so the
+    use of an invitation leaves no live row with the submit's transaction id.
+    """
+
+    __tablename__ = "unused_invitation"
+
+    invitation_id: Mapped[int] = mapped_column(ForeignKey("invitation.id", ondelete="CASCADE"), primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
 
 
 class InvitationBatch(db.Model):
@@ -374,11 +400,12 @@ class SurveyDay(db.Model):
 
 
 class Draft(db.Model):
-    """Answers in progress, encrypted with a key only the member's link or code can make.
+    """Answers in progress, encrypted with a key only the member's resume code can make.
 
-    `lookup` is a hash of the member's secret (their invitation token or resume code); the
-    answers are encrypted with another key derived from the same secret, so a copy of the
-    database alone can neither find nor read a member's draft.
+    `lookup` is a hash of the member's resume code (a fresh random code, never an invitation
+    token); the answers, and the invitation token of an invited member, are encrypted with another
+    key derived from the same code, so a copy of the database alone can neither find nor read a
+    member's draft, and holding an invitation link opens none.
     """
 
     __tablename__ = "draft"
@@ -417,10 +444,11 @@ class _Submitted:
 
 
 class PendingSubmission(_Submitted, db.Model):
-    """A submitted response waiting to be released into `response` in a shuffled batch.
+    """A submitted response waiting to be released into `response`.
 
     It exists so that the transaction that uses an invitation never writes a `response` row:
-    responses are written later, k or more at a time, in random order, by another transaction.
+    responses are written later, many at a time, in random order, by another transaction (at
+    close for invitation surveys; in large random samples for open-link ones).
     """
 
     __tablename__ = "pending_submission"
@@ -429,9 +457,10 @@ class PendingSubmission(_Submitted, db.Model):
 class Response(_Submitted, db.Model):
     """One member's submitted answers: one row, random id, no identifier, no time.
 
-    `batch` numbers the release batches of a survey (1, 2, 3 ...): it says which shuffled batch
-    of at least k a response arrived in, never when, and lets the results snapshot read only
-    what is new (docs/decisions/0010-results-engine.md).
+    `batch` numbers the release batches of a survey (1, 2, 3 ...): it says which shuffled release
+    a response arrived in, never when, and lets the results snapshot read only what is new
+    (docs/decisions/0010-results-engine.md). `record_key` is random, drawn at release and stored
+    here only: the cell keys of consistent perturbation (survey/results/protection.py).
     """
 
     __tablename__ = "response"
@@ -443,7 +472,9 @@ class Response(_Submitted, db.Model):
     )
 
     batch: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
-    # Withdrawn with its code: deleted by the next release batch (so results never move by one
+    # Drawn when the row is written, i.e. at release (release_batch passes its own, drawn the same way).
+    record_key: Mapped[int] = mapped_column(SmallInteger, default=lambda: secrets.randbelow(RECORD_KEYS))
+    # Withdrawn with its code: deleted by the next release (so results never move by one
     # response at a time), or at close.
     withdrawing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
