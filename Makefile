@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 export FLASK_APP := wsgi
 
-.PHONY: help run test lint format check-questionnaires freeze translations browser-deps clean bench bench-large
+.PHONY: help run worker test lint format check-questionnaires freeze translations browser-deps clean bench bench-large
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  make %-22s %s\n", $$1, $$2}'
@@ -21,10 +21,27 @@ translations/cy/LC_MESSAGES/messages.mo: translations/cy/LC_MESSAGES/messages.po
 
 setup: $(STAMP) translations/cy/LC_MESSAGES/messages.mo
 
-run: setup ## Set everything up and serve the app on http://127.0.0.1:5000
-	$(BIN)/flask db upgrade
-	$(BIN)/flask demo --responses 20000 --seed 1 --if-empty
+# With Redis answering (REDIS_URL, or else 127.0.0.1:6379), the job worker runs beside the app and
+# stops with it; without, the app runs alone and works results out in the request.
+REDIS_PING := $(BIN)/python -c "import os, redis; redis.Redis.from_url(os.environ['REDIS_URL'], socket_connect_timeout=0.5, socket_timeout=0.5).ping()" 2>/dev/null
+
+run: setup ## Set everything up and serve the app on http://127.0.0.1:5000 (and the job worker, with Redis)
+	@if [ -z "$${REDIS_URL:-}" ]; then export REDIS_URL=redis://127.0.0.1:6379/0; fi; \
+	if ! $(REDIS_PING); then unset REDIS_URL; fi; \
+	set -e; \
+	$(BIN)/flask db upgrade; \
+	$(BIN)/flask demo --responses 20000 --seed 1 --if-empty; \
+	if [ -n "$${REDIS_URL:-}" ]; then \
+	  $(BIN)/flask jobs worker & worker=$$!; \
+	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \
+	  echo "Job worker (pid $$worker) on $$REDIS_URL"; \
+	else \
+	  echo "Redis does not answer: no job worker; results are worked out when first read"; \
+	fi; \
 	$(BIN)/flask run --host 127.0.0.1 --port 5000
+
+worker: setup ## Run the job worker alone (needs REDIS_URL)
+	$(BIN)/flask jobs worker
 
 test: setup lint ## Lint, then run the whole test suite (TEST_DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest -q

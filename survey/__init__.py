@@ -33,7 +33,7 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
 
     app.extensions["questionnaires"] = _load_questionnaires(app)
 
-    from . import cli, errors, filters, limits, logs, security
+    from . import cli, errors, filters, jobs, limits, logs, security
     from .accounts import bp as accounts_bp
     from .accounts.access import login_manager
     from .admin import bp as admin_bp
@@ -50,6 +50,7 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     for blueprint in (*blueprints, published_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
+    jobs.init_app(app)
     errors.init_app(app)
     filters.init_app(app)
     logs.init_app(app)

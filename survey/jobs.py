@@ -1,0 +1,182 @@
+"""The kept job queue: RQ on Redis (docs/decisions/0021-job-queue.md).
+
+Work that must not run inside a member's or a staff member's request goes here. Today that is
+getting a survey's results ready after a release (`prepare_results`): its snapshot brought up to
+date and stored, and its equality flags worked out and kept in Redis for every worker
+(survey/results/shared.py), so that the first results page after a release reads them.
+
+`flask jobs worker` runs the worker (`make run` starts one beside the app). Without REDIS_URL,
+or when Redis does not answer, nothing is queued: a warning is logged and the first request that
+needs the results works them out, as it always could (DESIGN §8: Redis is optional).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import os
+import re
+import uuid
+
+import click
+import redis
+from flask import Flask, current_app, has_app_context
+from flask.cli import AppGroup
+from rq import Queue, SimpleWorker
+from rq.job import Job
+from rq.serializers import JSONSerializer
+
+QUEUE = "survey"  # the default queue; JOBS_QUEUE names another (deployments sharing one Redis)
+TIMEOUT = 0.5  # seconds: how long a request waits for Redis to answer before giving up on it
+JOB_TIMEOUT = 3600  # seconds: a million responses take well under a minute
+WAITING_FOR = 900  # seconds: how long a queued job stands for later releases of its survey
+PREPARE = "survey.jobs.prepare_results"
+
+log = logging.getLogger(__name__)
+
+
+def connection(url: str | None = None, timeout: float | None = TIMEOUT) -> redis.Redis | None:
+    """Return a Redis connection to REDIS_URL that answered a ping, or None.
+
+    Requests use the short timeout; the worker passes None, since it waits on Redis for jobs.
+    """
+    url = url or (current_app.config.get("REDIS_URL") if has_app_context() else None)
+    if not url:
+        return None
+    found = redis.Redis.from_url(url, socket_connect_timeout=TIMEOUT, socket_timeout=timeout)
+    try:
+        found.ping()
+    except redis.RedisError as error:
+        log.warning("Redis at REDIS_URL does not answer: %s", error)
+        found.close()
+        return None
+    return found
+
+
+def queue_name() -> str:
+    """Return the queue's name: the app's JOBS_QUEUE setting, else the JOBS_QUEUE variable, else "survey"."""
+    name = (current_app.config.get("JOBS_QUEUE") if has_app_context() else None) or os.environ.get("JOBS_QUEUE")
+    if name and not re.fullmatch(r"[A-Za-z0-9_-]{1,64}", name):
+        raise ValueError("JOBS_QUEUE may hold only letters, digits, - and _ (at most 64)")
+    return name or QUEUE
+
+
+def queue(url: str | None = None, timeout: float | None = TIMEOUT) -> Queue | None:
+    """Return the app's job queue, or None without REDIS_URL or when Redis does not answer within 0.5 s.
+
+    Jobs are stored as JSON, not pickles: whoever can write to Redis cannot make the worker run code.
+    """
+    found = connection(url, timeout)
+    return None if found is None else Queue(queue_name(), connection=found, serializer=JSONSerializer)
+
+
+def _waiting_key(survey_id: int) -> str:
+    return f"survey:jobs:{queue_name()}:prepare-results:waiting:{int(survey_id)}"
+
+
+def enqueue_prepare(survey_id: int) -> Job | None:
+    """Queue `prepare_results` for a survey (after a release); return the job, or None.
+
+    One waiting job per survey: while one waits, later releases add none (it reads the survey
+    when it starts, so it sees them). Returns quietly, with a warning in the log, when there is
+    no queue: the results are then worked out by the first request that needs them.
+    """
+    found = queue()
+    if found is None:
+        log.warning("no job queue (no Redis): survey %s's results will be worked out when first read", survey_id)
+        return None
+    job_id = f"{found.name}-prepare-results-{int(survey_id)}-{uuid.uuid4().hex[:12]}"
+    try:
+        if not found.connection.set(_waiting_key(survey_id), job_id, nx=True, ex=WAITING_FOR):
+            return None  # one is waiting already
+        return found.enqueue_call(
+            PREPARE,
+            args=(int(survey_id),),
+            job_id=job_id,
+            timeout=JOB_TIMEOUT,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            description=f"prepare the results of survey {int(survey_id)}",
+        )
+    except redis.RedisError as error:
+        log.warning("could not queue the results of survey %s: %s", survey_id, error)
+        with contextlib.suppress(redis.RedisError):  # so that the next release tries again
+            found.connection.delete(_waiting_key(survey_id))
+        return None
+    finally:
+        found.connection.close()
+
+
+def prepare_results(survey_id: int) -> dict:
+    """Bring a survey's results up to date: its snapshot read and stored, its equality flags kept
+    in Redis for every language of its questionnaire. Runs in the worker, in an app context
+    (create_app()'s, when the worker gave none). Returns what it did, for the job's result."""
+    if not has_app_context():
+        from . import create_app
+
+        with create_app().app_context():
+            return prepare_results(survey_id)
+    from .extensions import db
+    from .models import Survey
+    from .results import snapshot
+    from .results.flags import equality_flags
+
+    # First: a release from now on queues a new job, which will see what this one does not.
+    found = connection()
+    if found is not None:
+        with found:
+            found.delete(_waiting_key(survey_id))
+    try:
+        survey = db.session.get(Survey, survey_id)
+        if survey is None:
+            return {"survey": survey_id, "found": False}
+        held = snapshot.prime(survey)
+        languages = list(survey.questionnaire.languages)
+        flags = {language: len(equality_flags(survey, language)) for language in languages}
+        return {"survey": survey_id, "found": True, "batch": held.batch, "responses": held.n, "flags": flags}
+    finally:
+        db.session.remove()
+
+
+class AppWorker(SimpleWorker):
+    """An RQ worker that runs each job in the app's context, in its own process (no fork): the
+    snapshots it reads stay in its memory for the next release of the same survey."""
+
+    app: Flask
+
+    def execute_job(self, job, queue):
+        """Run the job inside a fresh app context (its own database session)."""
+        with self.app.app_context():
+            return super().execute_job(job, queue)
+
+
+def worker(app: Flask, url: str | None = None) -> AppWorker | None:
+    """Return a worker on the app's queue, or None without a queue."""
+    with app.app_context():
+        found = queue(url or app.config.get("REDIS_URL"), timeout=None)
+    if found is None:
+        return None
+    made = AppWorker([found], connection=found.connection, serializer=JSONSerializer)
+    made.app = app
+    return made
+
+
+jobs_cli = AppGroup("jobs", help="The job queue (RQ on REDIS_URL).")
+
+
+@jobs_cli.command("worker")
+@click.option("--burst", is_flag=True, help="Run the jobs waiting, then stop.")
+def worker_command(burst: bool) -> None:
+    """Run a worker: getting results ready after each release, and any other queued job."""
+    app = current_app._get_current_object()
+    # The worker works for the newest release: never wait RESULTS_REFRESH_SECONDS to look for one.
+    app.config["RESULTS_REFRESH_SECONDS"] = 0
+    made = worker(app)
+    if made is None:
+        raise click.ClickException("REDIS_URL is not set, or Redis does not answer there: no queue to work on")
+    made.work(burst=burst, logging_level="INFO")
+
+
+def init_app(app: Flask) -> None:
+    """Register `flask jobs`."""
+    app.cli.add_command(jobs_cli)
