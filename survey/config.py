@@ -43,6 +43,9 @@ class Config:
     # Results look for newly released batches at most this often (seconds): during a busy hour a
     # batch is released every few seconds, and each new batch means working the tables out again.
     RESULTS_REFRESH_SECONDS = 15
+    # An open-link survey releases answers to results while open at most this often (seconds), and
+    # only in large steps (responses/service.py release_batch); invitation surveys release at close.
+    LIVE_RELEASE_SECONDS = 180
     # Rate limits per visitor address (see survey/limits.py): generous for an office of fifty.
     RATE_SIGN_IN = "10 per minute;50 per hour"
     RATE_INVITATION = "200 per minute"
@@ -104,6 +107,7 @@ class TestConfig(Config):
     # The suite signs in and submits far faster than people do; tests of the limits set their own.
     RATE_SIGN_IN = RATE_INVITATION = RATE_RESUME = RATE_SUBMIT = "100000 per minute"
     RESULTS_REFRESH_SECONDS = 0  # a released batch shows on the next read; tests of the wait set it
+    LIVE_RELEASE_SECONDS = 0  # a live release is due as soon as enough wait; tests of the pace set it
 
     @classmethod
     def settings(cls, instance_path: str) -> dict:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import queue
+import secrets
 import threading
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping
@@ -35,6 +36,7 @@ from .extensions import db
 from .models import LONDON, Response, Survey, SurveyDay, utcnow
 from .questionnaire.model import Questionnaire
 from .questionnaire.rules import with_derived
+from .results.protection import KEYS
 from .results.snapshot import prime
 
 CHUNK = 20_000  # answer sets drawn, inserted and committed together
@@ -1131,21 +1133,28 @@ def random_ids(n: int) -> list[str]:
     return [text[i : i + 32] for i in range(0, 32 * n, 32)]
 
 
+def random_keys(n: int) -> list[int]:
+    """Return n record keys in [0, KEYS), as release_batch draws them (protection.draw_keys), but
+    n at a time: numpy's generator seeded from the operating system's random source, never from
+    the demo's seed."""
+    return np.random.default_rng(secrets.randbits(128)).integers(0, KEYS, size=n).tolist()
+
+
 def _columns(table: sa.Table) -> tuple[str, ...]:
-    """Return the columns to write: the known ones, plus `batch` (last) when the response table has it.
+    """Return the columns to write: the known ones, then `record_key` and `batch` (last) when the
+    response table has them.
 
     Read at run time so that a column added by a later migration is either filled or refused
     here, never silently left to a default that may mean something.
     """
     names = list(BASE_COLUMNS)
+    extra = {column.name for column in table.columns} - set(names)
     for column in table.columns:
-        if column.name in names:
+        if column.name in names or column.name in ("record_key", "batch"):
             continue
-        if column.name == "batch":
-            names.append("batch")
-        elif not column.nullable and column.server_default is None:
+        if not column.nullable and column.server_default is None:
             raise RuntimeError(f"response.{column.name} is new: teach survey/demo.py how to fill it")
-    return tuple(names)
+    return (*names, *(name for name in ("record_key", "batch") if name in extra))
 
 
 # A chunk's release batch number is only known under the survey lock, in the chunk's own
@@ -1224,6 +1233,8 @@ def add_responses(survey: Survey, n: int, seed: int) -> Added:
         for languages, texts in generate(questionnaire, n, seed):
             ids = random_ids(len(texts))
             rows = [(i, survey_id, version_id, lang, text) for i, lang, text in zip(ids, languages, texts, strict=True)]
+            if "record_key" in columns:  # drawn for each response, as a release draws them
+                rows = [(*row, key) for row, key in zip(rows, random_keys(len(rows)), strict=True)]
             yield prepare(columns, rows)
 
     _write_behind(db.engine, lambda connection, payload: write(connection, payload, survey_id), payloads())

@@ -13,6 +13,7 @@ from survey.models import AuditEvent, Invitation, LockedSetting, Response, Surve
 from survey.organise import service
 from survey.questionnaire.answers import on_page
 from survey.responses.service import create_invitations, sha256
+from survey.results import protection
 
 from .journey import errors_on, make_survey, post_form
 from .journey import start as press_start
@@ -282,18 +283,23 @@ def test_tracking_counts_starts_and_submissions(app, organiser):
     assert "Started</dt><dd>2" in page
 
 
-@pytest.mark.parametrize(
-    ("rows", "shown"),
-    [
-        ([("A", 40, 20), ("B", 30, 12)], {"A": 20, "B": 12}),
-        ([("A", 40, 20), ("B", 30, 12), ("C", 9, 3)], {"A": 20, "B": None, "C": None}),  # one hidden: hide another
-        ([("A", 40, 20), ("B", 30, 4), ("C", 9, 3)], {"A": 20, "B": None, "C": None}),
-        ([("A", 40, 2)], {"A": None}),
-    ],
-)
-def test_segment_response_counts_follow_the_small_number_rule(rows, shown):
-    segments = service.segments_shown(rows, 10)
-    assert {s.name: s.responded for s in segments} == shown
+def test_segment_response_counts_are_perturbed_and_follow_the_group_rule():
+    keys = range(protection.KEYS)
+    up = next(key for key in keys if protection.published_count(40, key) > 40)  # 40 of 40, published higher
+    rows = [("A", 40, 20, 1234), ("B", 30, 12, 77), ("C", 9, 3, 5), ("D", 40, 40, up)]
+    segments = {s.name: s for s in service.segments_shown(rows, 10)}
+    for name, invited, used, key_sum in rows:
+        published = protection.published_count(used, key_sum)
+        if protection.shown(used, published, 10):
+            assert segments[name].responded == published and abs(published - used) <= protection.MAX_NOISE
+            assert segments[name].rate == min(published / invited, 1.0)
+        else:
+            assert segments[name].responded is None and segments[name].rate is None
+    assert segments["C"].responded is None  # 3 responded: fewer than k
+    assert segments["A"].responded is not None  # one segment hidden hides no other: the counts are perturbed
+    assert segments["D"].rate == 1.0  # a rate never reads more than everyone
+    # The same used invitations give the same number every time.
+    assert service.segments_shown(rows, 10) == list(segments.values())
 
 
 def test_viewers_see_surveys_in_scope_but_cannot_change_them(app, client):
@@ -360,4 +366,11 @@ def test_retention_deletes_member_data_of_finished_surveys_and_counts_still_reco
         responses = db.session.scalar(select(func.count()).select_from(Response))
     assert (tracking.started, tracking.submitted, responses, tracking.invited) == (4, 3, 3, 2)
     with app.app_context():
-        assert service.run_retention() == {"closed": 0, "identities": 0, "links": 0, "drafts": 0, "receipts": 0}
+        assert service.run_retention() == {
+            "closed": 0,
+            "identities": 0,
+            "links": 0,
+            "unused": 0,
+            "drafts": 0,
+            "receipts": 0,
+        }

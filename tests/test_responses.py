@@ -249,18 +249,17 @@ def test_thank_you_only_after_submitting(client, tiny):
     assert response.status_code == 302 and response.location.endswith("/s/tiny")
 
 
-def test_responses_are_released_in_shuffled_batches_of_k(app, tiny):
-    for n in range(1, 5):
+def test_a_few_responses_wait_until_close_and_are_released_in_one_batch(app, tiny):
+    # Far fewer than two live steps (2 × max(50, 5k)) wait: nothing moves until close.
+    for n in range(1, 7):
         pages = dict(TINY_PAGES, views=dict(TINY_PAGES["views"], years=str(n)))
         complete(app.test_client(), pages=pages)
-    assert count(app, Response) == 0 and count(app, PendingSubmission) == 4
-    complete(app.test_client())
-    assert count(app, Response) == 5 and count(app, PendingSubmission) == 0
-    complete(app.test_client())
-    assert count(app, Response) == 5 and count(app, PendingSubmission) == 1
+    assert count(app, Response) == 0 and count(app, PendingSubmission) == 6
     with app.app_context():
         organise.close(db.session.get(Survey, tiny.id))
+        batches = set(db.session.scalars(select(Response.batch)))
     assert count(app, Response) == 6 and count(app, PendingSubmission) == 0
+    assert batches == {1}
 
 
 def test_closing_deletes_drafts(app, client, tiny):
@@ -277,7 +276,8 @@ def test_response_rows_hold_no_identifier_or_time(app):
         columns = {c["name"] for c in inspect(db.engine).get_columns("response")}
     # `batch` numbers the shuffled release batch (k or more at a time): no time, no order within it.
     # `withdrawal_hash` is a keyed hash of a random code only the member holds (cleared at close);
-    # `withdrawing` marks a withdrawn response until the next batch deletes it.
+    # `withdrawing` marks a withdrawn response until the next release deletes it.
+    # `record_key` is random, drawn at release: the cell keys of consistent perturbation.
     assert columns == {
         "id",
         "survey_id",
@@ -285,6 +285,7 @@ def test_response_rows_hold_no_identifier_or_time(app):
         "language",
         "answers",
         "batch",
+        "record_key",
         "withdrawal_hash",
         "withdrawing",
     }
@@ -326,8 +327,8 @@ def test_two_phones_one_invitation_one_response(app, invited):
     phone_a.get(f"/i/{invited[0]}")
     answer_pages(phone_a, "invited")
     phone_b.get(f"/i/{invited[0]}")
-    # The invitation opens the same draft on both phones: B lands on check-your-answers.
-    assert start(phone_b, "invited").endswith("/s/invited/check-answers")
+    # The link starts a new draft on the second phone: it never opens the first phone's answers.
+    assert answer_pages(phone_b, "invited").endswith("/s/invited/check-answers")
     page_b = phone_b.get("/s/invited/check-answers")
     assert submit(phone_a, "invited").location.endswith("/thank-you")
     key = re.search(r'name="submit_key" value="([^"]+)"', page_b.text).group(1)

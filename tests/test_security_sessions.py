@@ -139,21 +139,26 @@ def test_the_form_token_lives_as_long_as_the_session(app, client, tiny, later):
     assert response.status_code == 302 and response.location.endswith("/page/sector")
 
 
-def test_after_the_session_lapses_an_invited_member_gets_a_plain_page_and_their_link_back(app, client, invited, later):
+def test_after_the_session_lapses_an_invited_member_gets_a_plain_page_and_their_code_back(app, client, invited, later):
     client.get(f"/i/{invited[0]}")
     location = start(client, "invited")
-    assert post_form(client, location, TINY_PAGES["work"]).status_code == 302
+    saved = post_form(client, location, {**TINY_PAGES["work"], "action": "save"})
+    code = re.search(r'class="resume-code">([^<]+)<', client.get(saved.location).text).group(1)
     page = client.get("/s/invited/page/sector")
     later(13)  # past the twelve-hour session: the cookie no longer opens anything
     response = client.post("/s/invited/page/sector", data={"csrf_token": csrf_token(page.text), **TINY_PAGES["sector"]})
     assert response.status_code == 400 and "This page had expired" in response.text  # never a 500
-    assert "Nothing you saved before is lost" in response.text
-    # The invitation link opens the same draft again: the first page's answers are still there.
+    assert "Answers you saved are kept" in response.text
+    # The invitation link starts afresh: it never reopens saved answers.
     assert client.get(f"/i/{invited[0]}").status_code == 302
-    assert start(client, "invited").endswith("/page/sector")
+    assert start(client, "invited").endswith("/page/work")
+    assert not re.search(r'value="health" id="[^"]+" checked', client.get("/s/invited/page/work").text)
+    # The code does, with the invitation sealed inside the draft: sending uses it.
+    assert client.get(f"/s/invited/resume/{code}").location.endswith("/page/sector")
     work = client.get("/s/invited/page/work").text
     assert re.search(r'value="health" id="[^"]+" checked', work)
     assert complete_from(client, "invited", "sector").location.endswith("/thank-you")
+    assert app.test_client().get(f"/i/{invited[0]}").status_code == 409
 
 
 def complete_from(client, slug: str, first: str):

@@ -334,8 +334,9 @@ def day(app, survey_id: int) -> tuple[int, int]:
         return sum(row.started for row in rows), sum(row.submitted for row in rows)
 
 
-def test_a_submit_is_one_commit_with_the_days_count_and_a_batch_its_own(app):
-    tiny = make_survey(app)  # k = 5
+def test_a_submit_is_one_commit_with_the_days_count_and_a_release_its_own(app, monkeypatch):
+    tiny = make_survey(app)  # k = 5, open link
+    monkeypatch.setattr(service, "live_step", lambda threshold: 2)  # a live release once 4 wait, of 2
     for n in range(1, 6):
         client = app.test_client()
         assert answer_pages(client).endswith("/check-answers")
@@ -343,11 +344,11 @@ def test_a_submit_is_one_commit_with_the_days_count_and_a_batch_its_own(app):
         with commits(app) as counted:
             sent = client.post("/s/tiny/check-answers", data=submit_form(page.text))
         assert sent.status_code == 302 and sent.location.endswith("/thank-you")
-        assert counted[0] == (2 if n == 5 else 1)  # the fifth releases the batch, in its own commit
+        assert counted[0] == (2 if n == 4 else 1)  # the fourth releases, in its own commit
         assert day(app, tiny.id) == (n, n)
     with app.app_context():
-        assert db.session.scalar(select(func.count()).select_from(Response)) == 5
-        assert db.session.scalar(select(func.count()).select_from(PendingSubmission)) == 0
+        assert db.session.scalar(select(func.count()).select_from(Response)) == 2
+        assert db.session.scalar(select(func.count()).select_from(PendingSubmission)) == 3
 
 
 def test_starting_counts_the_day_in_the_same_commit(app):
@@ -384,8 +385,9 @@ def commit_durability(app):
 
 
 @pytest.mark.postgres
-def test_drafts_commit_without_waiting_for_the_disk_and_submits_wait(app):
-    make_survey(app, threshold=1)
+def test_drafts_commit_without_waiting_for_the_disk_and_submits_wait(app, monkeypatch):
+    make_survey(app, threshold=5)
+    monkeypatch.setattr(service, "live_step", lambda threshold: 0)  # the submit is followed by a live release
     client = app.test_client()
     with commit_durability(app) as drafts:
         assert answer_pages(client).endswith("/check-answers")
@@ -394,7 +396,7 @@ def test_drafts_commit_without_waiting_for_the_disk_and_submits_wait(app):
     with commit_durability(app) as submits:
         sent = client.post("/s/tiny/check-answers", data=submit_form(page.text))
     assert sent.location.endswith("/thank-you")
-    assert submits == ["on", "on"]  # the submit, then the release of its batch: both wait for the disk
+    assert submits == ["on", "on"]  # the submit, then the live release: both wait for the disk
 
 
 def test_saving_a_page_whose_draft_went_meanwhile_raises_and_writes_nothing(app):

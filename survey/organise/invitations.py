@@ -25,8 +25,8 @@ from sqlalchemy import func, insert, select
 
 from .. import audit
 from ..extensions import db
-from ..models import Invitation, InvitationBatch, Invitee, Survey, SurveyStatus, User
-from ..responses.service import new_invitation_token, sha256
+from ..models import Invitation, InvitationBatch, Invitee, Survey, SurveyStatus, UnusedInvitation, User
+from ..responses.service import new_invitation_token, sha256, used_condition
 
 MAX_INVITATIONS = 100_000  # per batch: links made at once, or members in one uploaded file
 MAX_PROBLEMS_SHOWN = 20
@@ -173,17 +173,32 @@ def _prepare(pairs: list[tuple[str | None, str | None]]) -> list[tuple[str, byte
 
 
 def _store(survey: Survey, batch: InvitationBatch, prepared: list[tuple[str, bytes, str | None, str | None]]) -> None:
-    """Insert one invitation (hash only) and one invitee (email, sealed token) per prepared row.
+    """Insert one invitation (hash only, and a random record key), its unused row, and one invitee
+    (email, sealed token) per prepared row.
 
     Core inserts, many rows per statement: a batch can hold 100,000 invitations.
     """
+    from ..results.protection import draw_keys  # here: the results engine is imported only where it is used
+
     connection = db.session.connection()
+    keys = draw_keys(len(prepared))
     stored = connection.execute(
         insert(Invitation.__table__).returning(Invitation.id, Invitation.token_hash),
         [
-            {"survey_id": survey.id, "token_hash": token_hash, "batch_id": batch.id, "segment": segment, "used": False}
-            for token_hash, _, _, segment in prepared
+            {
+                "survey_id": survey.id,
+                "token_hash": token_hash,
+                "batch_id": batch.id,
+                "segment": segment,
+                "used": False,
+                "record_key": key,
+            }
+            for (token_hash, _, _, segment), key in zip(prepared, keys, strict=True)
         ],
+    ).all()
+    connection.execute(
+        insert(UnusedInvitation.__table__),
+        [{"invitation_id": invitation_id, "survey_id": survey.id} for invitation_id, _ in stored],
     )
     by_hash = {token_hash: (sealed, email) for token_hash, sealed, email, _ in prepared}
     invitees = [
@@ -364,7 +379,7 @@ def overview(survey: Survey) -> Overview:
     per_batch = {
         batch_id: (total, used)
         for batch_id, total, used in db.session.execute(
-            select(Invitation.batch_id, func.count(), func.count().filter(Invitation.used.is_(True)))
+            select(Invitation.batch_id, func.count(), func.count().filter(used_condition()))
             .where(Invitation.survey_id == survey.id)
             .group_by(Invitation.batch_id)
         )
@@ -389,11 +404,13 @@ def overview(survey: Survey) -> Overview:
 
 
 def _not_yet_used(survey: Survey):
-    """Return a query for the invitees on uploaded lists whose invitation is still unused."""
+    """Return a query for the invitees on uploaded lists whose invitation is still unused (both
+    exist only while the survey is open)."""
     return (
         select(Invitee.email, Invitation.segment, Invitee.sealed_token)
         .join(Invitation, Invitation.id == Invitee.invitation_id)
-        .where(Invitee.survey_id == survey.id, Invitee.email.is_not(None), Invitation.used.is_(False))
+        .join(UnusedInvitation, UnusedInvitation.invitation_id == Invitee.invitation_id)
+        .where(Invitee.survey_id == survey.id, Invitee.email.is_not(None))
     )
 
 

@@ -12,7 +12,7 @@ from datetime import datetime
 from typing import TYPE_CHECKING
 
 from flask import current_app
-from sqlalchemy import String, cast, delete, func, literal, select, update
+from sqlalchemy import String, cast, delete, exists, func, literal, select, update
 
 from .. import audit
 from ..extensions import db
@@ -27,13 +27,14 @@ from ..models import (
     Survey,
     SurveyDay,
     SurveyStatus,
+    UnusedInvitation,
     User,
     as_utc,
     utcnow,
 )
 from ..questionnaire.model import Option, Questionnaire
 from ..questionnaire.rules import visible_options, with_derived
-from ..responses.service import forget_withdrawal_codes, release_batch
+from ..responses.service import forget_withdrawal_codes, release_batch, used_condition
 
 if TYPE_CHECKING:
     from ..published.models import Publication
@@ -229,7 +230,8 @@ def current_settings(survey: Survey) -> Settings:
 
 
 def close(survey: Survey, reason: str = "closed survey") -> None:
-    """Close an open survey: release what is waiting, delete drafts and every uploaded identity."""
+    """Close an open survey: delete drafts and every uploaded identity, then release everything
+    that waits (for an invitation survey, the one release of its answers)."""
     if survey.status != SurveyStatus.OPEN:
         raise SurveyError("Only an open survey can be closed.")
     survey.status = SurveyStatus.CLOSED
@@ -237,25 +239,28 @@ def close(survey: Survey, reason: str = "closed survey") -> None:
     forgotten = forget_members(survey)
     audit.record(reason, survey, identities_deleted=forgotten["identities"])
     db.session.commit()
-    release_batch(survey, everything=True)  # the last, possibly small, batch: results gate small groups
+    release_batch(survey, everything=True)  # in its own transaction, shuffled: results gate small groups
 
 
 def forget_members(survey: Survey) -> dict[str, int]:
     """Delete everything that could tie a member to a finished survey; the caller commits.
 
-    Uploaded emails and sealed links, unfinished drafts and submit receipts go, and each
-    invitation's hash is replaced, so whoever kept a downloaded list cannot later look up who
-    answered. Counts (invitations per segment, responses, days) stay.
+    Uploaded emails and sealed links, unfinished drafts and submit receipts go. Every invitation
+    that is still live gets, in one statement (so they all share one transaction id), whether it
+    was used and a replaced hash, so whoever kept a downloaded list cannot later look up who
+    answered; then the unused rows go. Counts (invitations per segment, responses, days) stay.
     """
     forgotten = Invitation.token_hash.like("closed:%")
+    unused = exists().where(UnusedInvitation.invitation_id == Invitation.id)
     forget_withdrawal_codes(survey)  # withdrawal codes work only while the survey is open
     return {
         "identities": db.session.execute(delete(Invitee).where(Invitee.survey_id == survey.id)).rowcount,
         "links": db.session.execute(
             update(Invitation)
             .where(Invitation.survey_id == survey.id, ~forgotten)
-            .values(token_hash=literal("closed:") + cast(Invitation.id, String))
+            .values(used=Invitation.used | ~unused, token_hash=literal("closed:") + cast(Invitation.id, String))
         ).rowcount,
+        "unused": db.session.execute(delete(UnusedInvitation).where(UnusedInvitation.survey_id == survey.id)).rowcount,
         "drafts": db.session.execute(delete(Draft).where(Draft.survey_id == survey.id)).rowcount,
         "receipts": db.session.execute(
             delete(SubmissionReceipt).where(SubmissionReceipt.survey_id == survey.id)
@@ -266,7 +271,7 @@ def forget_members(survey: Survey) -> dict[str, int]:
 def run_retention() -> dict[str, int]:
     """The retention job: close what is due, then make sure finished surveys keep nothing about
     members, and drop drafts past their expiry on open ones. Safe to run again and again."""
-    totals = {"closed": close_due_surveys(), "identities": 0, "links": 0, "drafts": 0, "receipts": 0}
+    totals = {"closed": close_due_surveys(), "identities": 0, "links": 0, "unused": 0, "drafts": 0, "receipts": 0}
     finished = db.session.scalars(
         select(Survey).where(Survey.status.in_([SurveyStatus.CLOSED, SurveyStatus.PUBLISHED, SurveyStatus.ARCHIVED]))
     )
@@ -444,11 +449,11 @@ def visible_surveys(user: User) -> list[Survey]:
 
 @dataclass
 class Segment:
-    """Response rate for one invitation segment; counts below the threshold are not shown."""
+    """Response rate for one invitation segment; groups below the threshold are not shown."""
 
     name: str
     invited: int
-    responded: int | None  # None: fewer than k, not shown
+    responded: int | None  # the published (perturbed) count; None: fewer than k, not shown
     rate: float | None
 
 
@@ -485,8 +490,14 @@ def tracking(survey: Survey) -> Tracking:
             .order_by(SurveyDay.day)
         ).all()
     )
+    used = used_condition()
     rows = db.session.execute(
-        select(Invitation.segment, func.count(), func.count().filter(Invitation.used.is_(True)))
+        select(
+            Invitation.segment,
+            func.count(),
+            func.count().filter(used),
+            func.coalesce(func.sum(Invitation.record_key).filter(used), 0),
+        )
         .where(Invitation.survey_id == survey.id)
         .group_by(Invitation.segment)
     ).all()
@@ -496,23 +507,25 @@ def tracking(survey: Survey) -> Tracking:
         days=days,
         invited=sum(r[1] for r in rows),
         used=sum(r[2] for r in rows),
-        segments=segments_shown([(r[0], r[1], r[2]) for r in rows if r[0]], survey.threshold),
+        segments=segments_shown([(r[0], r[1], r[2], int(r[3])) for r in rows if r[0]], survey.threshold),
         threshold=survey.threshold,
     )
 
 
-def segments_shown(rows: list[tuple[str, int, int]], k: int) -> list[Segment]:
-    """Apply the small-number rule to per-segment counts.
+def segments_shown(rows: list[tuple[str, int, int, int]], k: int) -> list[Segment]:
+    """Protect per-segment counts of (name, invited, used, sum of the used invitations' record keys).
 
-    A segment's responses are shown only when at least k responded. If exactly one segment is
-    hidden, the next smallest is hidden too, so nobody can subtract the shown segments from the
-    total to find it.
+    A segment's responded count is published as consistent perturbation gives it (the same set
+    of used invitations always gives the same number), and shown only when the segment passes
+    the group rule, counted and as published; its rate is worked out from the published count.
     """
-    ordered = sorted(rows, key=lambda r: (r[2], r[0]))
-    hidden = {name for name, _, used in ordered if used < k}
-    if len(hidden) == 1 and len(ordered) > 1:
-        hidden.add(next(name for name, _, _ in ordered if name not in hidden))
-    return [
-        Segment(name, invited, None if name in hidden else used, None if name in hidden else used / invited)
-        for name, invited, used in sorted(rows)
-    ]
+    from ..results import protection  # here: the results engine is imported only where it is used
+
+    shown = []
+    for name, invited, used, key_sum in sorted(rows):
+        published = protection.published_count(used, key_sum)
+        if protection.shown(used, published, k):
+            shown.append(Segment(name, invited, published, min(published / invited, 1.0) if invited else None))
+        else:
+            shown.append(Segment(name, invited, None, None))
+    return shown

@@ -1,9 +1,17 @@
 """Drafts, invitations, submission and release. Every commit of the member journey is here.
 
-Anonymity (DESIGN §5): the transaction that uses an invitation writes only a pending row; a
-separate transaction later moves pending rows into `response` in shuffled batches of at least k,
-with fresh random ids and no time. So no response row shares a transaction id (PostgreSQL
-`xmin`), a row position, an id order or a timestamp with the use of an invitation.
+Anonymity (DESIGN §5):
+- A submit writes a pending row and deletes the invitation's `unused_invitation` row; it never
+  writes the invitation itself (nor anything else an invitation can be joined to), so no live
+  row on the invitation side carries the submit's transaction id (PostgreSQL `xmin`).
+- Pending rows move into `response` in another transaction, shuffled, with fresh random ids, a
+  fresh random record key each (for consistent perturbation) and no time. Invitation surveys
+  release once, at close: the organiser knows who has used their link, so any release while
+  open would let them difference two views of the results. Open-link surveys (live polls) release
+  while open only a random sample of what waits, leaving at least a whole step S waiting, at
+  most every LIVE_RELEASE_SECONDS (docs/decisions/0020-release-at-close-and-unlinkable-invitations.md).
+- A draft is found and encrypted by a fresh resume code only; an invited member's invitation
+  token travels inside the encrypted draft, so holding the link opens no one's saved answers.
 """
 
 from __future__ import annotations
@@ -22,16 +30,17 @@ from typing import Any
 
 from cryptography.fernet import Fernet, InvalidToken
 from flask import current_app
-from sqlalchemy import bindparam, delete, func, insert, select, text, update
+from sqlalchemy import bindparam, case, delete, exists, func, insert, select, text, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.exc import IntegrityError, OperationalError
-from sqlalchemy.sql.expression import Executable
+from sqlalchemy.sql.expression import ColumnElement, Executable
 
-from .. import audit
+from .. import audit, jobs
 from ..extensions import db
 from ..models import (
     LONDON,
+    AccessMode,
     Draft,
     Invitation,
     PendingSubmission,
@@ -40,6 +49,8 @@ from ..models import (
     SubmissionReceipt,
     Survey,
     SurveyDay,
+    UnusedInvitation,
+    as_utc,
     member_state,
     pinned_questionnaire,
     utcnow,
@@ -52,6 +63,7 @@ CODE_ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"  # Crockford base32: no I, L,
 CODE_LENGTH = 25  # 125 bits
 WITHDRAWAL_LENGTH = 16  # 80 bits, read as four groups of four: guessing online is hopeless
 DRAFT_LIFETIME = timedelta(days=60)  # when a survey has no closing date
+LIVE_STEP_MINIMUM = 50  # the smallest step S in which an open-link survey's results move while open
 
 
 def sha256(text: str) -> str:
@@ -183,17 +195,43 @@ def find_survey(slug: str) -> MemberSurvey | None:
 
 def create_invitations(survey: AnySurvey, count: int) -> list[str]:
     """Create single-use invitations and return their tokens; only hashes are stored."""
+    from ..results.protection import draw_keys  # here: the results engine is not part of the member journey
+
     tokens = [new_invitation_token() for _ in range(count)]
-    db.session.add_all(Invitation(survey_id=survey.id, token_hash=sha256(t)) for t in tokens)
+    made = [
+        Invitation(survey_id=survey.id, token_hash=sha256(t), record_key=key)
+        for t, key in zip(tokens, draw_keys(count), strict=True)
+    ]
+    db.session.add_all(made)
+    db.session.flush()
+    db.session.add_all(UnusedInvitation(invitation_id=i.id, survey_id=survey.id) for i in made)
     db.session.commit()
     return tokens
 
 
-def find_invitation(token: str) -> Invitation | None:
+def find_invitation(token: str | None) -> Invitation | None:
     """Return the invitation for a token, or None."""
     if not token or len(token) > 100:
         return None
     return db.session.scalar(select(Invitation).where(Invitation.token_hash == sha256(token)))
+
+
+def invitation_used(invitation: Invitation) -> bool:
+    """Return whether an invitation has been used (while open: its unused row is gone)."""
+    unused = select(UnusedInvitation.invitation_id).where(UnusedInvitation.invitation_id == invitation.id)
+    return invitation.used or db.session.scalar(unused) is None
+
+
+def used_condition() -> ColumnElement[bool]:
+    """Return the condition that holds for used invitations, whether their survey is open or closed.
+
+    Once the survey has closed (close replaces the hash) the `used` column says; while it is
+    open, the missing unused row does. One condition, so a count read during a close is whole.
+    """
+    return case(
+        (Invitation.token_hash.like("closed:%"), Invitation.used),
+        else_=~exists().where(UnusedInvitation.invitation_id == Invitation.id),
+    )
 
 
 # --- drafts ----------------------------------------------------------------------------------
@@ -201,10 +239,12 @@ def find_invitation(token: str) -> Invitation | None:
 
 @dataclass
 class DraftState:
-    """A member's saved answers and the language they are answering in."""
+    """A member's saved answers, the language they are answering in, and, for an invited member,
+    the invitation token their answers will be sent with (kept inside the encrypted draft)."""
 
     answers: dict[str, Any]
     language: str
+    token: str | None = None
 
 
 def _lookup(secret: str) -> str:
@@ -226,11 +266,12 @@ def load_draft(survey: AnySurvey, secret: str | None) -> DraftState | None:
         opened = json.loads(_cipher(secret).decrypt(content))
     except InvalidToken:
         return None
-    return DraftState(opened["answers"], opened["language"])
+    return DraftState(opened["answers"], opened["language"], opened.get("token"))
 
 
 def _seal(secret: str, state: DraftState) -> bytes:
-    return _cipher(secret).encrypt(json.dumps({"answers": state.answers, "language": state.language}).encode())
+    content = {"answers": state.answers, "language": state.language, "token": state.token}
+    return _cipher(secret).encrypt(json.dumps(content).encode())
 
 
 def _rewrite(survey: AnySurvey, secret: str, state: DraftState) -> bool:
@@ -252,12 +293,16 @@ def _commit_draft() -> None:
     db.session.commit()
 
 
-def start_draft(survey: AnySurvey, secret: str, language: str) -> DraftState:
-    """Return the draft for this secret, creating an empty one the first time."""
+def start_draft(survey: AnySurvey, secret: str, language: str, token: str | None = None) -> DraftState:
+    """Return the draft for this resume code, creating an empty one the first time.
+
+    `token` is the invitation an invited member's answers will be sent with: it is sealed inside
+    the draft (never its key), so the member can carry on with their code on another device.
+    """
     state = load_draft(survey, secret)
     if state is not None:
         return state
-    state = DraftState(dict(survey.member_questionnaire.fixed), language)
+    state = DraftState(dict(survey.member_questionnaire.fixed), language, token)
     expires = survey.closes_at or utcnow() + DRAFT_LIFETIME
     db.session.add(Draft(survey_id=survey.id, lookup=_lookup(secret), expires_at=expires, content=_seal(secret, state)))
     try:
@@ -287,7 +332,7 @@ def save_answers(
     if state is None:
         raise LookupError("no draft for this secret")
     merged = off_page(section, state.answers) | page_answers
-    state = DraftState(clean_answers(survey.member_questionnaire, merged, language), language)
+    state = DraftState(clean_answers(survey.member_questionnaire, merged, language), language, state.token)
     if not _rewrite(survey, secret, state):
         db.session.rollback()
         raise LookupError("no draft for this secret")
@@ -314,9 +359,9 @@ def count_day(survey: AnySurvey, column: str) -> None:
     on one row (readers add the rows up).
 
     It joins the transaction that starts a draft or adds a pending submission, so the member's
-    work and the count take one commit. That transaction already uses the invitation (DESIGN §5),
-    and its rows never reach `response` (release_batch moves them in another transaction), so a
-    day's count beside them links nothing that was not linked already.
+    work and the count take one commit. The row holds a survey, a day and counts: nothing that
+    can be joined to an invitation, and its rows never reach `response` (release_batch moves them
+    in another transaction), so sharing that transaction's id links nothing.
     """
     today = utcnow().astimezone(LONDON).date()
     dialect = db.session.get_bind().dialect.name
@@ -365,19 +410,21 @@ def submit_response(
     survey: AnySurvey,
     secret: str,
     key: str,
-    invitation: Invitation | None,
     withdrawal: str | None = None,
     saved: DraftState | None = None,
 ) -> Outcome:
-    """Store a member's response exactly once, then release a batch if enough are waiting.
+    """Store a member's response exactly once; for an open-link survey, then release some of what
+    waits if a live release is due.
 
-    `withdrawal` is the hash of the member's withdrawal code, if they asked for one; the code
-    itself is never passed here, so it cannot be stored. `saved` is the draft as this request
-    already read it, if it did; it is read again if the first attempt has to start over.
+    The invitation used is the one sealed in the draft, never one the request names, so holding
+    a link sends no one's saved answers. `withdrawal` is the hash of the member's withdrawal code,
+    if they asked for one; the code itself is never passed here, so it cannot be stored. `saved`
+    is the draft as this request already read it, if it did; it is read again if the first attempt
+    has to start over.
     """
     for attempt in range(3):
         try:
-            outcome = _submit_once(survey, secret, key, invitation, withdrawal, saved if attempt == 0 else None)
+            outcome = _submit_once(survey, secret, key, withdrawal, saved if attempt == 0 else None)
             break
         except OperationalError as error:
             # SQLite refuses to turn a read into a write after another writer committed
@@ -385,7 +432,7 @@ def submit_response(
             db.session.rollback()
             if "locked" not in str(error) or attempt == 2:
                 raise
-    if outcome is Outcome.SAVED:
+    if outcome is Outcome.SAVED and survey.access != AccessMode.INVITATION:
         release_batch(survey)  # counts after the commit, so the last of concurrent submits sees every one
     return outcome
 
@@ -394,25 +441,29 @@ def _submit_once(
     survey: AnySurvey,
     secret: str,
     key: str,
-    invitation: Invitation | None,
     withdrawal: str | None,
     saved: DraftState | None,
 ) -> Outcome:
     """One transaction: record the submit key, use the invitation, delete the draft, add a
     pending row, count the day. Any step that finds the work already done rolls the whole
-    transaction back (the draft's delete is what makes a submit count once per draft)."""
+    transaction back (the draft's delete is what makes a submit count once per draft).
+
+    Using the invitation deletes its unused row (only one delete can find it): the invitation row
+    itself is not written, and nothing written here can be joined to an invitation.
+    """
     state = saved if saved is not None else load_draft(survey, secret)
     if was_submitted(key):
         return Outcome.ALREADY_SAVED
     if state is None:
         return Outcome.NO_DRAFT
+    invitation = find_invitation(state.token)
+    if survey.access == AccessMode.INVITATION and invitation is None:
+        return Outcome.INVITATION_USED  # its link no longer works (it cannot be sent without one)
     answers = clean_answers(survey.member_questionnaire, state.answers, state.language)
     try:
         db.session.execute(_ADD_RECEIPT, {"key_hash": sha256(key), "survey_id": survey.id})
         if invitation is not None:
-            used = db.session.execute(
-                update(Invitation).where(Invitation.id == invitation.id, Invitation.used.is_(False)).values(used=True)
-            )
+            used = db.session.execute(_USE_INVITATION, {"unused_invitation": invitation.id})
             if used.rowcount != 1:
                 db.session.rollback()
                 return Outcome.INVITATION_USED
@@ -439,6 +490,9 @@ def _submit_once(
 _PENDING, _RESPONSE = PendingSubmission.__table__, Response.__table__
 _ADD_RECEIPT = insert(SubmissionReceipt.__table__)
 _ADD_PENDING = insert(_PENDING)
+_USE_INVITATION = delete(UnusedInvitation.__table__).where(
+    UnusedInvitation.__table__.c.invitation_id == bindparam("unused_invitation")
+)
 _CARRIED = ("survey_id", "questionnaire_version_id", "language", "answers", "withdrawal_hash")
 _WAITING = select(func.count()).select_from(_PENDING).where(_PENDING.c.survey_id == bindparam("waiting_survey"))
 
@@ -448,46 +502,93 @@ def _waiting(survey: AnySurvey) -> int:
     return db.session.scalar(_WAITING, {"waiting_survey": survey.id})
 
 
+def live_step(threshold: int) -> int:
+    """Return the step S in which an open-link survey's results move while open: far larger than k."""
+    return max(LIVE_STEP_MINIMUM, 5 * threshold)
+
+
 def release_batch(survey: AnySurvey, everything: bool = False) -> int:
-    """Move waiting submissions into `response`, shuffled, once at least k are waiting.
+    """Move waiting submissions into `response`, shuffled, each with a fresh random id and record
+    key; return how many were released.
 
-    With `everything` (at close) the remainder is released whatever its size. Responses that
-    members withdrew are deleted in the same transaction, so results never move by one response
-    at a time (DESIGN §5). Returns how many responses were released.
+    With `everything` (at close, for every survey) all that waits is released. Otherwise only
+    an open-link survey releases, and only a live release: once at least 2S wait (S =
+    live_step(k)) and LIVE_RELEASE_SECONDS have passed since its last one, a random sample of all
+    but S of them. So S always stay waiting: neither a flood of answers the reader wrote nor the
+    closing remainder isolates anyone, since the last S are mixed with what follows. Responses
+    that members withdrew are deleted in the same transaction, so results never move by one
+    response at a time (DESIGN §5).
     """
-    waiting = _waiting(survey)
-    if not waiting or (waiting < survey.threshold and not everything):
-        if everything and _delete_withdrawn(survey):  # at close: nothing new, but withdrawals go
-            db.session.commit()
-            # No new batch number tells the results snapshot that rows went: drop this process's copy.
-            from .. import results  # here: the results engine is not part of the member journey
+    if everything:
+        return _release(survey, 0, everything=True)
+    if survey.access == AccessMode.INVITATION:
+        return 0  # invitation surveys release once, at close
+    step = live_step(survey.threshold)
+    if _waiting(survey) < 2 * step or not _live_release_due(db.session.scalar(_RELEASED_AT, {"released": survey.id})):
+        return 0
+    return _release(survey, step, everything=False)
 
-            results.forget(survey.id)
+
+_RELEASED_AT = select(Survey.__table__.c.released_at).where(Survey.__table__.c.id == bindparam("released"))
+
+
+def _live_release_due(last: datetime | None) -> bool:
+    """Return whether enough time has passed since a survey's last live release."""
+    wait = timedelta(seconds=current_app.config["LIVE_RELEASE_SECONDS"])
+    return last is None or utcnow() - as_utc(last) >= wait
+
+
+def _release(survey: AnySurvey, step: int, everything: bool) -> int:
+    """Release in one transaction: all that waits (`everything`), or a random sample of all but
+    `step` of it, when at least twice `step` wait."""
+    # Lock the survey row first, until commit: releases of one survey then run one at a time and
+    # commit in the order of their batch numbers (the results snapshot reads "batch > the last one
+    # seen" and must not miss a batch that commits late with a smaller number), and the pace of
+    # live releases holds. A live release that finds another running leaves the work to it. (FOR
+    # NO KEY UPDATE on PostgreSQL: submits, whose pending rows refer to the survey, never wait.)
+    lock = select(Survey.__table__.c.released_at).where(Survey.__table__.c.id == survey.id)
+    locked = db.session.execute(lock.with_for_update(skip_locked=not everything, key_share=True)).first()
+    if locked is None or (not everything and not _live_release_due(locked.released_at)):
+        db.session.rollback()
         return 0
     rows = db.session.execute(
         select(_PENDING.c.id, *(_PENDING.c[name] for name in _CARRIED))
         .where(_PENDING.c.survey_id == survey.id)
         .with_for_update(skip_locked=True)
     ).all()
-    if len(rows) < survey.threshold and not everything:  # others are being released elsewhere
+    if everything:
+        random.SystemRandom().shuffle(rows)
+    elif len(rows) >= 2 * step:
+        rows = random.SystemRandom().sample(rows, len(rows) - step)  # a random sample, in random order
+    else:  # others are being withdrawn meanwhile
+        rows = []
+    if rows:
+        from ..results.protection import draw_keys  # here: the results engine is not part of the member journey
+
+        deleted = db.session.execute(delete(_PENDING).where(_PENDING.c.id.in_([row.id for row in rows])))
+        if deleted.rowcount != len(rows):  # withdrawn meanwhile: try again with the next submit
+            db.session.rollback()
+            return 0
+        last = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id))
+        batch = (last or 0) + 1
+        # One statement, its rows in the shuffled order, each with a fresh random id and record key.
+        released = [
+            {name: getattr(row, name) for name in _CARRIED} | {"batch": batch, "record_key": key}
+            for row, key in zip(rows, draw_keys(len(rows)), strict=True)
+        ]
+        db.session.execute(insert(_RESPONSE), released)
+        if not everything:
+            db.session.execute(update(Survey).where(Survey.id == survey.id).values(released_at=utcnow()))
+    withdrawn = _delete_withdrawn(survey)
+    if not rows and not withdrawn:
         db.session.rollback()
         return 0
-    random.SystemRandom().shuffle(rows)
-    deleted = db.session.execute(delete(_PENDING).where(_PENDING.c.id.in_([row.id for row in rows])))
-    if deleted.rowcount != len(rows):  # another worker released some of them first
-        db.session.rollback()
-        return 0
-    # Lock the survey row until commit, so that releases of one survey commit in the order of
-    # their batch numbers: the results snapshot reads "batch > the last one seen" and must not
-    # miss a batch that commits late with a smaller number.
-    db.session.execute(select(Survey.id).where(Survey.id == survey.id).with_for_update())
-    last = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id))
-    batch = (last or 0) + 1
-    # One statement, its rows in the shuffled order, each with a fresh random id.
-    released = [{name: getattr(row, name) for name in _CARRIED} | {"batch": batch} for row in rows]
-    db.session.execute(insert(_RESPONSE), released)
-    _delete_withdrawn(survey)
     db.session.commit()
+    if not rows:  # no new batch number tells the results snapshot that rows went: drop this process's copy
+        from .. import results  # here: the results engine is not part of the member journey
+
+        results.forget(survey.id)
+    jobs.enqueue_prepare(survey.id)  # the job worker gets this release's results ready, off any request
     return len(rows)
 
 
@@ -512,7 +613,7 @@ class Withdrawal(StrEnum):
     """What a withdrawal code did."""
 
     DELETED = "deleted"  # still waiting to be released: deleted now, it was never in the results
-    WITHDRAWING = "withdrawing"  # in the results: deleted when the next batch is added, or at close
+    WITHDRAWING = "withdrawing"  # in the results: deleted with the next live release, or at close
     UNKNOWN = "unknown"  # no such code for this survey, or it was used already
     CLOSED = "closed"  # the survey has closed: responses can no longer be withdrawn
 
@@ -536,9 +637,9 @@ def withdrawal_exists(survey: AnySurvey, code: str) -> bool:
 def withdraw(survey: AnySurvey, code: str) -> Withdrawal:
     """Withdraw the response a code belongs to, once; never read or return its answers.
 
-    A waiting submission is deleted at once. A released one is marked and its hash cleared (so
-    the code cannot be used again); release_batch deletes it with the next batch of at least k
-    new responses, or at close. The audit entry says only that a response was withdrawn, in its
+    A waiting submission is deleted at once. A released one (only open-link surveys release while
+    open) is marked and its hash cleared, so the code cannot be used again; release_batch deletes
+    it with the next live release, or at close. The audit entry says only that a response was withdrawn, in its
     own transaction, so no response row shares a transaction with a dated record.
     """
     for attempt in range(3):

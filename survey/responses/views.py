@@ -33,13 +33,23 @@ def _open_or_stop(survey: service.MemberSurvey) -> service.MemberSurvey:
     return survey
 
 
-def _entry(slug: str) -> dict | None:
-    return session.get("drafts", {}).get(slug)
+def _entry(slug: str) -> dict:
+    """Return the member's entry for a survey: {"secret": resume code or None, "token": invitation
+    token or None}.
+
+    A session made before drafts had their own codes holds {"secret": token, "invited": True}: its
+    token is read as the invitation it is, never as a draft's secret, so no one holding a link
+    (and a session made with it) opens the draft that link once opened.
+    """
+    entry = session.get("drafts", {}).get(slug) or {}
+    if "token" not in entry and entry.get("invited"):
+        return {"secret": None, "token": entry.get("secret")}
+    return {"secret": entry.get("secret"), "token": entry.get("token")}
 
 
-def _remember(slug: str, secret: str, invited: bool) -> None:
+def _remember(slug: str, secret: str | None, token: str | None) -> None:
     session.permanent = True
-    session["drafts"] = {**session.get("drafts", {}), slug: {"secret": secret, "invited": invited}}
+    session["drafts"] = {**session.get("drafts", {}), slug: {"secret": secret, "token": token}}
 
 
 def _forget(slug: str, submitted: bool) -> None:
@@ -48,26 +58,31 @@ def _forget(slug: str, submitted: bool) -> None:
         session["submitted"] = sorted({*session.get("submitted", []), slug})
 
 
-def _stop_if_invitation_used(survey: service.MemberSurvey) -> None:
+def _draft(survey: service.MemberSurvey, entry: dict) -> service.DraftState | None:
+    """Return the draft the member's resume code opens, or None."""
+    return service.load_draft(survey, entry["secret"]) if entry["secret"] else None
+
+
+def _stop_if_invitation_used(survey: service.MemberSurvey, token: str | None) -> None:
     """Tell a member whose invitation was used (on another device, say) that it has been."""
-    entry = _entry(survey.slug)
-    if entry and entry["invited"]:
-        invitation = service.find_invitation(entry["secret"])
-        if invitation is None or invitation.used:
-            if service.was_submitted(request.form.get("submit_key", "")):  # used by this very form
-                _forget(survey.slug, submitted=True)
-                abort(redirect(url_for("responses.thank_you", slug=survey.slug)))
-            _forget(survey.slug, submitted=False)
-            abort(make_response(render_template("responses/invitation_used.html", survey=survey), 409))
+    if not token:
+        return
+    invitation = service.find_invitation(token)
+    if invitation is None or service.invitation_used(invitation):
+        if service.was_submitted(request.form.get("submit_key", "")):  # used by this very form
+            _forget(survey.slug, submitted=True)
+            abort(redirect(url_for("responses.thank_you", slug=survey.slug)))
+        _forget(survey.slug, submitted=False)
+        abort(make_response(render_template("responses/invitation_used.html", survey=survey), 409))
 
 
 def _journey(slug: str) -> tuple[service.MemberSurvey, str, service.DraftState]:
-    """Return the survey, the member's secret and draft, or redirect to where they should be."""
+    """Return the survey, the member's resume code and draft, or redirect to where they should be."""
     survey = _survey(slug)
     entry = _entry(slug)
-    state = service.load_draft(survey, entry["secret"]) if entry else None
+    state = _draft(survey, entry)
     if state is None:
-        _stop_if_invitation_used(survey)
+        _stop_if_invitation_used(survey, entry["token"])
         target = "thank_you" if slug in session.get("submitted", []) else "start"
         abort(redirect(url_for(f"responses.{target}", slug=slug)))
     if state.language != current_language():
@@ -85,29 +100,33 @@ def _section(survey: service.MemberSurvey, section_id: str) -> Section:
 def start(slug: str):
     """Show what the survey is for, how long it takes, how answers are protected, and Start."""
     survey = _survey(slug)
-    _stop_if_invitation_used(survey)
     entry = _entry(slug)
-    invited_only = survey.access == AccessMode.INVITATION and not entry
+    state = _draft(survey, entry)
+    _stop_if_invitation_used(survey, state.token if state else entry["token"])
+    invited_only = survey.access == AccessMode.INVITATION and not (entry["token"] or state)
     return render_template(
         "responses/start.html",
         survey=survey,
         questionnaire=survey.member_questionnaire,
-        started=bool(entry and service.load_draft(survey, entry["secret"])),
+        started=state is not None,
         invited_only=invited_only,
     ), (403 if invited_only else 200)
 
 
 @bp.post("/s/<slug>/start")
 def begin(slug: str):
-    """Open (or reopen) the member's draft and go to the first page they have not answered."""
+    """Reopen the member's draft, or start a new one under a fresh resume code, and go to the first
+    page they have not answered. An invited member's token is sealed inside the new draft."""
     survey = _survey(slug)
-    _stop_if_invitation_used(survey)
     entry = _entry(slug)
-    if entry is None and survey.access == AccessMode.INVITATION:
+    state = _draft(survey, entry)
+    token = state.token if state else entry["token"]
+    _stop_if_invitation_used(survey, token)
+    if state is None and survey.access == AccessMode.INVITATION and not token:
         return redirect(url_for("responses.start", slug=slug))
-    secret = entry["secret"] if entry else service.new_resume_code()
-    state = service.start_draft(survey, secret, current_language())
-    _remember(slug, secret, invited=bool(entry and entry["invited"]))
+    secret = entry["secret"] if state else service.new_resume_code()
+    state = service.start_draft(survey, secret, current_language(), token=token)
+    _remember(slug, secret, token)
     return redirect(_resume_url(survey, state))
 
 
@@ -121,14 +140,20 @@ def _resume_url(survey: service.MemberSurvey, state: service.DraftState) -> str:
 @bp.get("/i/<token>")
 @limiter.limit(rate("INVITATION"))
 def invitation(token: str):
-    """Accept an invitation link, keep the token in the session, and drop it from the address."""
+    """Accept an invitation link, keep the token in the session, and drop it from the address.
+
+    The link lets its holder start a response, never open one: unless this session already holds
+    a draft sent with this very invitation, Start makes a new draft under a new resume code.
+    """
     found = service.find_invitation(token)
     if found is None:
         return render_template("responses/invitation_invalid.html"), 404
     survey = _survey(found.survey.slug)
-    if found.used:
+    if service.invitation_used(found):
         return render_template("responses/invitation_used.html", survey=survey), 409
-    _remember(survey.slug, token, invited=True)
+    entry = _entry(survey.slug)
+    state = _draft(survey, entry)
+    _remember(survey.slug, entry["secret"] if state and state.token == token else None, token)
     return redirect(url_for("responses.start", slug=survey.slug))
 
 
@@ -196,12 +221,10 @@ def check_answers(slug: str):
             change_endpoint="responses.page",
             change_args={"slug": slug},
         )
-    entry = _entry(slug) or {}
-    invitation = service.find_invitation(secret) if entry.get("invited") else None
     code = service.new_withdrawal_code() if request.form.get("withdrawal_code") == "yes" else None
     withdrawal = service.withdrawal_hash(code) if code else None
     key = request.form.get("submit_key", "")
-    outcome = service.submit_response(survey, secret, key, invitation, withdrawal, saved=state)
+    outcome = service.submit_response(survey, secret, key, withdrawal, saved=state)
     if outcome is service.Outcome.INVITATION_USED:
         _forget(slug, submitted=False)
         return render_template("responses/invitation_used.html", survey=survey), 409
@@ -261,10 +284,10 @@ def withdraw(slug: str):
 
 @bp.get("/s/<slug>/saved")
 def saved(slug: str):
-    """Show how to come back: the resume code and link, or the invitation link."""
-    survey, secret, _ = _journey(slug)
-    invited = bool((_entry(slug) or {}).get("invited"))
-    return render_template("responses/saved.html", survey=survey, code=None if invited else secret)
+    """Show how to come back: the resume code and link (for invited members too: their link starts
+    afresh, it never reopens saved answers)."""
+    survey, secret, state = _journey(slug)
+    return render_template("responses/saved.html", survey=survey, code=secret, invited=bool(state.token))
 
 
 @bp.route("/s/<slug>/resume", methods=["GET", "POST"])
@@ -277,7 +300,7 @@ def resume(slug: str):
         code = service.normalise_code(request.form.get("code", ""))
         state = service.load_draft(survey, code) if code else None
         if state is not None:
-            _remember(slug, code, invited=False)
+            _remember(slug, code, None)  # an invited member's token is in the draft
             return redirect(_resume_url(survey, state))
         error = True
     return render_template("responses/resume.html", survey=survey, error=error), (200 if not error else 400)
@@ -292,7 +315,7 @@ def resume_link(slug: str, code: str):
     state = service.load_draft(survey, code)
     if state is None:
         return render_template("responses/resume.html", survey=survey, error=True), 404
-    _remember(slug, code, invited=False)
+    _remember(slug, code, None)
     return redirect(_resume_url(survey, state))
 
 
