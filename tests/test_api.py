@@ -63,7 +63,9 @@ def test_results_without_a_breakdown_are_one_group_for_everyone(client, publishe
     assert group["code"] is None and group["n"] >= 10 and not group["suppressed"]
     assert {c["group"] for c in body["cells"]} == {None}
     shown = [c for c in body["cells"] if not c["suppressed"]]
-    assert sum(c["count"] for c in shown) <= group["n"]
+    # Each count is adjusted on its own (by 3 at most), so the answers add up to the base only roughly.
+    assert abs(sum(c["count"] for c in shown) - group["n"]) <= 3 * (len(shown) + 1)
+    assert len(shown) == len(body["cells"])  # nothing inside a shown group is hidden
     for cell in shown:
         assert cell["ci_low"] <= cell["percent"] <= cell["ci_high"]
 

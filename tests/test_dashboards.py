@@ -43,7 +43,8 @@ def _numbers(html: str) -> list[int]:
 def test_the_overview_shows_responses_by_sector_and_every_question(app, staff, filled):
     page = staff.get(f"/organise/surveys/{filled.id}/results/")
     assert page.status_code == 200
-    assert "3,000</strong> responses" in page.text
+    shown = int(re.search(r"([\d,]+)</strong> responses", page.text).group(1).replace(",", ""))
+    assert abs(shown - 3000) <= 3  # the published count: adjusted by 3 at most
     assert page.text.count('href="/organise/surveys/') >= 45
 
 
@@ -92,7 +93,7 @@ def test_results_follow_scope_and_role(app, client):
     make_user(app, "vic@example.org", Role.VIEWER, [PROBATION])
     sign_in(viewer, app, "vic@example.org")
     page = viewer.get(f"/organise/surveys/{survey.id}/results/")
-    assert page.status_code == 200 and "Results appear once at least 5 responses" in page.text
+    assert page.status_code == 200 and "There are no results yet." in page.text
 
 
 def test_comments_are_paged(app, staff, filled):

@@ -67,10 +67,13 @@ def actions(app, survey) -> list[tuple[str, dict]]:
 
 
 def _numbers(html: str) -> list[int]:
-    """Every base and count of people shown on a page."""
-    bases = re.findall(r"[Bb]ase ([\d,]+)", html)
-    counts = re.findall(r'<td class="num">([\d,]+)</td>', html)
-    return [int(n.replace(",", "")) for n in bases + counts]
+    """Every base (a group's size) shown on a page."""
+    return [int(n.replace(",", "")) for n in re.findall(r"[Bb]ase ([\d,]+)", html)]
+
+
+def _counts(html: str) -> list[int]:
+    """Every count of people in a table cell on a page."""
+    return [int(n.replace(",", "")) for n in re.findall(r'<td class="num">([\d,]+)</td>', html)]
 
 
 def test_choose_preview_publish_change_and_every_step_in_the_audit_log(app, client, staff, closed):
@@ -207,7 +210,8 @@ def test_the_page_shows_nothing_below_the_threshold_and_agrees_with_the_api(app,
     for path in ("/r/closed", "/r/closed/q/C1?by=disabled", "/r/closed/q/E3?by=age_group", "/r/closed/q/B2?by=A1"):
         html = get_page(client, path)
         shown = _numbers(html)
-        assert shown and all(n >= 10 for n in shown), path
+        assert shown and all(n >= 10 for n in shown), path  # no group smaller than k
+        assert not {1, 2} & set(_counts(html)), path  # small counts are never published as themselves
     html = client.get("/r/closed/q/E3?by=disabled").text
     api = client.get("/api/v1/surveys/closed/results/E3?by=disabled").get_json()
     for group in api["groups"]:

@@ -13,6 +13,7 @@ from survey.models import Response, Survey
 from survey.questionnaire.loader import load_file
 from survey.questionnaire.model import Question, Questionnaire
 from survey.questionnaire.rules import clean_answers
+from survey.results.protection import draw_keys
 
 from .helpers import ROOT
 
@@ -85,7 +86,7 @@ def random_records(questionnaire: Questionnaire, n: int, seed: int, **kwargs) ->
 
 
 def insert_responses(app: Flask, survey: Survey, answers: list[tuple[dict, str]], batch: int) -> None:
-    """Store released responses directly, as one release batch."""
+    """Store released responses directly, as one release batch, each with a random record key."""
     with app.app_context():
         db.session.add_all(
             Response(
@@ -94,7 +95,8 @@ def insert_responses(app: Flask, survey: Survey, answers: list[tuple[dict, str]]
                 language=language,
                 answers=values,
                 batch=batch,
+                record_key=key,
             )
-            for values, language in answers
+            for (values, language), key in zip(answers, draw_keys(len(answers)), strict=True)
         )
         db.session.commit()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import random
 
@@ -116,7 +117,9 @@ def test_benjamini_hochberg_and_holm():
 # --- equality flags --------------------------------------------------------------------------
 
 
-def _comparisons(rng: random.Random, gap: float, groups: int = 20, base: int = 400) -> list[Comparison]:
+def _comparisons(
+    rng: random.Random, gap: float, groups: int = 20, base: int = 400, one_family: bool = False
+) -> list[Comparison]:
     out = []
     for g in range(groups):
         rate = 0.4
@@ -132,6 +135,7 @@ def _comparisons(rng: random.Random, gap: float, groups: int = 20, base: int = 4
                 outcome_codes=("4", "5"),
                 dimension="disabled",
                 dimension_label="Disabled",
+                family="disabled" if one_family else f"family {g}",
                 group=f"g{g}",
                 group_label=f"Group {g}",
                 subject="Disabled members" if g == 0 else f"Group {g} members",
@@ -163,6 +167,18 @@ def test_no_difference_gives_no_flag_at_the_corrected_level():
     # 5% a spurious flag appears in at most about 5% of runs.
     runs_with_a_flag = sum(bool(decide(_comparisons(random.Random(seed), gap=0.0, base=150))) for seed in range(200))
     assert runs_with_a_flag <= 15
+
+
+def test_one_flag_per_question_and_family_the_strongest():
+    comparisons = _comparisons(random.Random(4), gap=0.0, base=400, one_family=True)
+    strong, weaker = (
+        dataclasses.replace(comparisons[0], count=int(0.7 * 400)),
+        dataclasses.replace(comparisons[1], count=int(0.6 * 400)),
+    )
+    flags = decide([strong, weaker, *comparisons[2:]])
+    assert [f.group for f in flags] == ["g0"]  # both are significant; one headline per family
+    separate = decide([strong, dataclasses.replace(weaker, family="another"), *comparisons[2:]])
+    assert sorted(f.group for f in separate) == ["g0", "g1"]
 
 
 def test_small_gaps_are_not_flagged_however_significant():

@@ -1,4 +1,4 @@
-"""The JSON API (version 1): survey descriptions and results, every number through the disclosure gate."""
+"""The JSON API (version 1): survey descriptions and results, every number through the results protection."""
 
 from flask import Blueprint
 

@@ -99,7 +99,7 @@ def _cells(table: results.Table) -> dict:
 
 @bp.get("/surveys/<slug>/results/<question_id>")
 def question_results(slug: str, question_id: str):
-    """One question's results: ?by=<dimension>&<dimension>=<code>, through the disclosure gate."""
+    """One question's results: ?by=<dimension>&<dimension>=<code>, every number published."""
     survey = readable_survey(slug)
     language = _language()
     filters = _filters()

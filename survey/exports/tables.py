@@ -1,8 +1,10 @@
 """Aggregate exports as rows: pure functions from a survey to header and rows, every number taken
-from the results engine's public functions (its one disclosure gate), never from a snapshot.
+from the results engine's public functions (its one protection), never from a snapshot.
 
-A hidden number is written "fewer than k" (k the threshold of the table it comes from), never as
-a number. The same functions serve staff downloads and, later, public exports of a published
+Every count is already adjusted by the engine (consistent perturbation), so a file holds the same
+numbers as the pages. Only a group too small to show is left out: it is written "not shown", never
+as a number, and never as "fewer than k" (a group counted as 11 but published as 9 is not shown
+either). The same functions serve staff downloads and, later, public exports of a published
 survey: nothing here knows about HTTP or who is asking.
 """
 
@@ -17,6 +19,11 @@ from .files import Row, Sheet
 
 TEXT_TYPES = ("text", "long_text")
 EVERYONE = "Everyone"
+RELEASED = {  # when answers reach the results (DESIGN.md §5), by survey.access
+    "invitation": "Once, when the survey closes (an invitation survey shows participation only while open).",
+    "open_link": "While the survey is open, in steps of at least max(50, 5 × k) responses, at most every few "
+    "minutes; the last responses when it closes.",
+}
 
 RESULT_HEADER = (
     "question",
@@ -58,9 +65,17 @@ FLAG_HEADER = (
 COMMENT_HEADER = ("question", "question_text", "filter", "comment", "note")
 
 
-def fewer_than(k: int) -> str:
-    """Return how a hidden number reads in every export."""
-    return f"fewer than {k}"
+NOT_SHOWN = "not shown"  # how a group too small to show (and anything of it) reads in every export
+
+
+def small_group_note(k: int) -> str:
+    """Return the rule that left a group out, said without claiming its size."""
+    return f"not shown: a group is shown only when it has at least {k} members"
+
+
+def two_figures(p: float) -> float:
+    """Return a p-value to two significant figures, as the pages print it."""
+    return float(f"{p:.2g}")
 
 
 def _filter_text(filters: Mapping[str, str]) -> str:
@@ -76,17 +91,21 @@ def table_rows(table: results.Table) -> Iterator[Row]:
         for item in table.items:
             yield from table_rows(item)
         return
-    hidden = fewer_than(table.threshold)
+    hidden = NOT_SHOWN
     start = (table.question, table.text, table.by or "", _filter_text(table.filters))
     if table.refused:
-        yield (*start, "", "", "", "not shown", "", "", "", "", "", "", "", "", table.refused)
+        yield (*start, "", "", "", NOT_SHOWN, "", "", "", "", "", "", "", "", table.refused)
         return
+    rule = small_group_note(table.threshold)
     for group in table.groups:
-        n = hidden if group.suppressed or group.n is None else group.n
-        where = (*start, group.code or "", group.label, n)
+        if group.suppressed or group.n is None:
+            yield (*start, group.code or "", group.label, NOT_SHOWN, "", "", "", *(None,) * 6, rule)
+            continue
+        where = (*start, group.code or "", group.label, group.n)
         for cell in (c for c in table.cells if c.group == group.code):
             if cell.suppressed or cell.count is None:
-                yield (*where, "answer", cell.option, cell.label, hidden, None, None, None, None, None, "")
+                # Only an answer that says who people are (a sector, an ethnicity) is a group of its own.
+                yield (*where, "answer", cell.option, cell.label, hidden, None, None, None, None, None, rule)
             else:
                 yield (
                     *where,
@@ -121,9 +140,6 @@ def _scale_rows(table: results.Table, where: tuple, summary: results.ScaleSummar
         low, high = getattr(summary, f"{side}_ci_low"), getattr(summary, f"{side}_ci_high")
         if summary.suppressed or percent is None:
             yield (*where, side, ",".join(codes), answer, hidden, None, None, None, None, None, "")
-        elif count is None:
-            note = "rounded to a whole percentage; the count and base are withheld so that no small count can be found"
-            yield (*where, side, ",".join(codes), answer, None, percent, low, high, summary.base, None, note)
         else:
             yield (
                 *where,
@@ -144,7 +160,8 @@ def comment_rows(found: results.Comments) -> Iterator[Row]:
     """Yield the comments the gate shows for one question (a note instead when it shows none)."""
     filters = _filter_text(found.filters)
     if found.refused or found.suppressed:
-        yield (found.question, found.text, filters, "", found.refused or found.summary or fewer_than(found.threshold))
+        rule = f"not shown: comments are shown only when there are at least {found.threshold}"
+        yield (found.question, found.text, filters, "", found.refused or found.summary or rule)
         return
     for comment in found.comments:
         yield (found.question, found.text, filters, comment, "")
@@ -193,13 +210,12 @@ def survey_result_rows(survey) -> Iterator[Row]:
 
 
 def overview_rows(survey) -> Iterator[Row]:
-    """Yield released responses in total and by each non-protected breakdown, as the overview shows."""
+    """Yield responses in the results, in total and by each non-protected breakdown, as the overview shows."""
     found = results.overview(survey)
-    hidden = fewer_than(found.threshold)
-    yield ("", EVERYONE, "", EVERYONE, hidden if found.suppressed else found.responses)
+    yield ("", EVERYONE, "", EVERYONE, NOT_SHOWN if found.suppressed else found.responses)
     for breakdown in found.breakdowns:
         for group in breakdown.groups:
-            n = hidden if group.suppressed or group.n is None else group.n
+            n = NOT_SHOWN if group.suppressed or group.n is None else group.n
             yield (breakdown.dimension, breakdown.label, group.code or "", group.label, n)
 
 
@@ -219,8 +235,8 @@ def flag_rows(survey) -> Iterator[Row]:
             flag.gap,
             flag.base,
             flag.other_base,
-            flag.p,
-            flag.adjusted_p,
+            two_figures(flag.p),
+            two_figures(flag.adjusted_p),
             flag.sentence,
         )
 
@@ -238,24 +254,36 @@ def about_rows(survey) -> Iterator[Row]:
     questionnaire = survey.questionnaire
     yield ("Survey", survey.name or survey.slug)
     yield ("Questionnaire", f"{questionnaire.title['en']} (version {questionnaire.version})")
-    yield ("Responses", fewer_than(found.threshold) if found.suppressed else found.responses)
-    yield ("Results up to release batch", found.batch)
+    yield ("Responses", NOT_SHOWN if found.suppressed else found.responses)
     yield ("Smallest group shown (k)", found.threshold)
+    yield ("Results released", RELEASED.get(str(survey.access), ""))
     yield ("Made", datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC"))
     yield (
-        "Fewer than k",
-        "A number from fewer than k people is never shown, nor any number from which one could be worked "
-        "out by subtraction: such cells read “fewer than k” (for protected characteristics k is at least 10).",
+        "Adjusted",
+        "Every count (answers, group sizes, everyone, bases) is the true count adjusted slightly by a fixed "
+        "random method (the cell key method of ONS and ABS): by at most 3 either way and by nothing on "
+        "average, and the same set of responses always gets the same number, in every file and on every "
+        "page. Counts of 1 or 2 are never shown as themselves (a count of 0 stays 0). So no one's answers "
+        "can be worked out, and numbers may not add up exactly.",
+    )
+    yield (
+        "Not shown",
+        "A group (a breakdown's group, a filter's group, or an answer to a question that says who people "
+        "are, such as sector) is shown only when it has at least k members, counted and after adjustment "
+        "(for protected characteristics k is at least 10); otherwise it reads “not shown”. Nothing inside "
+        "a shown group is hidden.",
     )
     yield (
         "Percentages",
-        "Of the people in the group who answered the question, to one decimal, with a 95% Wilson interval "
-        "(ci_low to ci_high). For scales, positive and negative shares leave out Don't know and Not applicable.",
+        "Of the people in the group who answered the question, worked out from the adjusted counts, to one "
+        "decimal, with a 95% Wilson interval (ci_low to ci_high). For scales, positive and negative shares "
+        "leave out Don't know and Not applicable.",
     )
     yield (
         "Equality flags",
-        "Each group of a protected characteristic against everyone else who answered: two-proportion z-test, "
-        "Benjamini–Hochberg over all comparisons at 5%, and a gap of at least 5 points.",
+        "Each group of a protected characteristic against everyone else who answered, on the adjusted "
+        "counts: two-proportion z-test (chi-square over the answers for single choice), Benjamini–Hochberg "
+        "over all comparisons at 5%, a gap of at least 5 points, p-values to two significant figures.",
     )
 
 

@@ -1,5 +1,5 @@
 """Published results for delegates, negotiators and the public: no sign-in, only what an organiser
-chose to publish, and every number through the results engine's one disclosure gate.
+chose to publish, and every number through the results engine's one protection.
 
 /r/<slug> the results page, /r/<slug>/q/<question> one question by group, /r/<slug>/screen the
 conference screen, /r/<slug>/briefing the negotiators' printable briefing.

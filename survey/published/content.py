@@ -1,7 +1,7 @@
 """What a published page says, built from the results engine's public functions only.
 
-Sentences are made here, in the reader's language (gettext), from the gated numbers: the
-engine's own summaries are English. Nothing here counts anything.
+Sentences are made here, in the reader's language (gettext), from the published (adjusted)
+numbers: the engine's own summaries are English. Nothing here counts anything.
 """
 
 from __future__ import annotations
@@ -54,7 +54,7 @@ def key_result(
     table: results.Table, question: Question, group: str | None = None, answer: str | None = None
 ) -> Finding | None:
     """Return a table's key result for one group (default everyone): % positive on a scale, else
-    the most chosen substantive answer (or the given answer); None when it is hidden."""
+    the most chosen substantive answer (or the given answer); None when it is not shown."""
     if table.refused:
         return None
     labels = {o.code: o.label for o in table.options}

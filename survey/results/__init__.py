@@ -1,4 +1,4 @@
-"""The results engine: columnar snapshots, statistics and ONE disclosure gate for every output.
+"""The results engine: columnar snapshots, statistics, and ONE protection for every output.
 
 Pages, charts, exports, the JSON API and the conference screen call only the functions below;
 none of them reads a snapshot directly. No Flask request handling or HTTP here.

@@ -23,7 +23,7 @@ import numpy as np
 
 from .dimensions import NO_ANSWER, comment_threshold, structure
 from .engine import UnknownQuestion, _answer_key, _language, fixed_dimensions
-from .gate import publish_groups, universe
+from .gate import universe
 from .snapshot import Snapshot, snapshot_for
 from .tables import Comments
 
@@ -178,7 +178,7 @@ def comments_of(
         cells = np.arange(-1, len(snapshot.codes(dim_id)))  # every group, and no answer
         counts = np.bincount(column[where.mask].astype(np.int64) + 1, minlength=len(cells))
         groups = [((dim_id, v.index), cells == v.index) for v in dim.values]
-        if (dim_id, index) not in publish_groups(counts, groups, t):
+        if (dim_id, index) not in _publish_groups(counts, groups, t):
             result.refused = result.summary = (
                 f"Comments are shown only for groups of at least {t} people who commented, and never where "
                 "that would let a smaller group's comments be picked out."
@@ -264,6 +264,20 @@ def decide_comments(survey, question_id: str, keys: Collection[str], approve: bo
         )
     )
     return len(responses)
+
+
+def _publish_groups(counts: np.ndarray, groups: list[tuple[tuple[str, int], np.ndarray]], t: int) -> set:
+    """Return the groups whose comments may be shown: each holds at least t comments, and so do the
+    comments of everyone less the shown groups (or none), so that no small group's comments can be
+    picked out by comparing lists. Comments are texts, not counts: this exact rule is theirs alone."""
+    sizes = {gid: int(counts[mask].sum()) for gid, mask in groups}
+    published = {gid for gid, size in sizes.items() if size >= t}
+    while published:
+        rest = int(counts.sum()) - sum(sizes[g] for g in published)
+        if rest == 0 or rest >= t:
+            break
+        published.discard(min(published, key=lambda g: (sizes[g], g)))
+    return published
 
 
 def _screened(snapshot: Snapshot, question_id: str) -> tuple[np.ndarray, np.ndarray]:

@@ -4,8 +4,8 @@ A *family* is a set of dimensions that are worked out from the same answers or w
 visibility depends on each other: age band, young member and age group (all from L1); region,
 nation, Welsh speaker and answering language (nation comes from region, the Welsh-speaker
 question is asked in Wales or in Welsh). Published numbers for dimensions of one family are
-linked by exact sums, so the disclosure gate treats a family as one unit: its dimensions never
-cross each other, and it is protected as a whole (docs/decisions/0010-results-engine.md).
+linked by exact sums (or simply nested), so two dimensions of one family are never combined, and
+a family with a protected dimension is protected as a whole (docs/decisions/0019-consistent-perturbation.md).
 """
 
 from __future__ import annotations
@@ -58,7 +58,6 @@ class Family:
     id: str
     dims: tuple[str, ...]
     protected: bool
-    crossing: str | None  # the one dimension of a non-protected family that crosses other families
 
 
 @dataclass(frozen=True)
@@ -76,8 +75,8 @@ class Structure:
 
     @property
     def filter_dims(self) -> tuple[str, ...]:
-        """Return the dimensions results may be filtered by (one at a time)."""
-        return tuple(f.crossing for f in self.families.values() if f.crossing)
+        """Return the dimensions results may be filtered by (one at a time): every one not protected."""
+        return tuple(d.id for d in self.dims.values() if not d.protected)
 
 
 def structure(questionnaire: Questionnaire) -> Structure:
@@ -168,10 +167,7 @@ def _make_structure(questionnaire: Questionnaire) -> Structure:
     families: dict[str, Family] = {}
     for family_id in dict.fromkeys(d.family for d in dims.values()):
         members = tuple(d.id for d in dims.values() if d.family == family_id)
-        protected = any(dims[m].protected for m in members)
-        # The crossing dimension: the finest one (most groups), so that "probation only" is possible.
-        crossing = None if protected else max(members, key=lambda m: (len(dims[m].values), -dims[m].position))
-        families[family_id] = Family(family_id, members, protected, crossing)
+        families[family_id] = Family(family_id, members, any(dims[m].protected for m in members))
     sources: dict[str, str] = {}
     for dim in dims.values():
         for base in bases[dim.id]:

@@ -1,15 +1,16 @@
-"""The results engine: question tables, overview and dimension listings, all through the gate.
+"""The results engine: question tables, overview and dimension listings, every count published.
 
 Public functions take a Survey (they read its snapshot); the `*_of` variants take a snapshot and
 the survey's threshold directly, for tests and benchmarks. Nothing here knows about HTTP.
 
-Two kinds of question:
-- ordinary questions (opinions and experiences): the groups (everyone, the filter, the breakdown
-  groups) come from the gate; within a shown group every answer is shown with its count, as any
-  survey report does;
-- questions that are themselves a dimension, or feed one (sex, sector, ethnicity ...): their
-  answers say who people are, so every cell is itself a group of members and goes through the
-  gate as one.
+Every count shown is a published count (protection.py: consistent perturbation), and everything
+else (percentages, intervals, % positive, medians, summaries) is worked out from published counts
+only. Only groups are ever left out (gate.py's rule):
+- ordinary questions (opinions and experiences): everyone or the filter's group, and each
+  breakdown group, is shown when it holds at least t members; inside a shown group every answer
+  is shown with its published count;
+- questions that are themselves a dimension (sex, sector, ethnicity ...): their answers say who
+  people are, so each answer of each group is itself a group, and shown by the same rule.
 """
 
 from __future__ import annotations
@@ -22,8 +23,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..questionnaire.model import Question, Questionnaire
-from . import units
-from .cells import hide_cell, withhold_summary
+from .counts import Tally, answers_of, group_sizes, tally
 from .dimensions import (
     MAX_FILTERS,
     NO_ANSWER,
@@ -33,7 +33,8 @@ from .dimensions import (
     structure,
     threshold_for,
 )
-from .gate import Crossing, GroupId, Universe, crossing, one_way, orientation, universe
+from .gate import Universe, universe
+from .protection import MAX_NOISE, published_count, shown
 from .snapshot import Snapshot, snapshot_for
 from .stats import wilson
 from .tables import (
@@ -63,6 +64,9 @@ class UnknownQuestion(LookupError):
 
 
 def _percent(count: int, base: int) -> tuple[float, float, float]:
+    """Return a percentage and its 95% interval from published counts. A published count can
+    exceed its published base by a little (each is adjusted on its own): it then reads 100%."""
+    count = min(count, base)
     low, high = wilson(count, base)
     return round(100 * count / base, 1), round(100 * low, 1), round(100 * high, 1)
 
@@ -135,20 +139,8 @@ def check_query(
     families = [shape.dims[d].family for d in used] + ([own] if own else [])
     if len(families) != len(set(families)):
         return "These two breakdowns are made from the same answers, so they cannot be combined."
-    if len(families) > 2:
-        return "A question about who people are can be broken down or filtered, not both at once."
-    if len(families) == 2:
-        rows_cols = orientation(shape, families[0], families[1])
-        if rows_cols is None:
-            return "Two protected characteristics are never combined: the groups would be too small to show safely."
-        row_dim, col_family = rows_cols
-        for dim_id in used + ([question.id] if own else []):
-            if shape.dims[dim_id].family != col_family and dim_id != row_dim:
-                crossing_dim = shape.dims[row_dim]
-                return (
-                    f"Combined with this, the breakdown has to be by “{crossing_dim.label['en']}”, "
-                    "so that small groups stay protected."
-                )
+    if sum(shape.families[f].protected for f in families) > 1:
+        return "Two protected characteristics are never combined: the groups would be too small to show safely."
     return None
 
 
@@ -160,9 +152,6 @@ def _filter_problem(shape: Structure, dim_id: str, code: str, fixed: set[str]) -
         return "Results are never filtered by a protected characteristic; choose it as the breakdown instead."
     if dim_id in fixed:
         return "Everyone in this survey is in the same group of this filter."
-    if dim_id not in shape.filter_dims:
-        family = shape.families[dim.family]
-        return f"Filter by “{shape.dims[family.crossing].label['en']}” instead."  # type: ignore[index]
     value = dim.value(code)
     if value is None or value.code == NO_ANSWER:
         return f"“{code}” is not a group of this filter."
@@ -253,90 +242,33 @@ def _table_of(
         return table
     key = question_id
     where = universe(snapshot, key)
-    if question.id in shape.dims:
-        _who_table(snapshot, shape, k, table, question, where, by, filters, language)
-    else:
-        _answers_table(snapshot, shape, k, table, question, key, where, by, filters, language)
+    _answers_table(snapshot, shape, k, table, question, key, where, by, filters, language)
     return table
 
 
 @dataclass
 class _Population:
-    """A column of a table before its answers are counted."""
+    """A column of a table: everyone (or the filter's group), or one group of the breakdown."""
 
     code: str | None
     label: str
     shown: bool
-    n: int | None
-    index: int | None = None  # the breakdown group's column index (-1: no answer); None for everyone
+    n: int | None  # published
+    row: int = 0  # the row of the table's tallies: 0 for everyone, else 1 + the group's column index + 1
 
 
-def _populations(
-    snapshot: Snapshot,
-    shape: Structure,
-    k: int,
-    where: Universe,
-    by: str | None,
-    filters: Mapping[str, str],
-    language: str,
-) -> tuple[list[_Population], np.ndarray, int, str | None]:
-    """Return everyone (or the filter's group) and the breakdown's groups, as the gate allows them.
-
-    Returns (populations, the rows of everyone or the filter's group, threshold used, refusal or None).
-    """
-    t = k
-    everyone_label = EVERYONE[language] if language in EVERYONE else EVERYONE["en"]
-    base = where.mask
-    if filters:
-        ((dim_id, code),) = filters.items()
-        dim = shape.dims[dim_id]
-        value = dim.value(code)
-        gate = one_way(snapshot, dim.family, where, k)
-        gid = (dim_id, value.index)  # type: ignore[union-attr]
-        if gid not in gate.published:
-            return [], base, gate.threshold, _hidden_group(gate.threshold)
-        base = where.mask & (snapshot.categorical[dim_id] == value.index)  # type: ignore[union-attr]
-        everyone = _Population(None, value.label[language], True, gate.count(gid))  # type: ignore[union-attr]
-    else:
-        if where.size < k:
-            return [], base, k, f"Fewer than {k} people have answered this question so far."
-        everyone = _Population(None, everyone_label, True, where.size)
-    populations = [everyone]
-    if by is None:
-        return populations, base, t, None
-    dim = shape.dims[by]
-    t = threshold_for(k, shape.families[dim.family].protected)
-    if filters:
-        ((filter_dim, code),) = filters.items()
-        cross = crossing(snapshot, dim.family, shape.dims[filter_dim].family, where, k)
-        assert cross is not None  # check_query allowed the combination
-        t = cross.threshold
-        filter_gid = (filter_dim, shape.dims[filter_dim].value(code).index)  # type: ignore[union-attr]
-        for value in dim.values:
-            count = _crossed(cross, (by, value.index), filter_gid)
-            populations.append(_Population(value.code, value.label[language], count is not None, count, value.index))
-    else:
-        gate = one_way(snapshot, dim.family, where, k)
-        for value in dim.values:
-            gid = (by, value.index)
-            shown = gid in gate.published
-            count = gate.count(gid) if shown else None
-            populations.append(_Population(value.code, value.label[language], shown, count, value.index))
-    return populations, base, t, None
+def _threshold(shape: Structure, k: int, dims: list[str]) -> int:
+    """Return the smallest group a table's numbers may describe: max(k, 10) with a protected dimension."""
+    return threshold_for(k, any(shape.families[shape.dims[d].family].protected for d in dims))
 
 
-def _hidden_group(t: int) -> str:
-    return (
-        f"Fewer than {t} people in this group have answered, or the group is hidden so that a smaller "
-        "group cannot be worked out by subtraction."
-    )
-
-
-def _crossed(cross: Crossing, a: GroupId, b: GroupId) -> int | None:
-    """Return the people in the cell of groups a and b in a crossing, whichever is the row."""
-    if a[0] == cross.rows:
-        return cross.cell(a[1], b)
-    return cross.cell(b[1], a)
+def _everyone_count(snapshot: Snapshot, where: Universe) -> tuple[int, int]:
+    """Return the members of a universe, true and published (once per snapshot)."""
+    key = ("everyone", where.key)
+    if key not in snapshot.cache:
+        true = where.size
+        snapshot.cache[key] = (true, published_count(true, int(snapshot.keys[where.mask].sum(dtype=np.int64))))
+    return snapshot.cache[key]
 
 
 def _answers_table(
@@ -351,98 +283,111 @@ def _answers_table(
     filters: Mapping[str, str],
     language: str,
 ) -> None:
-    populations, base, t, refused = _populations(snapshot, shape, k, where, by, filters, language)
-    table.threshold = t
-    if refused:
-        table.refused = table.summary = refused
+    """Fill a question's table: its populations by the group rule, then every published count."""
+    rows = where.mask
+    label = EVERYONE[language] if language in EVERYONE else EVERYONE["en"]
+    if filters:
+        ((dim_id, code),) = filters.items()
+        value = shape.dims[dim_id].value(code)
+        rows &= snapshot.categorical[dim_id] == value.index  # type: ignore[union-attr]
+        true = int(np.count_nonzero(rows))
+        public = published_count(true, int(snapshot.keys[rows].sum(dtype=np.int64)))
+        label = value.label[language]  # type: ignore[union-attr]
+    else:
+        true, public = _everyone_count(snapshot, where)
+    if not shown(true, public, k):
+        table.refused = table.summary = (
+            _hidden_group(k) if filters else f"Results are shown once at least {k} people have answered this question."
+        )
         return
-    codes = snapshot.codes(key) if question.type != "number" else ()
-    labels = {o.code: o.label[language] for o in question.choices}
-    grouped = _grouped_counts(snapshot, key, base, by) if question.type != "number" else None
+    populations = [_Population(None, label, True, public)]
+    own = [question.id] if question.id in shape.dims else []
+    t = _threshold(shape, k, [*own, *([by] if by else [])])
+    table.threshold = t
+    if by:
+        column = snapshot.categorical[by][rows]
+        groups = column.astype(np.intp)
+        groups += 2  # row 0 of the tallies is everyone; row 1 "no answer" (-1); row i + 2 group i
+        size = len(snapshot.codes(by)) + 2
+    else:
+        groups, size = np.zeros(int(np.count_nonzero(rows)), dtype=np.intp), 1
+    found = None if question.type == "number" else tally(snapshot, answers_of(snapshot, key), rows, groups, size)
+    if by:
+        # One answer per member (single choice, scales): a group's size is the sum of its answers.
+        single = found is not None and question.type != "multi"
+        sizes = (
+            Tally(found.true.sum(axis=1), found.sums.sum(axis=1))
+            if single
+            else group_sizes(snapshot, rows, groups, size)
+        )
+        public_sizes = sizes.public
+        for value in shape.dims[by].values:
+            row = value.index + 2
+            ok = shown(int(sizes.true[row]), int(public_sizes[row]), t)
+            populations.append(
+                _Population(value.code, value.label[language], ok, int(public_sizes[row]) if ok else None, row)
+            )
     for population in populations:
         table.groups.append(Group(population.code, population.label, population.n, not population.shown))
-        if question.type == "number":
-            table.numbers.append(_number_summary(snapshot, key, base, by, population))
-            continue
-        counts = None
-        if population.shown and grouped is not None:
-            counts = grouped.sum(axis=0) if population.index is None else grouped[population.index + 1]
-        for i, code in enumerate(codes):
-            count = int(counts[i]) if counts is not None else None
-            table.cells.append(_cell(population.code, code, labels.get(code, code), count, population.n))
-        if question.scale is not None:
-            table.scale.append(_scale_summary(question, population.code, codes, counts))
-    if question.type != "number":
-        _decide_cells(snapshot, shape, k, table, question, key, where, populations, by, filters, t)
+    if question.type == "number":
+        _numbers(snapshot, table, question, key, rows, groups, size, populations)
+    else:
+        everyone = found.total()  # type: ignore[union-attr]
+        true, public = found.true, found.public  # type: ignore[union-attr]
+        true[0], public[0] = everyone.true, everyone.public  # row 0 held no one: it is everyone
+        _fill(table, question, key, snapshot, populations, true, public, t, bool(own), language)
     table.hidden_groups = any(g.suppressed for g in table.groups[1:])
     if table.hidden_groups:
-        table.notes.append(
-            f"Groups with fewer than {t} people who answered are not shown, nor any group that would let "
-            "a hidden group be worked out by subtraction."
-        )
-    table.summary = _summary(table, question, populations[0], language)
+        table.notes.append(f"A group is shown only when it has at least {t} members.")
+    if own:
+        table.summary = _who_summary(table, filters, populations[0]) if not by else _who_summary_by(table)
+    else:
+        table.summary = _summary(table, question, populations[0], language)
 
 
-def _population_key(shape: Structure, population: _Population, by: str | None, filters: Mapping[str, str]) -> tuple:
-    """Return the population a table column shows, as units.py names it (the same in every table)."""
-    filtered = None
-    if filters:
-        ((filter_dim, code),) = filters.items()
-        filtered = (filter_dim, shape.dims[filter_dim].value(code).index)  # type: ignore[union-attr]
-    if population.index is None:
-        return () if filtered is None else (filtered,)
-    group = (by, population.index)
-    if filtered is None:
-        return (group,)
-    row_dim, _ = orientation(shape, shape.dims[by].family, shape.dims[filtered[0]].family)  # type: ignore[index, misc]
-    return (group, filtered) if row_dim == by else (filtered, group)
+def _hidden_group(t: int) -> str:
+    return f"This group is too small to show: results are shown only for groups of at least {t} members."
 
 
-def _decide_cells(
-    snapshot: Snapshot,
-    shape: Structure,
-    k: int,
+def _fill(
     table: Table,
     question: Question,
     key: str,
-    where: Universe,
+    snapshot: Snapshot,
     populations: list[_Population],
-    by: str | None,
-    filters: Mapping[str, str],
+    true: np.ndarray,
+    public: np.ndarray,
     t: int,
+    answers_are_groups: bool,
+    language: str,
 ) -> None:
-    """Apply the cell statuses decided once per population and answer (units.py) to this table."""
-    codes = {code: i for i, code in enumerate(snapshot.codes(key))}
-    summaries = {s.group: s for s in table.scale}
+    """Add each shown population's cells (and a scale's summary) from the published counts."""
+    codes = snapshot.codes(key)
+    labels = {o.code: o.label[language] for o in question.choices}
     for population in populations:
-        if not population.shown:
-            continue
-        pop = _population_key(shape, population, by, filters)
-        hidden, withheld = units.statuses(snapshot, key, pop, where, k)
-        for cell in table.cells:
-            if cell.group == population.code and codes[cell.option] in hidden:
-                hide_cell(cell)
-        summary = summaries.get(population.code)
-        if summary is not None and not summary.suppressed:
-            withhold_summary(summary, withheld)
+        counts = public[population.row] if population.shown else None
+        for i, code in enumerate(codes):
+            count = int(counts[i]) if counts is not None else None
+            if answers_are_groups and count is not None and not shown(int(true[population.row][i]), count, t):
+                count = None  # an answer that says who people are is a group: too small to show
+            table.cells.append(_cell(population.code, code, labels.get(code, code), count, population.n))
+        if question.scale is not None:
+            table.scale.append(_scale_summary(question, population.code, codes, counts))
+    if answers_are_groups and any(c.suppressed for c in _shown_cells(table)):
+        table.notes.append(
+            f"This question says who people are, so each answer is itself a group: an answer is shown only "
+            f"when at least {t} members gave it."
+        )
 
 
-def _grouped_counts(snapshot: Snapshot, key: str, base: np.ndarray, by: str | None) -> np.ndarray:
-    """Return answer counts for every group of `by` at once: row 0 no answer, row i+1 group i.
-
-    The groups stay in the column's small type (widened once, in counts_by_key): at a million
-    responses an int64 copy would be 8 MB more at the peak of every table.
-    """
-    groups = len(snapshot.codes(by)) + 1 if by else 1
-    if by:
-        group = snapshot.categorical[by][base]
-        group += 1  # fits: a column's type holds one more than its largest index
-    else:
-        group = np.zeros(int(np.count_nonzero(base)), dtype=np.int8)
-    return units.counts_by_key(snapshot, units.answers_of(snapshot, key), base, group, groups)
+def _shown_cells(table: Table) -> list[Cell]:
+    """Return the cells of the shown groups."""
+    hidden = {g.code for g in table.groups if g.suppressed}
+    return [c for c in table.cells if c.group not in hidden]
 
 
 def _scale_summary(question: Question, group: str | None, codes, counts) -> ScaleSummary:
+    """Return a group's % positive and % negative of the answers on the scale, from its published cells."""
     if counts is None:
         return ScaleSummary(group, None, None, None, None, None, None, None, None, None, True)
     scale = question.scale
@@ -457,81 +402,55 @@ def _scale_summary(question: Question, group: str | None, codes, counts) -> Scal
     return ScaleSummary(group, on_scale, positive, *pos, negative, *neg, False)
 
 
-def _number_summary(
-    snapshot: Snapshot, key: str, base: np.ndarray, by: str | None, population: _Population
-) -> NumberSummary:
-    if not population.shown:
-        return NumberSummary(population.code, None, None, None, None, True)
-    mask = base if population.index is None else base & (snapshot.categorical[by] == population.index)  # type: ignore[index]
-    values = snapshot.numbers[key][mask]
-    q1, median, q3 = (float(x) for x in np.percentile(values, [25, 50, 75]))
-    return NumberSummary(population.code, len(values), median, q1, q3, False)
+NUMBER_BINS = 200  # a number question's answers are counted in at most this many bands for its quartiles
 
 
-def _who_table(
+def _bands(question: Question, values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Return each value's band and the bands' lower ends: whole numbers, or NUMBER_BINS equal bands."""
+    low = float(question.min) if question.min is not None else float(np.nanmin(values, initial=0))
+    high = float(question.max) if question.max is not None else float(np.nanmax(values, initial=0))
+    width = max(1.0, (high - low) / NUMBER_BINS)
+    edges = low + width * np.arange(int((high - low) // width) + 1)
+    return np.clip(((values - low) // width).astype(np.intp), 0, len(edges) - 1), edges
+
+
+def _numbers(
     snapshot: Snapshot,
-    shape: Structure,
-    k: int,
     table: Table,
     question: Question,
-    where: Universe,
-    by: str | None,
-    filters: Mapping[str, str],
-    language: str,
+    key: str,
+    rows: np.ndarray,
+    groups: np.ndarray,
+    size: int,
+    populations: list[_Population],
 ) -> None:
-    """Fill the table of a question that is itself a dimension: every cell is a group of members."""
-    dim = shape.dims[question.id]
-    values = [v for v in dim.values if v.code != NO_ANSWER]
-    other = by or (next(iter(filters)) if filters else None)
-    if other is None:
-        if where.size < k:
-            table.refused = table.summary = f"Fewer than {k} people have answered this question so far."
-            return
-        gate = one_way(snapshot, dim.family, where, k)
-        table.threshold = gate.threshold
-        table.groups.append(Group(None, EVERYONE.get(language, "Everyone"), where.size, False))
-        for value in values:
-            gid = (dim.id, value.index)
-            count = gate.count(gid) if gid in gate.published else None
-            table.cells.append(_cell(None, value.code, value.label[language], count, where.size))
-        table.summary = _who_summary(table, "members")
-        _note_hidden_cells(table)
-        return
-    other_dim = shape.dims[other]
-    cross = crossing(snapshot, dim.family, other_dim.family, where, k)
-    assert cross is not None
-    table.threshold = cross.threshold
-    other_gate = one_way(snapshot, other_dim.family, where, k)
-    groups = [
-        v for v in other_dim.values if not filters or v.code == filters[other]
-    ]  # a filter is one group of the other dimension
-    for group in groups:
-        gid = (other, group.index)
-        n = other_gate.count(gid) if gid in other_gate.published else None
-        code = None if filters else group.code
-        table.groups.append(Group(code, group.label[language], n, n is None))
-        for value in values:
-            count = _crossed(cross, (dim.id, value.index), gid) if n is not None else None
-            table.cells.append(_cell(code, value.code, value.label[language], count, n))
-    if filters and table.groups[0].suppressed:
-        table.refused = table.summary = _hidden_group(other_gate.threshold)
-        table.groups, table.cells = [], []
-        return
-    table.hidden_groups = any(g.suppressed for g in table.groups) if not filters else False
-    _note_hidden_cells(table)
-    who = f"members in “{table.groups[0].label}”" if filters else "members"
-    table.summary = _who_summary(table, who) if filters else _who_summary_by(table)
-
-
-def _note_hidden_cells(table: Table) -> None:
-    if any(c.suppressed for c in table.cells):
-        table.notes.append(
-            f"This question says who people are, so each answer is itself a group: answers given by fewer than "
-            f"{table.threshold} people are not shown, nor any that would let a hidden one be worked out."
-        )
+    """Add each shown population's median and quartiles, read off its published counts by band."""
+    bands, edges = _bands(question, snapshot.numbers[key][rows])
+    width = len(edges)
+    joint = groups * width + bands
+    counts = np.bincount(joint, minlength=size * width).reshape(size, width)
+    sums = np.bincount(joint, weights=snapshot.keys[rows], minlength=size * width).reshape(size, width)
+    found = Tally(counts, sums)
+    public = found.public
+    public[0] = found.total().public
+    for population in populations:
+        if not population.shown:
+            table.numbers.append(NumberSummary(population.code, None, None, None, None, True))
+            continue
+        cumulative = np.cumsum(public[population.row])
+        total = int(cumulative[-1])
+        if total == 0:  # every band too small to publish as itself: no quartile can be read off
+            table.numbers.append(NumberSummary(population.code, population.n, None, None, None, True))
+            continue
+        q1, median, q3 = (float(edges[np.searchsorted(cumulative, q * total)]) for q in (0.25, 0.5, 0.75))
+        table.numbers.append(NumberSummary(population.code, population.n, median, q1, q3, False))
 
 
 # --- summaries -------------------------------------------------------------------------------
+# Sentences are made from the published numbers only. Two published counts closer than twice the
+# largest adjustment may be in either order in truth, so a sentence names both rather than one.
+
+CLOSE = 2 * MAX_NOISE
 
 
 def _quote(labels: list[str]) -> str:
@@ -539,26 +458,27 @@ def _quote(labels: list[str]) -> str:
     return " or ".join(quoted) if len(quoted) < 3 else ", ".join(quoted[:-1]) + " or " + quoted[-1]
 
 
+def _leaders(cells: list[Cell]) -> list[Cell]:
+    """Return the cell with the largest published count, and any too close to it to tell apart."""
+    ordered = sorted(cells, key=lambda c: -(c.count or 0))
+    return [c for c in ordered if (c.count or 0) > (ordered[0].count or 0) - CLOSE][:3]
+
+
+def _and(parts: list[str]) -> str:
+    return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
+
+
 def _summary(table: Table, question: Question, everyone: _Population, language: str) -> str:
     who = "members" if not table.filters else f"members in “{everyone.label}”"
-    if not everyone.shown or everyone.n is None:
-        return "The results for this group are hidden."
     if question.type == "number":
         summary = table.numbers[0]
+        if summary.median is None:
+            return f"{everyone.n:,} {who} answered; too few gave any one answer to read off a median."
         unit = f" {question.unit[language]}" if question.unit else ""
         return f"Half of {who} answered {summary.median:g}{unit} or less (base {everyone.n:,})."
-    cells = [c for c in table.cells if c.group is None and not c.suppressed]
+    cells = [c for c in table.cells if c.group is None]
     if question.scale is not None:
         summary = table.scale[0]
-        if summary.positive_percent is None or summary.negative_percent is None:
-            return f"{everyone.n:,} {who} answered; the summary is withheld so that no small count can be worked out."
-        if summary.base is None:
-            labels = {o.code: o.label for o in table.options}
-            return (
-                f"About {summary.positive_percent:g}% of {who} answered {_quote([labels[c] for c in table.positive])} "
-                f"and {summary.negative_percent:g}% {_quote([labels[c] for c in table.negative])} (rounded; the "
-                "number answering off the scale is too small to show)."
-            )
         if not summary.base:
             return f"None of the {everyone.n:,} {who} who answered gave an answer on the scale."
         labels = {o.code: o.label for o in table.options}
@@ -571,74 +491,99 @@ def _summary(table: Table, question: Question, everyone: _Population, language: 
     substantive = [c for c in cells if c.option not in SUBSTANTIVE_EXCLUDED] or cells
     if not substantive:
         return ""
-    top = max(substantive, key=lambda c: c.count or 0)
     verb = "chose" if question.type == "multi" else "answered"
-    return f"{top.percent:g}% of {who} {verb} “{top.label}” (base {everyone.n:,})."
+    leaders = _leaders(substantive)
+    named = _and([f"{c.percent:g}% “{c.label}”" for c in leaders])
+    if len(leaders) == 1:
+        return f"{leaders[0].percent:g}% of {who} {verb} “{leaders[0].label}” (base {everyone.n:,})."
+    return f"The answers {who} gave most were {named}, too close to tell apart (base {everyone.n:,})."
 
 
 def _grid_summary(table: Table) -> str:
     """Name the statement with the largest positive share, for a grid's one-line summary."""
-    shown = [
-        (t, t.scale[0])
-        for t in table.items
-        if t.scale and t.scale[0].positive_percent is not None and t.scale[0].base is not None
-    ]
-    if not shown:
-        return "The results for these statements are hidden."
-    item, best = max(shown, key=lambda pair: pair[1].positive_percent or 0)
+    shown_items = [(t, t.scale[0]) for t in table.items if t.scale and t.scale[0].positive_percent is not None]
+    if not shown_items:
+        return "The results for these statements are not shown: too few people have answered them."
+    ordered = sorted(shown_items, key=lambda pair: -(pair[1].positive_percent or 0))
+    item, best = ordered[0]
     labels = {o.code: o.label for o in item.options}
+    # Too close to tell apart: within what the adjustment of the two positive counts could move them.
+    margin = 100 * CLOSE / max(1, min(s.base or 1 for _, s in ordered))
+    close = [t for t, s in ordered[1:3] if (best.positive_percent or 0) - (s.positive_percent or 0) < margin]
+    if close:
+        names = _and([f"“{t.text}”" for t in [item, *close]])
+        return (
+            f"Of {len(table.items)} statements, {names} had the largest shares answering "
+            f"{_quote([labels[c] for c in item.positive])}, too close to tell apart."
+        )
     return (
         f"Of {len(table.items)} statements, “{item.text}” had the largest share answering "
         f"{_quote([labels[c] for c in item.positive])}: {best.positive_percent:g}% (base {best.base:,})."
     )
 
 
-def _who_summary(table: Table, who: str) -> str:
-    shown = [c for c in table.cells if not c.suppressed and c.option not in SUBSTANTIVE_EXCLUDED]
-    if not shown or table.groups[0].n is None:
-        return "The answers are hidden: every group is too small to show safely."
-    top = max(shown, key=lambda c: c.count or 0)
-    return f"The largest group of {who} was “{top.label}”: {top.percent:g}% (base {table.groups[0].n:,})."
+def _who_summary(table: Table, filters: Mapping[str, str], everyone: _Population) -> str:
+    who = f"members in “{everyone.label}”" if filters else "members"
+    shown_cells = [c for c in table.cells if not c.suppressed and c.option not in SUBSTANTIVE_EXCLUDED]
+    if not shown_cells:
+        return "The answers are not shown: every group is too small to show safely."
+    leaders = _leaders(shown_cells)
+    if len(leaders) == 1:
+        return f"The largest group of {who} was “{leaders[0].label}”: {leaders[0].percent:g}% (base {everyone.n:,})."
+    named = _and([f"“{c.label}” ({c.percent:g}%)" for c in leaders])
+    return f"The largest groups of {who} were {named}, too close to tell apart (base {everyone.n:,})."
 
 
 def _who_summary_by(table: Table) -> str:
-    shown = [g for g in table.groups if not g.suppressed]
-    hidden = len(table.groups) - len(shown)
-    text = f"Shown for {len(shown)} of {len(table.groups)} groups"
-    return text + (f"; {hidden} are hidden to protect small groups." if hidden else ".")
+    groups = table.groups[1:]
+    shown_groups = [g for g in groups if not g.suppressed]
+    text = f"Shown for {len(shown_groups)} of {len(groups)} groups"
+    hidden = len(groups) - len(shown_groups)
+    return text + (f"; {hidden} are too small to show." if hidden else ".")
 
 
 # --- overview, dimensions, filter rules ------------------------------------------------------
 
 
 def overview(survey, language: str = "en") -> Overview:
-    """Return released responses in total and by each non-protected dimension, through the gate."""
+    """Return released responses in total and by each non-protected dimension, all published."""
     return overview_of(snapshot_for(survey), survey.threshold, language, survey.audience)
 
 
 def overview_of(
     snapshot: Snapshot, k: int, language: str = "en", audience: Mapping[str, str] | None = None
 ) -> Overview:
-    """Return the overview from a snapshot (see overview)."""
+    """Return the overview from a snapshot (see overview); worked out once per snapshot."""
+    memo_key = ("overview", k, language, tuple(sorted((audience or {}).items())))
+    if memo_key not in snapshot.cache:
+        snapshot.cache[memo_key] = _overview_of(snapshot, k, language, audience)
+    return snapshot.cache[memo_key]
+
+
+def _overview_of(snapshot: Snapshot, k: int, language: str, audience: Mapping[str, str] | None) -> Overview:
     questionnaire = snapshot.questionnaire
     language = _language(questionnaire, language)
     shape = structure(questionnaire)
-    where = universe(snapshot, None)
-    if snapshot.n < k:
+    true, public = _everyone_count(snapshot, universe(snapshot, None))
+    if not shown(true, public, k):
         return Overview(None, True, k, snapshot.batch, [])
     fixed = fixed_dimensions(audience, questionnaire)
+    rows = np.ones(snapshot.n, dtype=bool)
     breakdowns = []
     for dim in shape.dims.values():
         if dim.protected or dim.id in fixed:
             continue
-        gate = one_way(snapshot, dim.family, where, k)
-        groups = []
+        groups = snapshot.categorical[dim.id].astype(np.intp)
+        groups += 1
+        sizes = group_sizes(snapshot, rows, groups, len(snapshot.codes(dim.id)) + 1)
+        public_sizes = sizes.public
+        found = []
         for value in dim.values:
-            gid = (dim.id, value.index)
-            shown = gid in gate.published
-            groups.append(Group(value.code, value.label[language], gate.count(gid) if shown else None, not shown))
-        breakdowns.append(Breakdown(dim.id, dim.label[language], groups, any(g.suppressed for g in groups)))
-    return Overview(snapshot.n, False, k, snapshot.batch, breakdowns)
+            n_true, n_public = int(sizes.true[value.index + 1]), int(public_sizes[value.index + 1])
+            ok = shown(n_true, n_public, k)
+            found.append(Group(value.code, value.label[language], n_public if ok else None, not ok))
+        breakdowns.append(Breakdown(dim.id, dim.label[language], found, any(g.suppressed for g in found)))
+    return Overview(public, False, k, snapshot.batch, breakdowns)
 
 
 def dimensions(survey) -> list[DimensionInfo]:
@@ -683,10 +628,10 @@ def filter_rules_of(questionnaire: Questionnaire, k: int, fixed: set[str] | None
         protected_threshold=threshold_for(k, True),
         comment_threshold=comment_threshold(k),
         explanation=(
-            "Results can be broken down by any one dimension, and filtered by one group of a filter "
-            "dimension (never a protected characteristic). Two dimensions made from the same answers are "
-            "never combined, nor are two protected characteristics. Groups smaller than the threshold, and "
-            "groups that would let one be worked out by subtraction, are hidden."
+            "Results can be broken down by any one dimension, and filtered by one group of another "
+            "(never a protected characteristic). Two dimensions made from the same answers are never "
+            "combined, nor are two protected characteristics. A group is shown only when it has at least "
+            "the threshold's number of members; every number is adjusted slightly to protect members."
         ),
     )
 

@@ -1,15 +1,17 @@
 """Equality-impact flags: where a group of a protected characteristic answers differently.
 
-For each ordinary question and each protected dimension, every group the gate shows is compared
-with everyone else who answered: scales and grid statements on the positive share, by a
-two-proportion z-test; multiple choice on its most chosen substantive answer, likewise; single
-choice on the whole distribution of substantive answers, by a chi-square test, reported through
-the answer with the largest gap. The p-values of all comparisons are adjusted together
-(Benjamini–Hochberg) and a difference is flagged when the adjusted p is at most 0.05 and the gap
-is at least 5 points. Groups below the protected threshold are never tested or named; nor is
-"Prefer not to say" or "No answer". A flag's numbers are the group's and everyone's cells of the
-table "question by dimension": a flag is shown only when that table shows both, so a flag never
-reveals a count the tables hide.
+For each ordinary question and each protected dimension, every group the table "question by
+dimension" shows is compared with everyone else who answered: scales and grid statements on the
+positive share, by a two-proportion z-test; multiple choice on its most chosen substantive answer,
+likewise; single choice on the whole distribution of answers, by a chi-square test, reported
+through the answer with the largest gap. Every number comes from that table's published counts
+(everyone else = everyone less the group), so a flag, its percentages and its p-value reveal
+nothing the tables do not. The p-values of all comparisons are adjusted together
+(Benjamini–Hochberg); a difference is flagged when the adjusted p is at most 0.05 and the gap is
+at least 5 points; and one flag is kept per question and characteristic family (age band, age
+group and young member are one family; so are disabled and not disabled): the strongest. Groups
+below the protected threshold are never tested or named; nor is "Prefer not to say" or "No
+answer". p-values are given to two significant figures.
 """
 
 from __future__ import annotations
@@ -18,13 +20,10 @@ import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-import numpy as np
-
-from .dimensions import NO_ANSWER, Dim, Family, structure
+from .dimensions import NO_ANSWER, Dim, structure
 from .engine import SUBSTANTIVE_EXCLUDED, _quote, table_of
-from .gate import OneWay, family_cells, one_way, universe
 from .snapshot import Snapshot, snapshot_for
-from .stats import benjamini_hochberg, chi_square_test, two_proportion_test
+from .stats import benjamini_hochberg, chi_square_test, significant, two_proportion_test
 from .tables import Flag, Table
 
 ALPHA = 0.05  # false discovery rate over all comparisons
@@ -42,6 +41,7 @@ class Comparison:
     outcome_codes: tuple[str, ...]
     dimension: str
     dimension_label: str
+    family: str
     group: str
     group_label: str
     subject: str  # how the sentence names the group, e.g. "Disabled members"
@@ -49,8 +49,8 @@ class Comparison:
     base: int
     other_count: int
     other_base: int
-    # Single choice: the group's and everyone else's counts of every substantive answer, tested
-    # together (chi-square); None: the one outcome above is tested (two proportions).
+    # Single choice: the group's and everyone else's counts of every answer, tested together
+    # (chi-square); None: the one outcome above is tested (two proportions).
     distribution: tuple[tuple[int, ...], tuple[int, ...]] | None = None
 
     def p_value(self) -> float:
@@ -61,12 +61,13 @@ class Comparison:
 
 
 def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA, min_gap: float = MIN_GAP) -> list[Flag]:
-    """Return the flags among these comparisons, after adjusting every p-value together."""
+    """Return the flags among these comparisons, after adjusting every p-value together: the
+    strongest one per question and characteristic family."""
     if not comparisons:
         return []
     p_values = [c.p_value() for c in comparisons]
     adjusted = benjamini_hochberg(p_values)
-    flags = []
+    best: dict[tuple[str, str], tuple[tuple, Flag]] = {}
     for c, p, q in zip(comparisons, p_values, adjusted, strict=True):
         percent = 100 * c.count / c.base
         other = 100 * c.other_count / c.other_base
@@ -78,32 +79,54 @@ def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA, min_gap: flo
             f"{c.subject} were {abs(shown - other_shown)} points {'more' if gap > 0 else 'less'} likely than "
             f"other members to {c.outcome} ({shown}% vs {other_shown}%)."
         )
-        flags.append(
-            Flag(
-                question=c.question,
-                question_text=c.question_text,
-                outcome=c.outcome,
-                outcome_codes=list(c.outcome_codes),
-                dimension=c.dimension,
-                dimension_label=c.dimension_label,
-                group=c.group,
-                group_label=c.group_label,
-                percent=round(percent, 1),
-                other_percent=round(other, 1),
-                gap=round(gap, 1),
-                base=c.base,
-                other_base=c.other_base,
-                p=p,
-                adjusted_p=q,
-                sentence=sentence,
-            )
+        flag = Flag(
+            question=c.question,
+            question_text=c.question_text,
+            outcome=c.outcome,
+            outcome_codes=list(c.outcome_codes),
+            dimension=c.dimension,
+            dimension_label=c.dimension_label,
+            group=c.group,
+            group_label=c.group_label,
+            percent=round(percent, 1),
+            other_percent=round(other, 1),
+            gap=round(gap, 1),
+            base=c.base,
+            other_base=c.other_base,
+            p=significant(p),
+            adjusted_p=significant(q),
+            sentence=sentence,
         )
+        strength = (q, -abs(gap), c.dimension, c.group)
+        held = best.get((c.question, c.family))
+        if held is None or strength < held[0]:
+            best[(c.question, c.family)] = (strength, flag)
+    flags = [flag for _, flag in best.values()]
     return sorted(flags, key=lambda f: (f.adjusted_p, -abs(f.gap), f.question, f.dimension, f.group))
 
 
 def equality_flags(survey, language: str = "en") -> list[Flag]:
-    """Return the equality-impact flags of a survey, strongest evidence first."""
-    return equality_flags_of(snapshot_for(survey), survey.threshold, language)
+    """Return the equality-impact flags of a survey, strongest evidence first.
+
+    Computed once per snapshot in this process; with Redis, once per release for every worker:
+    the job queue's worker (survey/jobs.py) keeps them in Redis after each release (shared.py),
+    and a worker that misses them there computes them and keeps them for the others.
+    """
+    from . import shared
+
+    snapshot, k = snapshot_for(survey), survey.threshold
+    languages = snapshot.questionnaire.languages
+    language = language if language in languages else languages[0]  # as comparisons() reads it
+    computed, kept = ("equality flags", k, language), ("equality flags kept", k, language)
+    if computed not in snapshot.cache:
+        found = shared.read_flags(survey, snapshot, k, language)
+        if found is not None:
+            snapshot.cache[kept] = True
+            return snapshot.cache.setdefault(computed, found)
+    flags = equality_flags_of(snapshot, k, language)
+    if kept not in snapshot.cache:  # once per snapshot, even when Redis could not keep them
+        snapshot.cache[kept] = shared.keep_flags(survey, snapshot, k, language, flags)
+    return flags
 
 
 def equality_flags_of(snapshot: Snapshot, k: int, language: str = "en") -> list[Flag]:
@@ -115,48 +138,13 @@ def equality_flags_of(snapshot: Snapshot, k: int, language: str = "en") -> list[
     # first instead of doing the same work again.
     with snapshot.cache.setdefault(("equality flags lock", k, language), threading.Lock()):
         if key not in snapshot.cache:
-            tables: dict[tuple[str, str], Table] = {}
-            shown = []
-            for flag in decide(comparisons(snapshot, k, language)):
-                if (flag.question, flag.dimension) not in tables:
-                    tables[(flag.question, flag.dimension)] = table_of(snapshot, k, flag.question, by=flag.dimension)
-                if _shown_by_tables(snapshot, k, flag, tables[(flag.question, flag.dimension)]):
-                    shown.append(flag)
-            snapshot.cache[key] = shown
+            snapshot.cache[key] = decide(comparisons(snapshot, k, language))
     return snapshot.cache[key]
 
 
-def _shown_by_tables(snapshot: Snapshot, k: int, flag: Flag, table: Table | None = None) -> bool:
-    """Return whether the table of the flag's question by its dimension shows the numbers the
-    flag is made of: the group's and everyone's share of the outcome, with their bases."""
-    if table is None:
-        table = table_of(snapshot, k, flag.question, by=flag.dimension)
-    if table.refused:
-        return False
-    if table.scale:
-        summaries = {s.group: s for s in table.scale}
-        return all(
-            s is not None and not s.suppressed and s.positive_count is not None and s.base is not None
-            for s in (summaries.get(flag.group), summaries.get(None))
-        )
-    cells = {(c.group, c.option): c for c in table.cells}
-    groups = {g.code: g for g in table.groups}
-    return all(g is not None and not g.suppressed for g in (groups.get(flag.group), groups.get(None))) and all(
-        (group, code) in cells and not cells[(group, code)].suppressed
-        for group in (flag.group, None)
-        for code in flag.outcome_codes
-    )
-
-
 def comparisons(snapshot: Snapshot, k: int, language: str = "en") -> list[Comparison]:
-    """Return every comparison the flags are chosen from (groups the gate shows, both sides large enough).
-
-    Counted once per answer key and protected family: one bincount of (family cell, slot) over
-    every response gives, for each dimension of the family, every group's base and outcome counts
-    at once (the family cells of a dimension's group are added up), everyone's from the same
-    table, and the people of the key's universe in each family cell, which the gate is given
-    instead of counting them again. Nothing is counted per comparison.
-    """
+    """Return every comparison the flags are chosen from: each shown group of each protected
+    dimension, on each ordinary answer key, from the published table of that key by that dimension."""
     questionnaire = snapshot.questionnaire
     language = language if language in questionnaire.languages else questionnaire.languages[0]
     shape = structure(questionnaire)
@@ -166,132 +154,94 @@ def comparisons(snapshot: Snapshot, k: int, language: str = "en") -> list[Compar
         if question.id in shape.sources or question.type not in ("single", "multi", "scale", "grid"):
             continue
         for key in question.answer_keys() if question.type == "grid" else [question.id]:
-            outcome = _outcome(snapshot, question, key, language)
-            if outcome is None:
-                continue
-            slot, text, phrases, codes = outcome
-            where = universe(snapshot, key)
-            slot = np.where(where.mask, np.maximum(slot, IN_UNIVERSE), OUTSIDE)  # slot > 0: in the universe
-            tallies: dict[str, tuple[np.ndarray, dict[str, np.ndarray]]] = {}
             for dim in protected:
-                if dim.family not in tallies:
-                    tallies[dim.family] = _tallies(snapshot, shape.families[dim.family], slot, len(phrases))
-                people, tables = tallies[dim.family]
-                gate = one_way(snapshot, dim.family, where, k, counts=people)
-                out += _compared(dim, gate, tables[dim.id], key, text, phrases, codes, language)
+                table = table_of(snapshot, k, key, by=dim.id, language=language)
+                if not table.refused:
+                    out += _compared(question, dim, table, language)
     return out
 
 
-# Each response's slot for one answer key: outside its universe; in the universe but outside the
-# base (a scale's "Don't know"); in the base with none of the outcomes; outcome j at FIRST + j.
-OUTSIDE, IN_UNIVERSE, IN_BASE, FIRST = 0, 1, 2, 3
-SLOT = np.int16  # a slot per response (not int64: at a million responses that is 8 MB a key)
-
-
-def _tallies(
-    snapshot: Snapshot, family: Family, slot: np.ndarray, outcomes: int
-) -> tuple[np.ndarray, dict[str, np.ndarray]]:
-    """Return the people of the universe in each family cell, and for each dimension of the
-    family its tally of responses by group and slot: row 0 "no answer", row i+1 the group of
-    index i. One bincount over the family's cells, then each dimension's groups as sums of cells.
-    """
-    cells = family_cells(snapshot, family)
-    width = FIRST + outcomes
-    joint_keys = cells.keys.astype(np.intp)  # the cells are kept in a small type: widen before multiplying
-    joint_keys *= width
-    joint_keys += slot
-    joint = np.bincount(joint_keys, minlength=cells.size * width).reshape(cells.size, width)
-    del joint_keys
-    tables = {}
-    for dim_id in family.dims:
-        tables[dim_id] = np.zeros((len(snapshot.codes(dim_id)) + 1, width), dtype=np.int64)
-        np.add.at(tables[dim_id], cells.index[dim_id] + 1, joint)
-    return joint[:, IN_UNIVERSE:].sum(axis=1), tables
-
-
-def _compared(
-    dim: Dim,
-    gate: OneWay,
-    table: np.ndarray,
-    key: str,
-    text: str,
-    phrases: list[str],
-    codes: list[tuple[str, ...]],
-    language: str,
-) -> list[Comparison]:
-    """Return the comparisons of one dimension's shown groups on one answer key, from its tally."""
-    t = gate.threshold
-    totals = table.sum(axis=0)
-    total_counted = int(totals[IN_BASE:].sum())
+def _compared(question, dim: Dim, table: Table, language: str) -> list[Comparison]:
+    """Return the comparisons of one table's shown groups with everyone else who answered."""
+    t = table.threshold
+    cells = {(c.group, c.option): c.count or 0 for c in table.cells}
+    codes = [o.code for o in table.options]
+    everyone = table.groups[0]
+    summaries = {s.group: s for s in table.scale}
+    outcome = _outcome(question, table, cells, codes)
+    if outcome is None:
+        return []
     out = []
-    for value in dim.values:
-        if value.code in NOT_A_GROUP or (dim.id, value.index) not in gate.published:
+    for group in table.groups[1:]:
+        if group.suppressed or group.code in NOT_A_GROUP:
             continue
-        row = table[value.index + 1]
-        n = int(row[IN_BASE:].sum())
-        if n < t or total_counted - n < t:
+        if question.scale is not None:
+            mine, all_ = summaries[group.code], summaries[None]
+            if not mine.base or not all_.base:
+                continue
+            n, total = mine.base, all_.base
+            xs, totals = [mine.positive_count or 0], [all_.positive_count or 0]
+        else:
+            n, total = group.n or 0, everyone.n or 0
+            xs = [cells[(group.code, c)] for c in outcome.codes]
+            totals = [cells[(None, c)] for c in outcome.codes]
+        others = [max(0, a - b) for a, b in zip(totals, xs, strict=True)]
+        other_n = total - n
+        if n < t or other_n < t:
             continue
-        xs = [int(x) for x in row[FIRST:]]
-        others = [int(total) - x for total, x in zip(totals[FIRST:], xs, strict=True)]
-        # Several outcomes (single choice): tested together, told through the largest gap.
-        j = max(range(len(xs)), key=lambda i: (abs(xs[i] / n - others[i] / (total_counted - n)), -i))
-        rest = (int(row[IN_BASE]), int(totals[IN_BASE] - row[IN_BASE]))  # "Don't know" and the like
+        xs = [min(x, n) for x in xs]
+        others = [min(x, other_n) for x in others]
+        j = max(range(len(xs)), key=lambda i: (abs(xs[i] / n - others[i] / other_n), -i))
+        distribution = None
+        if outcome.whole:  # single choice: every answer, and the others ("Don't know" ...) together
+            rest = [c for c in codes if c not in outcome.codes]
+            mine_rest = sum(cells[(group.code, c)] for c in rest)
+            others_rest = max(0, sum(cells[(None, c)] for c in rest) - mine_rest)
+            distribution = ((*xs, mine_rest), (*others, others_rest))
         out.append(
             Comparison(
-                key,
-                text,
-                phrases[j],
-                codes[j],
+                table.question,
+                table.text,
+                outcome.phrases[j],
+                (outcome.codes[j],) if outcome.whole or question.type == "multi" else tuple(table.positive),
                 dim.id,
                 dim.label[language],
-                value.code,
-                value.label[language],
-                _subject(dim, value.code, value.label[language], language),
+                dim.family,
+                group.code or "",
+                group.label,
+                _subject(dim, group.code or "", group.label, language),
                 xs[j],
                 n,
                 others[j],
-                total_counted - n,
-                (tuple(xs) + rest[:1], tuple(others) + rest[1:]) if len(xs) > 1 else None,
+                other_n,
+                distribution,
             )
         )
     return out
 
 
-def _outcome(snapshot: Snapshot, question, key: str, language: str):
-    """Return the outcomes compared: (each response's slot: OUTSIDE the base, IN_BASE with none
-    of the outcomes, FIRST + j for outcome j; text; a phrase and the codes of each outcome).
-    Single choice: one outcome per substantive answer; scales: the positive side; multiple
-    choice: the most chosen answer. The base is those who answered (scales: on the scale)."""
-    text = question.text[language]
-    if question.type == "grid":
-        item = key.split(".", 1)[1]
-        text = next(i.text[language] for i in question.items if i.code == item)
-    labels = {o.code: o.label[language] for o in question.choices}
-    codes = snapshot.codes(key)
+@dataclass(frozen=True)
+class _Outcome:
+    codes: list[str]  # the answers compared (scales: the positive side, as one outcome)
+    phrases: list[str]
+    whole: bool  # single choice: the whole distribution is tested
+
+
+def _outcome(question, table: Table, cells: dict, codes: list[str]) -> _Outcome | None:
+    """Return what a table's groups are compared on: a scale's positive side; multiple choice's most
+    chosen substantive answer (by everyone's published count); single choice's substantive answers."""
+    labels = {o.code: o.label for o in table.options}
+    text = table.text
     if question.scale is not None:
-        lookup = np.full(len(codes) + 1, OUTSIDE, dtype=SLOT)  # answer index (-1 reads the last entry) -> slot
-        for point in question.scale.points:
-            if point.code in codes:
-                lookup[codes.index(point.code)] = FIRST if point.code in question.scale.positive else IN_BASE
-        ordered = sorted(question.scale.positive, key=codes.index)
-        phrase = f"answer {_quote([labels[c] for c in ordered])} to “{text}”"
-        return lookup[snapshot.categorical[key]], text, [phrase], [tuple(ordered)]
+        phrase = f"answer {_quote([labels[c] for c in table.positive])} to “{text}”"
+        return _Outcome(table.positive, [phrase], False)
     substantive = [o.code for o in question.options if o.code not in SUBSTANTIVE_EXCLUDED and not o.other]
     if not substantive:
         return None
     if question.type == "multi":
-        bits = snapshot.multi[key]
-        counts = {c: int(np.count_nonzero((bits >> codes.index(c)) & 1)) for c in substantive}
-        top = max(substantive, key=lambda c: (counts[c], -codes.index(c)))
-        slot = np.where(bits != 0, SLOT(IN_BASE), SLOT(OUTSIDE))
-        slot[((bits >> codes.index(top)) & 1) != 0] = FIRST
-        return slot, text, [f"choose “{labels[top]}” for “{text}”"], [(top,)]
-    lookup = np.full(len(codes) + 1, IN_BASE, dtype=SLOT)  # answered, none of the outcomes
-    lookup[-1] = OUTSIDE  # no answer
-    for j, code in enumerate(substantive):
-        lookup[codes.index(code)] = FIRST + j
-    phrases = [f"answer “{labels[c]}” to “{text}”" for c in substantive]
-    return lookup[snapshot.categorical[key]], text, phrases, [(c,) for c in substantive]
+        top = max(substantive, key=lambda c: (cells.get((None, c), 0), -codes.index(c)))
+        return _Outcome([top], [f"choose “{labels[top]}” for “{text}”"], False)
+    return _Outcome(substantive, [f"answer “{labels[c]}” to “{text}”" for c in substantive], True)
 
 
 def _subject(dim: Dim, code: str, label: str, language: str) -> str:

@@ -9,7 +9,7 @@ at load, with a vectorised copy of the rules in questionnaire/rules.py (tests ho
 `snapshot_for(survey)` keeps one snapshot per survey in this process and, when a new release
 batch has arrived, reads only the rows of the new batches (`response.batch`). Nothing here
 knows about HTTP; nothing outside the results engine should read a snapshot directly, because
-a snapshot holds numbers that have not been through the disclosure gate.
+a snapshot holds true counts, which are never shown: the engine publishes them (protection.py).
 """
 
 from __future__ import annotations
@@ -35,9 +35,12 @@ from sqlalchemy import func, select, text
 
 from ..questionnaire.model import Questionnaire, Rule
 from ..questionnaire.rules import LANGUAGE
+from .protection import KEYS
 
 NONE = -1  # the index that means "no answer" in a categorical column
-Record = tuple[Mapping[str, Any], str, str]  # (answers, language, response id)
+# (answers, language, response id[, record key]): a record read from the database always has its
+# key; records made without one (tests, the benchmark's references) take it from their random id.
+Record = tuple
 
 
 def parse_answers(raw: str | bytes | Mapping | None) -> Mapping[str, Any]:
@@ -227,6 +230,7 @@ class Snapshot:
     texts: dict[str, TextColumn | PackedText]
     text_counts: dict[str, int]  # how many entries of each shared TextColumn belong to this snapshot
     ids: np.ndarray  # (n, 16) uint8: each row's response id, to drop withdrawn responses
+    keys: np.ndarray  # (n,) uint16: each row's record key, for the published counts (protection.py)
     cache: dict = field(default_factory=dict, repr=False)  # results computed from this snapshot
     _store: _Store | None = field(default=None, repr=False)
 
@@ -269,6 +273,7 @@ def _replace_batch(snapshot: Snapshot, batch: int) -> Snapshot:
         snapshot.texts,
         snapshot.text_counts,
         snapshot.ids,
+        snapshot.keys,
         _store=snapshot._store,
     )
 
@@ -283,6 +288,7 @@ class _Part:
     numbers: dict[str, np.ndarray]
     texts: dict[str, TextColumn | PackedText]
     ids: np.ndarray
+    keys: np.ndarray
 
 
 def _grown(n: int) -> int:
@@ -313,7 +319,9 @@ class _Store:
                 columns[kind][key] = backing
         ids = np.empty((capacity, 16), dtype=np.uint8)
         ids[: snapshot.n] = snapshot.ids
-        columns["ids"] = {"": ids}
+        keys = np.empty(capacity, dtype=KEY_TYPE)
+        keys[: snapshot.n] = snapshot.keys
+        columns["ids"] = {"": ids, "keys": keys}
         texts: dict[str, TextColumn | PackedText] = {}
         for key, column in snapshot.texts.items():
             if isinstance(column, PackedText):
@@ -329,7 +337,7 @@ class _Store:
             ("categorical", part.categorical),
             ("multi", part.multi),
             ("numbers", part.numbers),
-            ("ids", {"": part.ids}),
+            ("ids", {"": part.ids, "keys": part.keys}),
         )
         for kind, fresh in kinds:
             for key, values in fresh.items():
@@ -361,6 +369,7 @@ class _Store:
             self.texts,
             {key: len(column) for key, column in self.texts.items()},
             self.columns["ids"][""][:n],
+            self.columns["ids"]["keys"][:n],
             _store=self,
         )
 
@@ -372,7 +381,12 @@ def build(questionnaire: Questionnaire, records: Sequence[Record], batch: int = 
 
 def _from_part(questionnaire: Questionnaire, part: _Part, batch: int) -> Snapshot:
     store = _Store(
-        {"categorical": part.categorical, "multi": part.multi, "numbers": part.numbers, "ids": {"": part.ids}},
+        {
+            "categorical": part.categorical,
+            "multi": part.multi,
+            "numbers": part.numbers,
+            "ids": {"": part.ids, "keys": part.keys},
+        },
         dict(part.texts),
         part.n,
     )
@@ -398,6 +412,7 @@ def without(snapshot: Snapshot, keep: np.ndarray) -> Snapshot:
         {key: values[keep] for key, values in snapshot.numbers.items()},
         texts,
         snapshot.ids[keep],
+        snapshot.keys[keep],
     )
     return _from_part(snapshot.questionnaire, part, snapshot.batch)
 
@@ -444,7 +459,18 @@ def _columns(questionnaire: Questionnaire, records: Sequence[Record], offset: in
     columns = _Columns(questionnaire, categorical, multi, numbers, texts, n, offset)
     for variable in questionnaire.derived:
         categorical[variable.id] = derive(variable, columns)
-    return _Part(n, categorical, multi, numbers, texts, id_bytes(r[2] for r in records))
+    ids = id_bytes(r[2] for r in records)
+    return _Part(n, categorical, multi, numbers, texts, ids, _record_keys(records, ids))
+
+
+KEY_TYPE = np.uint16  # record keys lie in [0, protection.KEYS)
+
+
+def _record_keys(records: Sequence[Record], ids: np.ndarray) -> np.ndarray:
+    """Return the records' keys: their own, or (made without one) two bytes of their random id."""
+    if records and len(records[0]) > 3:
+        return np.fromiter((r[3] for r in records), dtype=KEY_TYPE, count=len(records))
+    return (ids[:, 0].astype(KEY_TYPE) << 8 | ids[:, 1]) % KEYS
 
 
 def _code_column(n: int, rows: list[int], values: list, codes: Sequence[str]) -> np.ndarray:
@@ -646,7 +672,8 @@ def _lock(survey_id: int) -> threading.Lock:
 
 def _identity(survey) -> tuple:
     # A deleted survey's id can be given to a new one (SQLite reuses ids): never serve its snapshot.
-    return (survey.id, survey.slug, str(survey.created_at), survey.questionnaire.checksum)
+    # "keyed": stored copies made before record keys were kept are never read.
+    return (survey.id, survey.slug, str(survey.created_at), survey.questionnaire.checksum, "keyed")
 
 
 def snapshot_for(survey) -> Snapshot:
@@ -910,7 +937,7 @@ def delete_stored(survey_id: int) -> None:
 
 def dump(snapshot: Snapshot) -> bytes:
     """Return the snapshot as bytes: numpy's .npz of every column, texts as UTF-8 (no pickles)."""
-    arrays: dict[str, np.ndarray] = {"ids": snapshot.ids}
+    arrays: dict[str, np.ndarray] = {"ids": snapshot.ids, "keys": snapshot.keys}
     for kind in ("categorical", "multi", "numbers"):
         for key, values in getattr(snapshot, kind).items():
             arrays[f"{kind}:{key}"] = values
@@ -1075,7 +1102,7 @@ def _assemble(questionnaire: Questionnaire, saved: Mapping[str, np.ndarray], n: 
         )
         for key in plan.texts
     }
-    part = _Part(n, columns["categorical"], columns["multi"], columns["numbers"], texts, ids)
+    part = _Part(n, columns["categorical"], columns["multi"], columns["numbers"], texts, ids, saved["keys"])
     return _from_part(questionnaire, part, batch)
 
 
@@ -1111,7 +1138,7 @@ def _read(survey_id: int, after: int | None, upto: int) -> Iterator[list[Record]
     from ..extensions import db
 
     query = (
-        "SELECT CAST(answers AS TEXT), language, CAST(id AS TEXT) FROM response "
+        "SELECT CAST(answers AS TEXT), language, CAST(id AS TEXT), record_key FROM response "
         "WHERE survey_id = :survey AND batch <= :upto"
     )
     if after is not None:
@@ -1121,7 +1148,7 @@ def _read(survey_id: int, after: int | None, upto: int) -> Iterator[list[Record]
     # statement in the transaction into a server-side cursor, which PostgreSQL refuses for INSERT.
     result = db.session.execute(text(query).execution_options(stream_results=True), parameters)
     for rows in result.partitions(READ_CHUNK):
-        yield [(parse_answers(answers), language, str(rid)) for answers, language, rid in rows]
+        yield [(parse_answers(answers), language, str(rid), key) for answers, language, rid, key in rows]
 
 
 @contextmanager

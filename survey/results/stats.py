@@ -130,3 +130,8 @@ def holm(p_values: Sequence[float]) -> list[float]:
         running = max(running, min(1.0, p_values[i] * (m - rank)))
         adjusted[i] = running
     return adjusted
+
+
+def significant(value: float, figures: int = 2) -> float:
+    """Return a value rounded to a number of significant figures (p-values are given to two)."""
+    return float(f"{value:.{figures}g}")

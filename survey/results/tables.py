@@ -1,7 +1,10 @@
 """What the results engine returns: plain dataclasses that serialise with dataclasses.asdict.
 
-Whenever `suppressed` is true, every number beside it (n, count, percent, interval, median) is
-None, never a number. Percentages and interval ends are in percent (0–100), to one decimal.
+Every count is published (perturbed: protection.py) and everything else is worked out from
+published counts. `suppressed` means "not shown": a group too small to show (or, in a question
+that says who people are, an answer too small to show); every number beside it (n, count,
+percent, interval, median) is then None, never a number. Percentages and interval ends are in
+percent (0–100), to one decimal.
 """
 
 from __future__ import annotations
@@ -76,7 +79,7 @@ class NumberSummary:
 
 @dataclass
 class Table:
-    """One question's results, with its breakdown and filter, after the disclosure gate.
+    """One question's results, with its breakdown and filter, every number published.
 
     For a grid, `items` holds one Table per statement (question id "C2.a" and so on) and the
     grid's own groups and cells are empty.
