@@ -715,7 +715,11 @@ def snapshot_for(survey) -> Snapshot:
             fresh = build_from(questionnaire, _read(survey.id, None, latest), latest)
         else:
             fresh = build_from(questionnaire, _read(survey.id, held.batch, latest), latest, start=held)
-            fresh, dropped = _reconcile(survey.id, fresh, latest)
+            # A stored copy needs no recount (a full index scan: 0.17 s at a million): deleting
+            # withdrawn responses deletes it in the same transaction, and batches commit in the
+            # order of their numbers. A copy held in memory may have missed either.
+            if stored_n is None:
+                fresh, dropped = _reconcile(survey.id, fresh, latest)
             if fresh is None:  # a batch was numbered out of order: start again
                 fresh = build_from(questionnaire, _read(survey.id, None, latest), latest)
         _snapshots[survey.id] = (identity, fresh, generation, now)
