@@ -453,7 +453,7 @@ class Segment:
 
     name: str
     invited: int
-    responded: int | None  # the published (perturbed) count; None: fewer than k, not shown
+    responded: int | None  # the published (perturbed) count; None: not shown (below k, counted or published)
     rate: float | None
 
 
