@@ -68,7 +68,7 @@ class Tally:
 
 def tally(snapshot: Snapshot, answers: Answers, rows: np.ndarray, groups: np.ndarray, size: int) -> Tally:
     """Count the answers of the given rows (a mask) by group (`groups`: a number in [0, size) per
-    selected row) and publish each count with its cell key."""
+    selected row), with the sum of each count's record keys (`Tally.public` publishes them)."""
     width = len(answers.codes)
     keys = snapshot.keys[rows]
     if answers.single:
@@ -92,7 +92,7 @@ def tally(snapshot: Snapshot, answers: Answers, rows: np.ndarray, groups: np.nda
 
 
 def group_sizes(snapshot: Snapshot, rows: np.ndarray, groups: np.ndarray, size: int) -> Tally:
-    """Count the members of each group among the given rows, true and published, (size,) each."""
+    """Count the members of each group among the given rows, with their record keys' sums, (size,) each."""
     counts = np.bincount(groups, minlength=size)
     sums = np.bincount(groups, weights=snapshot.keys[rows], minlength=size)
     return Tally(counts.astype(np.int64), sums)
