@@ -447,8 +447,8 @@ def _numbers(
 
 
 # --- summaries -------------------------------------------------------------------------------
-# Sentences are made from the published numbers only. Two published counts closer than twice the
-# largest adjustment may be in either order in truth, so a sentence names both rather than one.
+# Sentences are made from the published numbers only. Two published counts no further apart than
+# twice the largest adjustment may be in either order in truth, so a sentence names both.
 
 CLOSE = 2 * MAX_NOISE
 
@@ -461,7 +461,7 @@ def _quote(labels: list[str]) -> str:
 def _leaders(cells: list[Cell]) -> list[Cell]:
     """Return the cell with the largest published count, and any too close to it to tell apart."""
     ordered = sorted(cells, key=lambda c: -(c.count or 0))
-    return [c for c in ordered if (c.count or 0) > (ordered[0].count or 0) - CLOSE][:3]
+    return [c for c in ordered if (c.count or 0) >= (ordered[0].count or 0) - CLOSE][:3]
 
 
 def _and(parts: list[str]) -> str:
