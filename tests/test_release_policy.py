@@ -68,13 +68,22 @@ def test_the_step_is_far_larger_than_k():
 # --- invitation surveys: once, at close -----------------------------------------------------------
 
 
-def test_an_invitation_survey_releases_nothing_while_open_and_everything_at_close_in_one_batch(app):
+def invited(app: Flask, members: int, after_each=lambda number: None) -> Survey:
+    """Make an invitation survey and send a response through each of its invitations."""
     survey = make_survey(app, slug="invited", access="invitation", threshold=K)
     with app.app_context():
-        tokens = service.create_invitations(db.session.get(Survey, survey.id), 30)
+        tokens = service.create_invitations(db.session.get(Survey, survey.id), members)
     for number, token in enumerate(tokens):
         send(app, "invited", number, token=token)
+        after_each(number)
+    return survey
+
+
+def test_an_invitation_survey_releases_nothing_while_open_and_everything_at_close_in_one_batch(app):
+    def nothing_released(number: int) -> None:
         assert counts(app) == (0, number + 1)  # however many submit: nothing released
+
+    survey = invited(app, 30, nothing_released)
     with app.app_context():
         tracking = organise.tracking(db.session.get(Survey, survey.id))
     assert (tracking.submitted, tracking.used, tracking.invited) == (30, 30, 30)  # participation only
@@ -85,11 +94,7 @@ def test_an_invitation_survey_releases_nothing_while_open_and_everything_at_clos
 
 
 def test_an_invitation_survey_is_not_released_by_a_direct_call_either(app):
-    survey = make_survey(app, slug="invited", access="invitation", threshold=K)
-    with app.app_context():
-        tokens = service.create_invitations(db.session.get(Survey, survey.id), 2)
-    for number, token in enumerate(tokens):
-        send(app, "invited", number, token=token)
+    survey = invited(app, 2)
     with app.app_context():
         assert service.release_batch(db.session.get(Survey, survey.id)) == 0
     assert counts(app) == (0, 2)

@@ -21,7 +21,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from .dimensions import NO_ANSWER, Dim, structure
-from .engine import SUBSTANTIVE_EXCLUDED, _quote, table_of
+from .engine import SUBSTANTIVE_EXCLUDED, _language, _quote, table_of
 from .snapshot import Snapshot, snapshot_for
 from .stats import benjamini_hochberg, chi_square_test, significant, two_proportion_test
 from .tables import Flag, Table
@@ -115,8 +115,7 @@ def equality_flags(survey, language: str = "en") -> list[Flag]:
     from . import shared
 
     snapshot, k = snapshot_for(survey), survey.threshold
-    languages = snapshot.questionnaire.languages
-    language = language if language in languages else languages[0]  # as comparisons() reads it
+    language = _language(snapshot.questionnaire, language)  # as comparisons() reads it
     computed, kept = ("equality flags", k, language), ("equality flags kept", k, language)
     if computed not in snapshot.cache:
         found = shared.read_flags(survey, snapshot, k, language)
@@ -146,7 +145,7 @@ def comparisons(snapshot: Snapshot, k: int, language: str = "en") -> list[Compar
     """Return every comparison the flags are chosen from: each shown group of each protected
     dimension, on each ordinary answer key, from the published table of that key by that dimension."""
     questionnaire = snapshot.questionnaire
-    language = language if language in questionnaire.languages else questionnaire.languages[0]
+    language = _language(questionnaire, language)
     shape = structure(questionnaire)
     protected = [d for d in shape.dims.values() if d.protected]
     out: list[Comparison] = []
