@@ -13,7 +13,14 @@ Rule = dict[str, Any]  # a declarative rule, see rules.py
 CHOICE_TYPES = frozenset({"single", "multi"})
 SCALE_TYPES = frozenset({"scale", "grid"})
 TEXT_TYPES = frozenset({"text", "long_text"})
-QUESTION_TYPES = CHOICE_TYPES | SCALE_TYPES | TEXT_TYPES | {"number"}
+# Consultation questions. "statements": draft statements (demands, motion clauses), each answered
+# Support / Oppose / Not sure on a scale the loader makes (points support and oppose, off-scale
+# unsure; labels configurable), stored like a grid's rows ("D1.a": "support"). "priorities": pick
+# exactly `choose` options, or rank the top `rank`; stored as a list of codes, in rank order.
+CONSULTATION_TYPES = frozenset({"statements", "priorities"})
+ITEM_TYPES = frozenset({"grid", "statements"})  # answered row by row, one answer key per item
+STATEMENT_CODES = ("support", "oppose", "unsure")
+QUESTION_TYPES = CHOICE_TYPES | SCALE_TYPES | TEXT_TYPES | CONSULTATION_TYPES | {"number"}
 
 
 @dataclass(frozen=True)
@@ -71,6 +78,8 @@ class Question:
     show_if: Rule | None = None
     options: tuple[Option, ...] = ()
     max_choices: int | None = None
+    choose: int | None = None  # priorities: pick exactly this many
+    rank: int | None = None  # priorities: rank the top this many (first choice first)
     scale: Scale | None = None
     off_scale: tuple[str, ...] | None = None
     items: tuple[GridItem, ...] = ()
@@ -101,7 +110,7 @@ class Question:
 
     def answer_keys(self) -> tuple[str, ...]:
         """Return the keys this question stores answers under (grid items, write-ins)."""
-        if self.type == "grid":
+        if self.type in ITEM_TYPES:
             return tuple(f"{self.id}.{item.code}" for item in self.items)
         return (self.id, *tuple(f"{self.id}.{o.code}" for o in self.options if o.other))
 
