@@ -293,6 +293,14 @@ def measure(
     out["bench_process_peak_rss_mb"] = round(peak, 1)
     out["n"] = snapshot_n
     log(f"cold snapshot of {snapshot_n:,}: {out['cold_snapshot_s']} s")
+    # The first view after a release in a worker that has not taken it in: the release (the
+    # stored copy the job worker wrote, mapped from its shared file when this machine has it),
+    # then the headline counts worked out on it.
+    results.forget(survey.id)
+    started = time.perf_counter()
+    results.overview(survey)
+    out["first_view_after_release_ms"] = round(1000 * (time.perf_counter() - started), 1)
+    log(f"first view after a release, in a fresh worker: {out['first_view_after_release_ms']} ms")
 
     figures: dict[str, dict] = {}
 

@@ -567,9 +567,10 @@ def main(argv: list[str] | None = None) -> dict:
         "PROXY_COUNT": "1",
         "FLASK_APP": "wsgi",
         "PYTHONPATH": str(ROOT),
+        "SNAPSHOT_DIR": str(workdir / "snapshots"),  # the shared snapshot files of this run only
     }
     env.pop("SURVEY_ENV", None)
-    os.environ.update({"DATABASE_URL": url, "SECRET_KEY": secret})
+    os.environ.update({"DATABASE_URL": url, "SECRET_KEY": secret, "SNAPSHOT_DIR": env["SNAPSHOT_DIR"]})
     report: dict = {"database": kind, "machine": machine(url), "args": {k: str(v) for k, v in vars(args).items()}}
     log(f"{kind}: {args.responses:,} responses; work in {workdir}")
 

@@ -68,6 +68,9 @@ class Config:
             "SECRET_KEY": os.environ.get("SECRET_KEY") or _kept_secret(instance / "secret_key"),
             "REDIS_URL": os.environ.get("REDIS_URL"),
             "PROXY_COUNT": int(os.environ.get("PROXY_COUNT") or 0),
+            # Stored results snapshots, shared by this machine's processes as memory-mapped files
+            # (survey/results/snapshot.py); an empty SNAPSHOT_DIR turns them off.
+            "SNAPSHOT_DIR": os.environ.get("SNAPSHOT_DIR", str(instance / "snapshots")) or None,
         }
 
     @classmethod
@@ -116,6 +119,7 @@ class TestConfig(Config):
             "SQLALCHEMY_DATABASE_URI": os.environ.get("TEST_DATABASE_URL") or "sqlite:///:memory:",
             "SECRET_KEY": "test-secret-key-that-is-long-enough-to-pass",
             "REDIS_URL": None,
+            "SNAPSHOT_DIR": None,  # tests of the shared files give their own folder
         }
 
 

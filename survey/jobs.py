@@ -22,7 +22,7 @@ import click
 import redis
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
-from rq import Queue, SimpleWorker
+from rq import Queue, SimpleWorker, Worker
 from rq.job import Job
 from rq.serializers import JSONSerializer
 
@@ -105,6 +105,26 @@ def enqueue_prepare(survey_id: int) -> Job | None:
         return None
     finally:
         found.connection.close()
+
+
+def prepare_soon(survey_id: int) -> bool:
+    """Say whether a worker will prepare the survey's results soon: a worker listens on the queue,
+    and a `prepare_results` job is queued (one is queued now unless one waits already).
+
+    For a request that would otherwise work heavy results out itself (the equality flags of a
+    large survey): when this is True it can say "being worked out" and answer at once.
+    """
+    found = queue()
+    if found is None:
+        return False
+    try:
+        with found.connection:
+            if not Worker.count(queue=found):
+                return False
+    except redis.RedisError:
+        return False
+    enqueue_prepare(survey_id)
+    return True
 
 
 def prepare_results(survey_id: int) -> dict:

@@ -508,3 +508,5 @@ class StoredSnapshot(db.Model):
     batch: Mapped[int] = mapped_column(Integer)
     n: Mapped[int] = mapped_column(Integer)
     data: Mapped[bytes] = mapped_column(LargeBinary)
+    # SHA-256 of `data`: the name of the same bytes in SNAPSHOT_DIR, shared by this machine's processes
+    digest: Mapped[str | None] = mapped_column(String(64))

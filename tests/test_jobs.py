@@ -29,7 +29,7 @@ from sqlalchemy import select
 
 from survey import jobs
 from survey.extensions import db
-from survey.models import StoredSnapshot, Survey
+from survey.models import Role, StoredSnapshot, Survey
 from survey.questionnaire.rules import with_derived
 from survey.results import flags as flags_module
 from survey.results import shared
@@ -39,6 +39,7 @@ from survey.results.snapshot import _identity, _identity_text
 
 from .conftest import IN_CI
 from .journey import make_survey
+from .staff import make_user, sign_in
 from .test_results_data import AI_AT_WORK, insert_responses, random_answers
 from .test_spike import free_port
 
@@ -231,3 +232,37 @@ def test_a_redis_that_does_not_answer_costs_little_and_changes_nothing(app, monk
         assert shared.client() is None  # marked as down: the next requests do not ask it again
     assert flags == _direct(app, survey, "en")
     assert "did not answer" in caplog.text
+
+
+def test_a_large_surveys_flags_wait_for_the_worker_and_its_pages_say_so(app, client, redis_url, monkeypatch):
+    # At a million responses the flags take 14 s: a page does not work them out while a job
+    # worker will. FLAGS_IN_REQUEST is lowered so that 300 responses count as a large survey.
+    monkeypatch.setattr(flags_module, "FLAGS_IN_REQUEST", 100)
+    survey = _survey(app, "jobs-wait", n=300)
+    make_user(app, "wait@example.org", Role.ADMIN)
+    sign_in(client, app, "wait@example.org")
+    listening = jobs.worker(app)  # a worker listening on the queue (`flask jobs worker` in production)
+    listening.register_birth()
+    try:
+        _forget_everything(survey.id)
+        with app.app_context():
+            current = db.session.get(Survey, survey.id)
+            assert equality_flags(current, when_ready=True) is None
+            assert equality_flags(current, when_ready=True) is None
+            assert jobs.queue().count == 1  # one job queued, however many pages asked
+        page = client.get(f"/organise/surveys/{survey.id}/results/")
+        assert page.status_code == 200 and "being worked out for the latest results" in page.text
+        api = client.get(f"/api/v1/surveys/{survey.slug}/equality")
+        assert (api.status_code, api.json["ready"], api.headers["Retry-After"]) == (202, False, "60")
+    finally:
+        listening.register_death()
+    assert listening.work(burst=True)  # the worker does the job (and leaves the queue when done)
+    served = _served_without_computing(app, survey, "en", monkeypatch)
+    assert served == _direct(app, survey, "en") and served
+    page = client.get(f"/organise/surveys/{survey.id}/results/")
+    assert "being worked out" not in page.text and served[0].sentence in page.text
+
+    # No worker listening: the page works them out itself, as it always could.
+    other = _survey(app, "jobs-nobody", n=300)
+    with app.app_context():
+        assert equality_flags(db.session.get(Survey, other.id), when_ready=True) == _direct(app, other, "en")

@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import json
 import math
+import mmap
 import random
 import uuid
 from datetime import UTC, datetime
@@ -418,3 +420,88 @@ def test_a_stored_copy_read_back_in_many_small_pieces_is_the_same(app, monkeypat
         _same(read, primed)
         np.testing.assert_array_equal(read.ids, primed.ids)
         assert snapshots._stored(survey.id, ("another", "identity"), AI_AT_WORK) is None
+
+
+# --- the stored copy shared as a file by the machine's processes (issue 15) -------------------
+
+
+def _mapped(array: np.ndarray) -> bool:
+    """Return whether an array's memory is a mapped file (it is a view of one, not a copy)."""
+    base = array
+    while isinstance(base, np.ndarray):
+        base = base.base
+    if isinstance(base, memoryview):
+        base = base.obj
+    return isinstance(base, mmap.mmap)
+
+
+def _database_copy_refused(monkeypatch) -> None:
+    def refuse(*args):
+        raise AssertionError("the stored copy was read from the database, not from the shared file")
+
+    monkeypatch.setattr(snapshots, "_sqlite_stored", refuse)
+    monkeypatch.setattr(snapshots, "_postgresql_stored", refuse)
+
+
+def test_workers_map_the_stored_copy_from_a_shared_file_named_by_its_digest(app, monkeypatch, tmp_path):
+    monkeypatch.setitem(app.config, "SNAPSHOT_DIR", str(tmp_path / "snapshots"))
+    survey = make_survey(app, "snap-shared", AI_AT_WORK, threshold=10)
+    records = random_records(AI_AT_WORK, 60, 35)
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:40]], batch=1)
+    reads = _reads(monkeypatch)
+    with app.app_context():
+        current = db.session.merge(survey)
+        _new_process(survey.id)
+        primed = snapshots.prime(current)  # as the job worker does after a release
+        stored = db.session.get(StoredSnapshot, survey.id)
+        assert stored.digest == hashlib.sha256(stored.data).hexdigest()
+        first = tmp_path / "snapshots" / f"{stored.digest}.npz"
+        assert first.read_bytes() == stored.data
+        assert first.stat().st_mode & 0o777 == 0o600 and (tmp_path / "snapshots").stat().st_mode & 0o777 == 0o700
+        with monkeypatch.context() as refused:
+            _database_copy_refused(refused)
+            _new_process(survey.id)
+            mapped = snapshots.snapshot_for(current)  # a web worker taking the release in
+        _same(mapped, primed)
+        np.testing.assert_array_equal(mapped.ids, primed.ids)
+        assert _mapped(mapped.ids) and _mapped(mapped.categorical["A2"])
+        assert table_of(mapped, 10, "D2", by="A2") == table_of(primed, 10, "D2", by="A2")
+        assert reads == [None, 1]  # built once; the mapped copy, then nothing newer to read
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in records[40:]], batch=2)
+    with app.app_context():
+        current = db.session.merge(survey)
+        grown = snapshots.snapshot_for(current)  # the mapped columns extended by the new batch
+        assert grown.n == 60 and reads[-1] == 1
+        primed = snapshots.prime(current)
+        db.session.expire_all()
+        stored = db.session.get(StoredSnapshot, survey.id)
+        second = tmp_path / "snapshots" / f"{stored.digest}.npz"
+        assert second.is_file() and not first.exists()  # the replaced copy's file is deleted
+        assert _rows(primed) == _rows(snapshots.build(AI_AT_WORK, records))
+
+        second.write_bytes(b"damaged")  # a file that is not the copy: the database's copy serves
+        _new_process(survey.id)
+        assert _rows(snapshots.snapshot_for(current)) == _rows(primed)
+        second.unlink()  # a machine without the file (another host): the same
+        _new_process(survey.id)
+        assert _rows(snapshots.snapshot_for(current)) == _rows(primed)
+        snapshots.prime(current)  # priming writes the missing file again
+        assert second.read_bytes() == db.session.get(StoredSnapshot, survey.id).data
+
+        snapshots.delete_stored(survey.id)  # responses deleted (withdrawn): no copy of them is left
+        db.session.commit()
+        assert list((tmp_path / "snapshots").iterdir()) == []
+
+
+def test_without_a_folder_for_shared_files_the_database_copy_serves(app, monkeypatch):
+    monkeypatch.setitem(app.config, "SNAPSHOT_DIR", None)
+    survey = make_survey(app, "snap-no-files", AI_AT_WORK, threshold=10)
+    insert_responses(app, survey, [(a, lang) for a, lang, _ in random_records(AI_AT_WORK, 30, 36)], batch=1)
+    with app.app_context():
+        current = db.session.merge(survey)
+        _new_process(survey.id)
+        primed = snapshots.prime(current)
+        _new_process(survey.id)
+        read = snapshots.snapshot_for(current)
+        _same(read, primed)
+        assert not _mapped(read.ids)

@@ -133,6 +133,8 @@ def question_comments(slug: str, question_id: str):
 def equality(slug: str):
     """Where a group of a protected characteristic answers differently from everyone else."""
     survey = readable_survey(slug)
-    flags = results.equality_flags(survey, _language())
+    flags = results.equality_flags(survey, _language(), when_ready=True)
+    if flags is None:  # a large survey's flags, being worked out by the job worker
+        return {"slug": survey.slug, "flags": None, "ready": False}, 202, {"Retry-After": "60"}
     shown = [f for f in flags if _published(f.question, f.dimension)]
-    return {"slug": survey.slug, "flags": [asdict(f) for f in shown]}
+    return {"slug": survey.slug, "flags": [asdict(f) for f in shown], "ready": True}

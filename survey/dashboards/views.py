@@ -37,7 +37,7 @@ def overview(survey_id: int):
         "dashboards/overview.html",
         survey=survey,
         overview=results.overview(survey),
-        flags=results.equality_flags(survey),
+        flags=results.equality_flags(survey, when_ready=True),
         tracking=tracking(survey),
         sections=survey.questionnaire.sections,
     )

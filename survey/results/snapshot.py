@@ -15,9 +15,12 @@ a snapshot holds true counts, which are never shown: the engine publishes them (
 from __future__ import annotations
 
 import gc
+import hashlib
 import io
 import json
 import math
+import mmap
+import os
 import struct
 import threading
 import time
@@ -27,6 +30,7 @@ from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from itertools import repeat
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -762,6 +766,12 @@ def _stored(survey_id: int, identity: tuple, questionnaire: Questionnaire) -> Sn
     from ..models import StoredSnapshot
 
     where = (StoredSnapshot.survey_id == survey_id, StoredSnapshot.identity == _identity_text(identity))
+    found = db.session.execute(select(StoredSnapshot.batch, StoredSnapshot.digest).where(*where)).first()
+    if found is None:
+        return None
+    shared = _shared(questionnaire, found.batch, found.digest)
+    if shared is not None:
+        return shared
     connection = db.session.connection()
     if connection.dialect.name == "postgresql":
         row = _postgresql_stored(connection.connection.driver_connection, survey_id, _identity_text(identity))
@@ -772,6 +782,72 @@ def _stored(survey_id: int, identity: tuple, questionnaire: Questionnaire) -> Sn
     else:
         row = connection.execute(select(StoredSnapshot.batch, StoredSnapshot.data).where(*where)).first()
     return load(questionnaire, row[1], row[0]) if row is not None else None
+
+
+# --- the stored copy shared as a file by this machine's processes -----------------------------
+
+
+def _folder() -> Path | None:
+    from flask import current_app
+
+    folder = current_app.config.get("SNAPSHOT_DIR")
+    return Path(folder) if folder else None
+
+
+def _shared(questionnaire: Questionnaire, batch: int, digest: str | None) -> Snapshot | None:
+    """Return the stored copy mapped from its shared file, if this machine has it (None: read the database).
+
+    The file is named by the SHA-256 of the copy's bytes, which the stored row names: a file of an
+    older copy, or of another database, is never taken for this one. Its columns are read-only
+    views of the mapped file, so taking in a release costs a worker a few milliseconds whatever
+    its size, and the pages are held once for every process of the machine (in the page cache),
+    not once per worker.
+    """
+    folder = _folder()
+    if digest is None or folder is None:
+        return None
+    try:
+        with open(folder / f"{digest}.npz", "rb") as file:
+            mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
+        return load(questionnaire, mapped, batch)
+    except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # missing, empty or damaged: use the database
+        return None
+
+
+def _write_shared(digest: str, data: bytes) -> None:
+    """Write a stored copy's bytes to its shared file (readable by this account only), whole or not at all."""
+    folder = _folder()
+    if folder is None:
+        return
+    try:
+        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = folder / f".{digest}.{os.getpid()}.{threading.get_ident()}"
+        descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(descriptor, "wb") as file:
+            file.write(data)
+        os.replace(partial, folder / f"{digest}.npz")
+    except OSError:  # a full or read-only disk: the database copy serves
+        return
+
+
+def sweep_shared() -> None:
+    """Delete shared files that no stored copy names any more (replaced, or its responses deleted).
+
+    The folder is listed before the stored copies are read: a file is written only after its row
+    committed, so no file listed can belong to a row this query misses. A file in use stays
+    readable by the processes that mapped it until they let it go.
+    """
+    from ..extensions import db
+    from ..models import StoredSnapshot
+
+    folder = _folder()
+    if folder is None or not folder.is_dir():
+        return
+    files = list(folder.glob("*.npz"))
+    kept = set(db.session.scalars(select(StoredSnapshot.digest).where(StoredSnapshot.digest.is_not(None))))
+    for path in files:
+        if path.stem not in kept:
+            path.unlink(missing_ok=True)
 
 
 # Bytes of a stored snapshot read at a time on SQLite, and on PostgreSQL: each piece is a
@@ -874,13 +950,15 @@ def prime(survey) -> Snapshot:
     snapshot = snapshot_for(survey)  # reads only new batches when a stored copy exists
     identity = _identity(survey)
     stored = db.session.execute(
-        select(StoredSnapshot.identity, StoredSnapshot.batch, StoredSnapshot.n).where(
+        select(StoredSnapshot.identity, StoredSnapshot.batch, StoredSnapshot.n, StoredSnapshot.digest).where(
             StoredSnapshot.survey_id == survey.id
         )
     ).first()
     db.session.commit()  # nothing of ours open while _save writes on its own connection
-    if tuple(stored or ()) == (_identity_text(identity), snapshot.batch, snapshot.n):
-        return snapshot
+    if stored is not None and tuple(stored[:3]) == (_identity_text(identity), snapshot.batch, snapshot.n):
+        folder = _folder()
+        if folder is None or (stored.digest is not None and (folder / f"{stored.digest}.npz").is_file()):
+            return snapshot
     for wait in (1, 2, 3, 4, None):
         if _save(survey.id, identity, snapshot):
             _saved[survey.id] = snapshot.n
@@ -903,6 +981,7 @@ def _save(survey_id: int, identity: tuple, snapshot: Snapshot) -> bool:
 
     table = StoredSnapshot.__table__
     data = dump(snapshot)
+    digest = hashlib.sha256(data).hexdigest()
     try:
         with db.engine.begin() as connection:
             if connection.dialect.name == "postgresql":
@@ -918,6 +997,7 @@ def _save(survey_id: int, identity: tuple, snapshot: Snapshot) -> bool:
                         batch=snapshot.batch,
                         n=snapshot.n,
                         data=data,
+                        digest=digest,
                     )
                 )
             finally:
@@ -925,6 +1005,8 @@ def _save(survey_id: int, identity: tuple, snapshot: Snapshot) -> bool:
                     connection.exec_driver_sql("PRAGMA busy_timeout = 5000")
     except DBAPIError:  # locked, or another worker stored it first
         return False
+    _write_shared(digest, data)
+    sweep_shared()
     return True
 
 
@@ -937,6 +1019,7 @@ def delete_stored(survey_id: int) -> None:
 
     db.session.execute(delete(StoredSnapshot).where(StoredSnapshot.survey_id == survey_id))
     _saved.pop(survey_id, None)
+    sweep_shared()  # its file too (if this transaction is rolled back, the database copy serves)
 
 
 def dump(snapshot: Snapshot) -> bytes:
