@@ -232,3 +232,126 @@ def test_too_many_questions_are_refused(tmp_path):
         "sections:\n", "sections:\n  - id: extra\n    title: {en: E, cy: E}\n    questions:\n" + many, 1
     )
     assert any("the most a questionnaire may have is 500" in p.message for p in check_file(broken(tmp_path, text)))
+
+
+# --- consultation questions: statements and priorities -----------------------------------------
+
+CONSULTATION = (ROOT / "questionnaires" / "consultation.yaml").read_text()
+
+
+def consultation_problems(tmp_path: Path, *changes: tuple[str, str]) -> tuple[str, list[tuple[int, str]]]:
+    """Return a variant of the shipped consultation and its problems as (line, message)."""
+    text = CONSULTATION
+    for old, new in changes:
+        assert old in text, old
+        text = text.replace(old, new, 1)
+    return text, [(p.line, p.message) for p in check_file(broken(tmp_path, text, "consultation.yaml"))]
+
+
+@pytest.mark.parametrize(
+    "changes", [[("        rank: 3\n", "        rank: 3\n        choose: 2\n")], [("        rank: 3\n", "")]]
+)
+def test_priorities_need_exactly_one_of_choose_or_rank(tmp_path, changes):
+    text, problems = consultation_problems(tmp_path, *changes)
+    assert problems == [
+        (
+            line_containing(text, "- id: D2"),
+            "section priorities, question D2: priorities questions need exactly one of 'choose' (pick N) "
+            "or 'rank' (rank the top N)",
+        )
+    ]
+
+
+def test_priorities_need_more_options_than_they_ask_for(tmp_path):
+    text, problems = consultation_problems(tmp_path, ("        rank: 3\n", "        rank: 6\n"))
+    assert problems == [
+        (
+            line_containing(text, "rank: 6"),
+            "section priorities, question D2: rank (6) must be less than the number of options (6); "
+            "give more options, or ask a multi question",
+        )
+    ]
+    _, problems = consultation_problems(tmp_path, ("        rank: 3\n", "        rank: 1\n"))
+    assert problems == [(line_containing(text, "rank:"), "section priorities, question D2: 'rank' must be at least 2")]
+
+
+def test_priorities_refuse_exclusive_other_and_conditional_options(tmp_path):
+    text, problems = consultation_problems(
+        tmp_path,
+        ("            label: {en: No job losses", "            exclusive: true\n            label: {en: No job losses"),
+        ("            label: {en: Staff data kept", "            other: true\n            label: {en: Staff data kept"),
+        (
+            "            label: {en: Savings shared",
+            "            show_if: {equals: [C3, planned]}\n            label: {en: Savings shared",
+        ),
+    )
+    assert problems == [
+        (
+            line_containing(text, "exclusive: true"),
+            "section priorities, question D2, option jobs: priorities questions cannot have exclusive options",
+        ),
+        (
+            line_containing(text, "other: true"),
+            "section priorities, question D2, option data: priorities questions cannot have an 'other' write-in option",
+        ),
+        (
+            line_containing(text, "show_if: {equals: [C3, planned]}"),
+            "section priorities, question D2, option gains: the options of a priorities question cannot have show_if",
+        ),
+    ]
+
+
+def test_statement_labels_must_be_known_and_translated(tmp_path):
+    text, problems = consultation_problems(
+        tmp_path,
+        (
+            "        type: statements\n",
+            "        type: statements\n        labels:\n          agree: {en: Agree, cy: Cytuno}\n"
+            "          unsure: {en: Undecided}\n",
+        ),
+    )
+    assert problems == [
+        (
+            line_containing(text, "labels:"),
+            "section demands, question D1: unknown key 'agree'; expected one of support, oppose, unsure",
+        ),
+        (
+            line_containing(text, "unsure: {en: Undecided}"),
+            "section demands, question D1: 'unsure' has no Welsh (cy) text",
+        ),
+    ]
+
+
+def test_statements_need_items_and_no_scale(tmp_path):
+    text, problems = consultation_problems(
+        tmp_path,
+        ("        type: statements\n", "        type: statements\n        scale: agree5\n"),
+        ("        items:\n          - code: consult", "        itemz:\n          - code: consult"),
+    )
+    messages = [message for _, message in problems]
+    assert "section demands, question D1: statements questions need 'items'" in messages
+    assert (
+        line_containing(text, "scale: agree5"),
+        "section demands, question D1: 'scale' is not used by statements questions",
+    ) in problems
+
+
+def test_rules_on_statements_use_their_codes_and_neither_type_is_a_breakdown(tmp_path):
+    text, problems = consultation_problems(
+        tmp_path,
+        ("{equals: [D1.jobs, oppose]}", "{equals: [D1.jobs, against]}"),
+        ("  - {id: C3}\n", "  - {id: C3}\n  - {id: D1}\n  - {id: D2}\n"),
+    )
+    follow_up = line_containing(text, "- id: D1_why")
+    show_if = next(i for i, line in enumerate(text.splitlines(), 1) if i > follow_up and "show_if:" in line)
+    assert set(problems) == {
+        (show_if, "section demands, question D1_why: 'against' is not a code of 'D1.jobs'"),
+        (
+            line_containing(text, "- {id: D1}"),
+            "dimension D1: dimension 'D1' must be a single-choice question or derived variable",
+        ),
+        (
+            line_containing(text, "- {id: D2}"),
+            "dimension D2: dimension 'D2' must be a single-choice question or derived variable",
+        ),
+    }

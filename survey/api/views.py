@@ -31,6 +31,8 @@ def _question(question: Question, language: str) -> dict:
     }
     if question.items:
         described["items"] = [{"code": i.code, "text": i.text[language]} for i in question.items]
+    if question.type == "priorities":  # pick exactly `choose`, or rank the top `rank` (first choice first)
+        described |= {"choose": question.choose, "rank": question.rank}
     return described
 
 
@@ -99,7 +101,10 @@ def _cells(table: results.Table) -> dict:
 
 @bp.get("/surveys/<slug>/results/<question_id>")
 def question_results(slug: str, question_id: str):
-    """One question's results: ?by=<dimension>&<dimension>=<code>, every number published."""
+    """One question's results: ?by=<dimension>&<dimension>=<code>, every number published.
+
+    A consultation question (statements, priorities) adds "ranked": its statements by net support,
+    or its options by how often chosen, with the same published counts (results.Ranked)."""
     survey = readable_survey(slug)
     language = _language()
     filters = _filters()
@@ -113,6 +118,8 @@ def question_results(slug: str, question_id: str):
     body |= {"threshold": table.threshold, **_cells(table)}
     if table.items:
         body["items"] = [{"question": t.question, "text": t.text, **_cells(t)} for t in table.items]
+    if table.ranked is not None:  # statements and priorities: the same published numbers, ranked
+        body["ranked"] = asdict(table.ranked)
     return body, 400 if table.refused else 200
 
 

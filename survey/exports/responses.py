@@ -1,8 +1,9 @@
 """The response-level export, for administrators: one row per released response, answers only.
 
 What a row holds, and what it leaves out (docs/decisions/0014-exports.md):
-- the answers, one column per answer key (a grid statement, an "Other (please say)" write-in);
-  several choices joined with ";"; free text as written, made inert against formulas;
+- the answers, one column per answer key (a grid statement, a draft statement, an "Other
+  (please say)" write-in); several choices joined with ";" (priorities in rank order, first
+  choice first: "pay;safety"); free text as written, made inert against formulas;
 - the answering language and the questionnaire version;
 - no response id (random, but a join key to anything else that ever holds it), no release batch
   (batches are numbered in release order, so a batch is a coarse time), no time of any kind.
@@ -24,6 +25,7 @@ from sqlalchemy import func, select
 from .. import audit
 from ..extensions import db
 from ..models import QuestionnaireVersion, Response
+from ..questionnaire.model import ITEM_TYPES
 from ..results.snapshot import parse_answers
 from .files import Row, text
 
@@ -87,11 +89,11 @@ def _columns(survey, keys: tuple[str, ...]) -> _Columns:
     questionnaire = survey.questionnaire
     for i, key in enumerate(keys):
         question = questionnaire.question(key.partition(".")[0])
-        if (key != question.id and question.type != "grid") or question.type in ("text", "long_text", "number"):
+        if (key != question.id and question.type not in ITEM_TYPES) or question.type in ("text", "long_text", "number"):
             texts.append(i)  # a write-in, free text, or a number a member could send as text
         elif any(text(code) != code for code in question.codes):
             texts.append(i)
-        if question.type == "multi" and key == question.id:
+        if question.type in ("multi", "priorities") and key == question.id:
             joined.append(i)
     return _Columns(keys, joined, texts)
 

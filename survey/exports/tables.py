@@ -87,6 +87,9 @@ def _filter_text(filters: Mapping[str, str]) -> str:
 
 def table_rows(table: results.Table) -> Iterator[Row]:
     """Yield the rows of one gated table (each statement of a grid in turn), in RESULT_HEADER order."""
+    if table.ranked is not None and not table.refused:
+        yield from ranked_rows(table.ranked)
+        return
     if table.items:
         for item in table.items:
             yield from table_rows(item)
@@ -129,6 +132,67 @@ def table_rows(table: results.Table) -> Iterator[Row]:
                     yield (*where, measure, "", "", None, None, None, None, hidden, hidden, "")
                 else:
                     yield (*where, measure, "", "", None, None, None, None, numbers.n, value, "")
+
+
+def ranked_rows(ranked: results.Ranked) -> Iterator[Row]:
+    """Yield a consultation question's rows in rank order, each group in turn.
+
+    Statements: each statement is its own question ("D1.a"), with rows "answer" for Support,
+    Oppose and Not sure (of the group's members who answered the statement) and "net_support"
+    (value: % support − % oppose, in points, with its interval). Priorities ("D2"): rows "chosen"
+    (picked, or ranked in the top N) and, when ranked, "first_choice", one per option, of the
+    group's members who answered the question. Every count is the pages' published count.
+    """
+    filters = _filter_text(ranked.filters)
+    rule = small_group_note(ranked.threshold)
+    answers = {o.code: o.label for o in ranked.options}
+    chosen_note = f"ranked in their top {ranked.rank}" if ranked.rank else f"one of the {ranked.choose} they chose"
+    for row in ranked.rows:
+        statement = ranked.type == "statements"
+        start = (row.key, row.label if statement else ranked.text, ranked.by or "", filters)
+        for group, cell in zip(ranked.groups, row.cells, strict=True):
+            if cell.suppressed or cell.base is None:
+                yield (*start, group.code or "", group.label, NOT_SHOWN, "", "", "", *(None,) * 6, rule)
+                continue
+            where = (*start, group.code or "", group.label, cell.base)
+            if statement:
+                for code in ("support", "oppose", "unsure"):
+                    yield _share_row(where, "answer", code, answers.get(code, code), getattr(cell, code), "")
+                yield (
+                    *where,
+                    "net_support",
+                    "support-oppose",
+                    f"{answers.get('support', 'Support')} minus {answers.get('oppose', 'Oppose')}",
+                    None,
+                    None,
+                    cell.net_low,
+                    cell.net_high,
+                    cell.base,
+                    cell.net,
+                    "points: % support minus % oppose; 95% interval: Newcombe's hybrid score",
+                )
+            else:
+                if ranked.rank:
+                    yield _share_row(where, "first_choice", row.code, row.label, cell.first, "ranked first")
+                yield _share_row(where, "chosen", row.code, row.label, cell.chosen, chosen_note)
+
+
+def _share_row(where: tuple, measure: str, code: str, label: str, share: results.Share | None, note: str) -> Row:
+    if share is None:  # never in a shown group (every answer of a shown group is published); said, not guessed
+        return (*where, measure, code, label, NOT_SHOWN, None, None, None, None, None, "")
+    return (
+        *where,
+        measure,
+        code,
+        label,
+        share.count,
+        share.percent,
+        share.ci_low,
+        share.ci_high,
+        where[-1],
+        None,
+        note,
+    )
 
 
 def _scale_rows(table: results.Table, where: tuple, summary: results.ScaleSummary, hidden: str) -> Iterator[Row]:
@@ -278,6 +342,14 @@ def about_rows(survey) -> Iterator[Row]:
         "Of the people in the group who answered the question, worked out from the adjusted counts, to one "
         "decimal, with a 95% Wilson interval (ci_low to ci_high). For scales, positive and negative shares "
         "leave out Don't know and Not applicable.",
+    )
+    yield (
+        "Consultations",
+        "Draft statements: % support, % oppose and % not sure of the people in the group who answered the "
+        "statement, and net support (% support minus % oppose, in points) with a 95% interval (Newcombe's "
+        "hybrid score, for two shares of the same answers); ranked by net support. Priorities: the share who "
+        "chose each option (ranked it in their top N) and, when ranked, who ranked it first, of the people "
+        "who answered; ranked by how often chosen.",
     )
     yield (
         "Equality flags",

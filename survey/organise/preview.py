@@ -11,7 +11,7 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 from ..accounts.access import ALL_STAFF, roles, survey_or_404
 from ..config import Config
 from ..questionnaire.answers import page_values, read_page
-from ..questionnaire.model import TEXT_TYPES, Questionnaire
+from ..questionnaire.model import ITEM_TYPES, TEXT_TYPES, Questionnaire
 from ..questionnaire.rules import clean_answers
 from ..responses import pages
 from . import bp
@@ -28,7 +28,7 @@ def _keep(survey_id: int, questionnaire: Questionnaire, answers: dict, language:
     for key, value in clean_answers(questionnaire, answers, language).items():
         question_id, _, part = key.partition(".")
         kind = types.get(question_id, "fixed")
-        if kind not in TEXT_TYPES and (not part or kind == "grid"):
+        if kind not in TEXT_TYPES and (not part or kind in ITEM_TYPES):
             kept[key] = value
     session["preview"] = {str(survey_id): kept}  # one preview at a time keeps the cookie small
     return kept

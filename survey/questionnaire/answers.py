@@ -116,7 +116,7 @@ def read_multi(question: Question, form: FormData, values: Mapping) -> PageResul
 
 
 def read_grid(question: Question, form: FormData, values: Mapping) -> PageResult:
-    """Read a grid: one scale code per shown item."""
+    """Read a grid or statements question: one scale code per shown item."""
     offered = {o.code for o in visible_options(question, values)}
     answers, problems = {}, []
     for item in question.items:
@@ -131,6 +131,43 @@ def read_grid(question: Question, form: FormData, values: Mapping) -> PageResult
         elif value is not None:
             answers[key] = value
     return PageResult(answers, problems)
+
+
+def read_priorities(question: Question, form: FormData, values: Mapping) -> PageResult:
+    """Read a priorities question: exactly `choose` options (kept in option order), or the top
+    `rank` in order, one select box per place. Left wholly empty is no answer (a problem only
+    when required); once started, it must be complete."""
+    offered = {o.code: o for o in visible_options(question, values)}
+    if question.rank:
+        return _read_ranking(question, form, offered, question.rank)
+    count = question.choose or 0
+    chosen = {v for v in form.getlist(question.id) if v != ""}
+    if any(code not in offered for code in chosen):
+        return PageResult({}, [Problem(question.id, "not_an_option")])
+    if not chosen and not question.required:
+        return PageResult({}, [])
+    if len(chosen) != count:
+        code = "choose_count" if chosen else "choose_none"
+        return PageResult({}, [Problem(question.id, code, {"count": count, "chosen": len(chosen)})])
+    return PageResult({question.id: [code for code in offered if code in chosen]}, [])
+
+
+def _read_ranking(question: Question, form: FormData, offered: dict, places: int) -> PageResult:
+    given = form.getlist(question.id)
+    if any(v != "" for v in given[places:]) or any(v not in offered for v in given if v != ""):
+        return PageResult({}, [Problem(question.id, "not_an_option")])
+    ranked = [*given[:places], *[""] * (places - len(given))]
+    if all(v == "" for v in ranked):
+        return PageResult({}, [Problem(question.id, "rank_none", {"count": places})] if question.required else [])
+    seen: set[str] = set()
+    for place, code in enumerate(ranked, 1):
+        if code == "":
+            return PageResult({}, [Problem(question.id, "rank_missing", {"place": place})])
+        if code in seen:
+            problem = Problem(question.id, "rank_repeated", {"place": place, "option": offered[code].label})
+            return PageResult({}, [problem])
+        seen.add(code)
+    return PageResult({question.id: ranked}, [])
 
 
 def read_number(question: Question, form: FormData, values: Mapping) -> PageResult:
@@ -166,6 +203,8 @@ READERS: dict[str, Callable[[Question, FormData, Mapping], PageResult]] = {
     "scale": read_single,
     "multi": read_multi,
     "grid": read_grid,
+    "statements": read_grid,
+    "priorities": read_priorities,
     "number": read_number,
     "text": read_text,
     "long_text": read_text,

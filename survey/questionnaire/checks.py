@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
+from .model import ITEM_TYPES, STATEMENT_CODES
 from .rules import references
 
 Path = tuple[Any, ...]
@@ -28,6 +29,8 @@ TYPE_KEYS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "number": (frozenset({"min", "max", "unit"}), frozenset({"min", "max"})),
     "text": (frozenset({"max_length"}), frozenset({"max_length"})),
     "long_text": (frozenset({"max_length"}), frozenset({"max_length"})),
+    "statements": (frozenset({"items", "labels"}), frozenset({"items"})),
+    "priorities": (frozenset({"options", "choose", "rank"}), frozenset({"options"})),
 }
 COMMON_KEYS = frozenset({"id", "type", "text", "hint", "required", "show_if"})
 TYPED_KEYS = frozenset().union(*(allowed for allowed, _ in TYPE_KEYS.values()))
@@ -85,7 +88,7 @@ def _check_texts(node: Any, path: Path, languages: list[str]) -> Found:
         for key, value in node.items():
             if key == "metadata" and not path:
                 continue
-            if key in TEXT_KEYS and isinstance(value, dict):
+            if (key in TEXT_KEYS or path[-1:] == ("labels",)) and isinstance(value, dict):
                 for lang in languages:
                     if not str(value.get(lang) or "").strip():
                         found.append(((*path, key), f"'{key}' has no {_language_name(lang)} text"))
@@ -144,8 +147,10 @@ def _options(question: dict) -> Iterator[tuple[Path, dict, dict | None]]:
 
 def question_codes(question: dict, scales: dict[str, dict]) -> set[str] | None:
     """Return the codes a question's answer can take (None for numbers and text)."""
-    if question.get("type") in ("single", "multi"):
+    if question.get("type") in ("single", "multi", "priorities"):
         return {str(o["code"]) for _, o, _ in _options(question)}
+    if question.get("type") == "statements":
+        return set(STATEMENT_CODES)
     if question.get("type") in ("scale", "grid"):
         scale = scales.get(question.get("scale", ""))
         if scale is None:
@@ -166,9 +171,9 @@ def _register_questions(tree: dict, index: Index) -> Found:
             position += 1
             codes = question_codes(question, index.scales)
             index.refs.setdefault(question["id"], Ref(position, codes, question["type"], page=s_index))
-            for item in question.get("items", []) if question["type"] == "grid" else []:
+            for item in question.get("items", []) if question["type"] in ITEM_TYPES else []:
                 index.refs.setdefault(
-                    f"{question['id']}.{item['code']}", Ref(position, codes, "grid item", page=s_index)
+                    f"{question['id']}.{item['code']}", Ref(position, codes, f"{question['type']} item", page=s_index)
                 )
     return found
 
@@ -208,8 +213,10 @@ def _check_question(question: dict, path: Path, index: Index, page: int) -> Foun
         found.append((path, f"{qtype} questions need '{key}'"))
     position = index.refs[question["id"]].position
     found += _check_rule(question.get("show_if"), (*path, "show_if"), index, position, page, "question")
-    if qtype in ("single", "multi"):
+    if qtype in ("single", "multi", "priorities"):
         found += _check_options(question, path, index, position, page)
+    if qtype == "priorities":
+        found += _check_priorities(question, path)
     if qtype in ("scale", "grid") and "scale" in question:
         scale = index.scales.get(question["scale"])
         if scale is None:
@@ -219,7 +226,7 @@ def _check_question(question: dict, path: Path, index: Index, page: int) -> Foun
             for i, code in enumerate(question.get("off_scale", [])):
                 if code not in known:
                     found.append(((*path, "off_scale", i), f"'{code}' is not an off-scale code of {question['scale']}"))
-    if qtype == "grid":
+    if qtype in ITEM_TYPES:
         found += _duplicates(question.get("items", []), "code", (*path, "items"), "item code")
         for i, item in enumerate(question.get("items", [])):
             found += _check_rule(item.get("show_if"), (*path, "items", i, "show_if"), index, position, page, "item")
@@ -237,7 +244,9 @@ def _check_options(question: dict, path: Path, index: Index, position: int, page
         if option["code"] in seen:
             found.append(((*where, "code"), f"duplicate option code '{option['code']}'"))
         seen.add(option["code"])
-        if option.get("exclusive") and question["type"] != "multi":
+        if option.get("exclusive") and question["type"] == "priorities":
+            found.append(((*where, "exclusive"), "priorities questions cannot have exclusive options"))
+        elif option.get("exclusive") and question["type"] != "multi":
             found.append(((*where, "exclusive"), "'exclusive' is only for multi questions"))
         found += _check_rule(option.get("show_if"), (*where, "show_if"), index, position, page, "option")
         for i, alt in enumerate(option.get("alt_labels", [])):
@@ -250,6 +259,34 @@ def _check_options(question: dict, path: Path, index: Index, position: int, page
     max_choices = question.get("max_choices")
     if max_choices is not None and max_choices > len(options):
         found.append(((*path, "max_choices"), f"max_choices ({max_choices}) is more than the {len(options)} options"))
+    return found
+
+
+def _check_priorities(question: dict, path: Path) -> Found:
+    """Pick exactly N or rank the top N: one of the two, from a fixed list longer than N."""
+    found: Found = []
+    asks = [key for key in ("choose", "rank") if key in question]
+    if len(asks) != 1:
+        found.append((path, "priorities questions need exactly one of 'choose' (pick N) or 'rank' (rank the top N)"))
+    options = list(_options(question))
+    for key in asks:
+        if question[key] >= len(options):
+            found.append(
+                (
+                    (*path, key),
+                    f"{key} ({question[key]}) must be less than the number of options ({len(options)}); "
+                    "give more options, or ask a multi question",
+                )
+            )
+    for o_path, option, _group in options:
+        where = (*path, *o_path)
+        if option.get("other"):
+            found.append(((*where, "other"), "priorities questions cannot have an 'other' write-in option"))
+        if option.get("show_if") is not None:
+            found.append(((*where, "show_if"), "the options of a priorities question cannot have show_if"))
+    for i, entry in enumerate(question.get("options") or []):
+        if "group" in entry and entry.get("show_if") is not None:
+            found.append(((*path, "options", i, "show_if"), "the options of a priorities question cannot have show_if"))
     return found
 
 

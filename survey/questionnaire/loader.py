@@ -18,6 +18,7 @@ from ruamel.yaml.error import MarkedYAMLError
 
 from . import checks
 from .model import (
+    STATEMENT_CODES,
     Case,
     Derived,
     Dimension,
@@ -329,6 +330,37 @@ def _scale(name: str, node: dict) -> Scale:
     )
 
 
+# What members answer to each draft statement unless the file says otherwise ("labels").
+STATEMENT_LABELS: dict[str, dict[str, str]] = {
+    "support": {"en": "Support", "cy": "Cefnogi"},
+    "oppose": {"en": "Oppose", "cy": "Gwrthwynebu"},
+    "unsure": {"en": "Not sure", "cy": "Ddim yn siŵr"},
+}
+
+
+def _statements_scale(question_id: str, node: dict, languages: list) -> Scale:
+    """Return the Support / Oppose / Not sure scale of a statements question, with its labels."""
+    given = node.get("labels") or {}
+    labels = {
+        code: _text(given[code]) if code in given else {lang: STATEMENT_LABELS[code][lang] for lang in languages}
+        for code in STATEMENT_CODES
+    }
+    support, oppose, unsure = (Option(code, labels[code] or {}) for code in STATEMENT_CODES)
+    return Scale(
+        id=f"statements:{question_id}",
+        points=(support, oppose),
+        off_scale=(unsure,),
+        positive=frozenset({"support"}),
+        negative=frozenset({"oppose"}),
+    )
+
+
+def _question_scale(q: dict, scales: dict[str, Scale], languages: list) -> Scale | None:
+    if q["type"] == "statements":
+        return _statements_scale(str(q["id"]), q, languages)
+    return scales.get(q["scale"]) if "scale" in q else None
+
+
 def _build(tree: dict, text: str) -> Questionnaire:
     scales = {str(name): _scale(str(name), node) for name, node in (tree.get("scales") or {}).items()}
     sections, position = [], 0
@@ -348,7 +380,9 @@ def _build(tree: dict, text: str) -> Questionnaire:
                     show_if=_plain(q.get("show_if")),
                     options=_options(q.get("options") or []),
                     max_choices=q.get("max_choices"),
-                    scale=scales.get(q["scale"]) if "scale" in q else None,
+                    choose=q.get("choose"),
+                    rank=q.get("rank"),
+                    scale=_question_scale(q, scales, list(tree["languages"])),
                     off_scale=tuple(q["off_scale"]) if "off_scale" in q else None,
                     items=tuple(
                         GridItem(str(i["code"]), _text(i["text"]) or {}, _plain(i.get("show_if")))
@@ -391,6 +425,7 @@ def _build(tree: dict, text: str) -> Questionnaire:
         else:
             question = by_question[ref]
             label, values = question.text, question.choices
+        label = _text(node["label"]) if node.get("label") else label  # a short name: "Region", not the question
         dimensions.append(Dimension(ref, label, values, bool(node.get("protected", False))))
     return Questionnaire(
         id=str(tree["id"]),

@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from .model import Derived, Option, Question, Questionnaire, Rule, Section
+from .model import ITEM_TYPES, Derived, Option, Question, Questionnaire, Rule, Section
 
 LANGUAGE = "language"  # the reserved reference to the member's answering language
 
@@ -150,8 +150,8 @@ def option_label(option: Option, values: Values, language: str) -> str:
 
 
 def shown_keys(question: Question, values: Values) -> list[str]:
-    """Return the answer keys a shown question fills: one per shown grid item, else its id."""
-    if question.type != "grid":
+    """Return the answer keys a shown question fills: one per shown grid or statement item, else its id."""
+    if question.type not in ITEM_TYPES:
         return [question.id]
     return [f"{question.id}.{item.code}" for item in question.items if evaluate(item.show_if, values)]
 
@@ -243,11 +243,14 @@ def clean_answers(questionnaire: Questionnaire, answers: Values, language: str) 
 
 def _clean_question(question: Question, answers: Values, values: Values) -> dict[str, Any]:
     offered = {o.code: o for o in visible_options(question, values)}
-    if question.type == "grid":
+    if question.type in ITEM_TYPES:
         return {key: answers[key] for key in shown_keys(question, values) if answers.get(key) in offered}
     answer = answers.get(question.id)
     if answer in (None, "", []):
         return {}
+    if question.type == "priorities":  # all or nothing: a list missing a code would shift the ranks
+        whole = isinstance(answer, list) and len(set(answer)) == len(answer) == (question.choose or question.rank)
+        return {question.id: list(answer)} if whole and all(c in offered for c in answer) else {}
     if question.type == "multi":
         chosen = [c for c in answer if c in offered] if isinstance(answer, list) else []
         kept: dict[str, Any] = {question.id: chosen} if chosen else {}

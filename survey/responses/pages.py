@@ -5,10 +5,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
 from ..questionnaire.answers import Problem, field_id, off_page, on_page
-from ..questionnaire.model import Question, Questionnaire, Section
+from ..questionnaire.model import ITEM_TYPES, Question, Questionnaire, Rule, Section
 from ..questionnaire.rules import (
     evaluate,
     option_label,
@@ -25,6 +26,13 @@ MESSAGES = {
     "required_scale": _l("Select an answer"),
     "required_multi": _l("Select at least one answer"),
     "required_grid": _l("Select an answer for this row"),
+    "required_statements": _l("Select an answer for this statement"),
+    "required_priorities": _l("Choose your priorities"),
+    "choose_none": _l("Choose %(count)d priorities"),
+    "choose_count": _l("Choose %(count)d priorities: you chose %(chosen)d"),
+    "rank_none": _l("Choose your top %(count)d, 1st choice first"),
+    "rank_missing": _l("Choose your %(place)s"),
+    "rank_repeated": _l("Your %(place)s is '%(option)s' again: choose a different priority for each place"),
     "required_number": _l("Enter a number"),
     "required_text": _l("Enter an answer"),
     "required_long_text": _l("Enter an answer"),
@@ -39,11 +47,48 @@ MESSAGES = {
 }
 
 
+# The places of a ranking, as a member reads them ("1st choice"; Welsh "dewis cyntaf"). A
+# questionnaire ranks at most 10 places (schema.json).
+PLACES = (
+    _l("1st choice"),
+    _l("2nd choice"),
+    _l("3rd choice"),
+    _l("4th choice"),
+    _l("5th choice"),
+    _l("6th choice"),
+    _l("7th choice"),
+    _l("8th choice"),
+    _l("9th choice"),
+    _l("10th choice"),
+)
+# The same places, short, for the check-your-answers page ("1st: Fair pay").
+PLACES_SHORT = (
+    _l("1st"),
+    _l("2nd"),
+    _l("3rd"),
+    _l("4th"),
+    _l("5th"),
+    _l("6th"),
+    _l("7th"),
+    _l("8th"),
+    _l("9th"),
+    _l("10th"),
+)
+
+
+def place_label(place: int) -> str:
+    """Return the label of a ranking's place, 1 first: "1st choice" (Welsh "Dewis cyntaf")."""
+    text = str(PLACES[place - 1])
+    return text[:1].upper() + text[1:]
+
+
 def message(problem: Problem, language: str) -> str:
     """Return the plain message for a problem, in the member's language."""
     params = dict(problem.params)
     if isinstance(params.get("option"), dict):
         params["option"] = params["option"][language]
+    if isinstance(params.get("place"), int):
+        params["place"] = str(PLACES[params["place"] - 1])
     return str(MESSAGES[problem.code]) % params
 
 
@@ -62,6 +107,16 @@ class Choice:
 
 
 @dataclass
+class Slot:
+    """One place of a ranking, as shown: its label ("1st choice"), select box id and options."""
+
+    label: str
+    field_id: str
+    choices: list[Choice]
+    error: bool
+
+
+@dataclass
 class QuestionView:
     """A question as shown on a page, with its values and errors."""
 
@@ -76,6 +131,9 @@ class QuestionView:
     conditional: bool
     field_id: str = ""
     errors: list[tuple[str, str]] = field(default_factory=list)  # (field id, message) for the summary
+    slots: list[Slot] = field(default_factory=list)  # a ranking's places, first choice first
+    condition: str | None = None  # when a follow-up on the same page applies, in words
+    reveal: dict[str, Any] | None = None  # its rule, and the answers from other pages it reads
 
 
 def visible_sections(questionnaire: Questionnaire, answers: dict, language: str) -> list[Section]:
@@ -145,13 +203,78 @@ def build_page(
     values = with_derived(questionnaire, off_page(section, answers), language)
     page_ids = {q.id for q in section.questions}
     errors = {p.field: message(p, language) for p in problems}
+    places = {p.field: p.params["place"] for p in problems if "place" in p.params}
     views = []
     for question in section.questions:
-        conditional = any(ref.split(".")[0] in page_ids for ref, _ in references(question.show_if))
+        # A follow-up to an answer on this same page is always sent: the member's browser shows
+        # it when it applies (static/js/reveal.js), or, without JavaScript, says when it applies.
+        conditional = any(ref.split(".")[0] in page_ids for ref, _codes in references(question.show_if))
         if not conditional and not question_visible(questionnaire, question, values):
             continue
-        views.append(_question_view(question, values, form, errors, language, conditional))
+        view = _question_view(question, values, form, errors, language, conditional)
+        view.slots = _slots(question, values, form, places.get(question.id), language)
+        if view.slots and places.get(question.id) and view.errors:  # link the summary to the place at fault
+            view.errors[0] = (view.slots[places[question.id] - 1].field_id, view.errors[0][1])
+        if conditional and question.show_if is not None:
+            view.condition = _condition(questionnaire, question.show_if, page_ids, values, language)
+            view.reveal = _reveal(question.show_if, page_ids, values)
+        views.append(view)
     return views
+
+
+def _slots(question: Question, values: dict, form: dict, error_place: int | None, language: str) -> list[Slot]:
+    """Return a ranking's select boxes, each listing every option, filled from the form."""
+    if question.type != "priorities" or not question.rank:
+        return []
+    given = form.get(question.id, [])
+    options = visible_options(question, values)
+    slots = []
+    for place in range(1, question.rank + 1):
+        chosen = given[place - 1] if place <= len(given) else ""
+        choices = [
+            Choice(o.code, option_label(o, values, language), False, False, None, o.code == chosen) for o in options
+        ]
+        slot_id = field_id(question.id) if place == 1 else f"{field_id(question.id)}--{place}"
+        slots.append(Slot(place_label(place), slot_id, choices, error_place == place))
+    return slots
+
+
+def _either(rule: Rule) -> list[tuple[str, list[str]]] | None:
+    """Return a rule's (reference, values) pairs when it is a plain "any of these answers", else None."""
+    ((operator, args),) = rule.items()
+    if operator == "equals":
+        return [(str(args[0]), [str(args[1])])]
+    if operator == "in":
+        return [(str(args[0]), [str(v) for v in args[1]])]
+    if operator == "any":
+        parts = [_either(sub) for sub in args]
+        return None if any(p is None for p in parts) else [pair for p in parts for pair in p or []]
+    return None
+
+
+def _condition(questionnaire: Questionnaire, rule: Rule, page_ids: set[str], values: dict, language: str) -> str:
+    """Say when a follow-up applies: "Answer this only if you answered 'Oppose' above"."""
+    pairs = _either(rule)
+    labels: list[str] = []
+    for ref, codes in pairs or []:
+        if ref.split(".")[0] not in page_ids:
+            pairs = None
+            break
+        choices = questionnaire.question(ref.split(".")[0]).choices
+        by_code = {o.code: option_label(o, values, language) for o in choices}
+        labels += [by_code[c] for c in codes if c in by_code and by_code[c] not in labels]
+    if not pairs or not labels:
+        return _("Answer this only if it applies, given your answer above.")
+    quoted = [f"'{label}'" for label in labels]
+    answers = quoted[0] if len(quoted) == 1 else _("%(some)s or %(last)s", some=", ".join(quoted[:-1]), last=quoted[-1])
+    return _("Answer this only if you answered %(answers)s above.", answers=answers)
+
+
+def _reveal(rule: Rule, page_ids: set[str], values: dict) -> dict[str, Any]:
+    """Return what the page's script needs to decide whether the follow-up applies: the rule, and
+    the values it reads that are not on this page (earlier answers, derived variables, language)."""
+    known = {ref: values.get(ref) for ref, _codes in references(rule) if ref.split(".")[0] not in page_ids}
+    return {"rule": rule, "known": known}
 
 
 def _choices(question: Question, values: dict, form: dict, errors: dict, key: str, language: str) -> list[Choice]:
@@ -183,7 +306,7 @@ def _question_view(
             key = f"{question.id}.{item.code}"
             choices = _choices(question, values, form, errors, key, language)
             items.append((key, item.text[language], field_id(key), choices, errors.get(key)))
-    choices = [] if question.type == "grid" else _choices(question, values, form, errors, question.id, language)
+    choices = [] if question.type in ITEM_TYPES else _choices(question, values, form, errors, question.id, language)
     # The error summary names the question too, since one page asks several.
     text = question.text[language]
     summary = [(field_id(question.id), f"{text} – {errors[question.id]}")] if question.id in errors else []
@@ -232,7 +355,13 @@ def summary(questionnaire: Questionnaire, answers: dict, language: str) -> list[
 
 def _answer_text(question: Question, answers: dict, values: dict, language: str) -> list[str]:
     labels = {o.code: option_label(o, values, language) for o in question.choices}
-    if question.type == "grid":
+    if question.type == "statements":  # long sentences: the answer first, where the eye scans
+        return [
+            f"{labels[answers[key]]}: {item.text[language]}"
+            for item in question.items
+            if (key := f"{question.id}.{item.code}") in answers
+        ]
+    if question.type in ITEM_TYPES:
         return [
             f"{item.text[language]}: {labels[answers[key]]}"
             for item in question.items
@@ -241,7 +370,9 @@ def _answer_text(question: Question, answers: dict, values: dict, language: str)
     answer: Any = answers.get(question.id)
     if answer is None:
         return []
-    if question.type in ("single", "scale", "multi"):
+    if question.type == "priorities" and question.rank:
+        return [f"{PLACES_SHORT[i]}: {labels.get(code, code)}" for i, code in enumerate(answer)]
+    if question.type in ("single", "scale", "multi", "priorities"):
         codes = answer if isinstance(answer, list) else [answer]
         shown = []
         for code in codes:

@@ -28,6 +28,8 @@ from .engine import (
     query_options,
     query_options_of,
     question_table,
+    ranked,
+    ranked_of,
     table_of,
 )
 from .flags import equality_flags, equality_flags_of
@@ -45,7 +47,11 @@ from .tables import (
     OptionInfo,
     Overview,
     QueryOptions,
+    Ranked,
+    RankedCell,
+    RankedRow,
     ScaleSummary,
+    Share,
     Table,
 )
 
@@ -68,7 +74,11 @@ __all__ = [
     "OptionInfo",
     "Overview",
     "QueryOptions",
+    "Ranked",
+    "RankedCell",
+    "RankedRow",
     "ScaleSummary",
+    "Share",
     "Table",
     "UnknownQuestion",
     "approved_comments",
@@ -90,6 +100,8 @@ __all__ = [
     "query_options",
     "query_options_of",
     "question_table",
+    "ranked",
+    "ranked_of",
     "snapshot_for",
     "table_of",
 ]

@@ -21,7 +21,7 @@ class Answers:
 
     key: str
     codes: tuple[str, ...]
-    single: bool  # one answer per response (single choice, scales, grid items); else a bit set
+    single: bool  # one answer per response (single choice, scales, grid items, a rank position); else a bit set
     positive: tuple[int, ...] = ()  # a scale's positive side, as option indexes
     negative: tuple[int, ...] = ()
     on_scale: tuple[int, ...] = ()  # every scale point (not "Don't know" and the like)
@@ -31,8 +31,8 @@ def answers_of(snapshot: Snapshot, key: str) -> Answers:
     """Return the answer structure of an answer key ("C1", "C2.a")."""
     question = snapshot.questionnaire.question(key.partition(".")[0])
     codes = tuple(snapshot.codes(key))
-    if question.scale is None:
-        return Answers(key, codes, question.type != "multi")
+    if question.scale is None:  # multiple choice and priorities' "chosen" are bit sets
+        return Answers(key, codes, key not in snapshot.multi)
     index = {c: i for i, c in enumerate(codes)}
     points = {p.code for p in question.scale.points}
     return Answers(

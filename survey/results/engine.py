@@ -22,7 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..questionnaire.model import Question, Questionnaire
+from ..questionnaire.model import ITEM_TYPES, Question, Questionnaire
+from . import consultation
 from .counts import Tally, answers_of, group_sizes, tally
 from .dimensions import (
     MAX_FILTERS,
@@ -48,6 +49,7 @@ from .tables import (
     OptionInfo,
     Overview,
     QueryOptions,
+    Ranked,
     ScaleSummary,
     Table,
 )
@@ -57,7 +59,7 @@ SUBSTANTIVE_EXCLUDED = frozenset({"dk", "na", "pnts", "other", "none", "not_sure
 
 
 class UnknownQuestion(LookupError):
-    """No question (or grid statement) has this id."""
+    """No question (or grid statement, or rank position) has this id."""
 
 
 # --- small helpers ---------------------------------------------------------------------------
@@ -92,22 +94,41 @@ def fixed_dimensions(survey_audience: Mapping[str, str] | None, questionnaire: Q
 
 
 def _answer_key(questionnaire: Questionnaire, question_id: str) -> tuple[Question, str | None]:
-    """Return the question and grid item code for an answer key ("C2" or "C2.a")."""
+    """Return the question and item for an answer key: "C2", a grid's or statements' row "C2.a", or
+    a ranked priorities question's rank position "D2.1" (first choices)."""
     base, _, item = question_id.partition(".")
     try:
         question = questionnaire.question(base)
     except KeyError:
         raise UnknownQuestion(question_id) from None
-    if item and (question.type != "grid" or item not in {i.code for i in question.items}):
+    if item and not (
+        (question.type in ITEM_TYPES and item in {i.code for i in question.items}) or _rank_position(question, item)
+    ):
         raise UnknownQuestion(question_id)
     return question, item or None
+
+
+def _rank_position(question: Question, item: str | None) -> int | None:
+    """Return the rank position an item names ("1" = first choices) in a ranked priorities question."""
+    if question.type != "priorities" or not question.rank or not item or not item.isdigit():
+        return None
+    return int(item) if 1 <= int(item) <= question.rank else None
+
+
+RANK_POSITION = {"en": "choice {n}", "cy": "dewis {n}"}
 
 
 def _text(questionnaire: Questionnaire, question: Question, item: str | None, language: str) -> str:
     if item is None:
         return question.text[language]
+    position = _rank_position(question, item)
+    if position is not None:
+        return f"{question.text[language]} ({RANK_POSITION.get(language, RANK_POSITION['en']).format(n=position)})"
     statement = next(i for i in question.items if i.code == item)
     return statement.text[language]
+
+
+ITEM_TABLE_TYPES = {"grid": "scale", "statements": "statement", "priorities": "rank"}  # a row's table
 
 
 # --- which queries are allowed ---------------------------------------------------------------
@@ -200,6 +221,31 @@ def table_of(
     return table
 
 
+def ranked(
+    survey, question_id: str, by: str | None = None, filters: Mapping[str, str] | None = None, language: str = "en"
+) -> Ranked:
+    """Return a consultation question's ranked results (statements by net support, priorities by
+    how often chosen), broken down `by` a dimension and filtered, through the gate."""
+    return ranked_of(snapshot_for(survey), survey.threshold, question_id, by, filters, language, survey.audience)
+
+
+def ranked_of(
+    snapshot: Snapshot,
+    k: int,
+    question_id: str,
+    by: str | None = None,
+    filters: Mapping[str, str] | None = None,
+    language: str = "en",
+    audience: Mapping[str, str] | None = None,
+) -> Ranked:
+    """Return a consultation question's ranked results from a snapshot (see ranked): the `ranked`
+    part of its table, so every number is the one its table shows."""
+    table = table_of(snapshot, k, question_id, by, filters, language, audience)
+    if table.ranked is None:
+        raise UnknownQuestion(f"{question_id} is not a statements or priorities question")
+    return table.ranked
+
+
 TABLES_KEPT = 2_000  # tables kept per snapshot, the least recently read dropped first
 _memo_lock = threading.Lock()
 
@@ -220,7 +266,7 @@ def _table_of(
     shape = structure(questionnaire)
     table = Table(
         question=question_id,
-        type="scale" if item else question.type,
+        type=ITEM_TABLE_TYPES[question.type] if item else question.type,
         text=_text(questionnaire, question, item, language),
         language=language,
         by=by,
@@ -235,15 +281,62 @@ def _table_of(
     if reason:
         table.refused = table.summary = reason
         return table
-    if question.type == "grid" and item is None:
+    if question.type in ITEM_TYPES and item is None:
         table.items = [table_of(snapshot, k, key, by, filters, language, audience) for key in question.answer_keys()]
         table.hidden_groups = any(t.hidden_groups for t in table.items)
-        table.summary = _grid_summary(table)
+        if question.type == "statements":
+            groups, t = _statement_groups(snapshot, shape, k, question, by, filters, language)
+            table.ranked = consultation.statements(table, question, groups, t)
+            table.summary = table.ranked.summary
+        else:
+            table.summary = _grid_summary(table)
         return table
     key = question_id
     where = universe(snapshot, key)
     _answers_table(snapshot, shape, k, table, question, key, where, by, filters, language)
+    if question.type == "priorities" and item is None:
+        first = table_of(snapshot, k, f"{key}.1", by, filters, language, audience) if question.rank else None
+        table.ranked = consultation.priorities(table, first, question)
+        table.summary = table.ranked.summary
     return table
+
+
+def _statement_groups(
+    snapshot: Snapshot,
+    shape: Structure,
+    k: int,
+    question: Question,
+    by: str | None,
+    filters: Mapping[str, str],
+    language: str,
+) -> tuple[list[Group], int]:
+    """Return everyone (or the filter's group) and each group of the breakdown, counting the members
+    who answered any statement of the question (published), by the group rule; and the threshold."""
+    rows = np.zeros(snapshot.n, dtype=bool)
+    for key in question.answer_keys():
+        rows |= snapshot.categorical[key] >= 0
+    label = EVERYONE.get(language, EVERYONE["en"])
+    if filters:
+        ((dim_id, code),) = filters.items()
+        value = shape.dims[dim_id].value(code)
+        rows &= snapshot.categorical[dim_id] == value.index  # type: ignore[union-attr]
+        label = value.label[language]  # type: ignore[union-attr]
+    true = int(np.count_nonzero(rows))
+    public = published_count(true, int(snapshot.keys[rows].sum(dtype=np.int64)))
+    if not shown(true, public, k):
+        return [Group(None, label, None, True)], k
+    groups = [Group(None, label, public, False)]
+    t = _threshold(shape, k, [by] if by else [])
+    if by:
+        column = snapshot.categorical[by][rows].astype(np.intp)
+        column += 1  # row 0 "no answer" (-1); row i + 1 group i
+        sizes = group_sizes(snapshot, rows, column, len(snapshot.codes(by)) + 1)
+        public_sizes = sizes.public
+        for value in shape.dims[by].values:
+            row = value.index + 1
+            ok = shown(int(sizes.true[row]), int(public_sizes[row]), t)
+            groups.append(Group(value.code, value.label[language], int(public_sizes[row]) if ok else None, not ok))
+    return groups, t
 
 
 @dataclass
@@ -314,7 +407,7 @@ def _answers_table(
     found = None if question.type == "number" else tally(snapshot, answers_of(snapshot, key), rows, groups, size)
     if by:
         # One answer per member (single choice, scales): a group's size is the sum of its answers.
-        single = found is not None and question.type != "multi"
+        single = found is not None and key not in snapshot.multi
         sizes = (
             Tally(found.true.sum(axis=1), found.sums.sum(axis=1))
             if single
@@ -371,7 +464,7 @@ def _fill(
             if answers_are_groups and count is not None and not shown(int(true[population.row][i]), count, t):
                 count = None  # an answer that says who people are is a group: too small to show
             table.cells.append(_cell(population.code, code, labels.get(code, code), count, population.n))
-        if question.scale is not None:
+        if question.scale is not None and question.type != "statements":  # statements: net support instead
             table.scale.append(_scale_summary(question, population.code, codes, counts))
     if answers_are_groups and any(c.suppressed for c in _shown_cells(table)):
         table.notes.append(
@@ -477,6 +570,11 @@ def _summary(table: Table, question: Question, everyone: _Population, language: 
         unit = f" {question.unit[language]}" if question.unit else ""
         return f"Half of {who} answered {summary.median:g}{unit} or less (base {everyone.n:,})."
     cells = [c for c in table.cells if c.group is None]
+    if question.type == "statements":  # one statement: its answers, and net support
+        shares = {c.option: c for c in cells}
+        parts = [f"{shares[o.code].percent:g}% “{o.label}”" for o in table.options if o.code in shares]
+        net = consultation.statements_net(shares.get("support"), shares.get("oppose"))
+        return f"Of {everyone.n:,} {who} who answered, {_and(parts)}: net support {net}."
     if question.scale is not None:
         summary = table.scale[0]
         if not summary.base:
@@ -491,7 +589,7 @@ def _summary(table: Table, question: Question, everyone: _Population, language: 
     substantive = [c for c in cells if c.option not in SUBSTANTIVE_EXCLUDED] or cells
     if not substantive:
         return ""
-    verb = "chose" if question.type == "multi" else "answered"
+    verb = "chose" if question.type in ("multi", "priorities") else "answered"
     leaders = _leaders(substantive)
     named = _and([f"{c.percent:g}% “{c.label}”" for c in leaders])
     if len(leaders) == 1:
@@ -678,5 +776,7 @@ __all__ = [
     "overview",
     "query_options",
     "question_table",
+    "ranked",
+    "ranked_of",
     "table_of",
 ]

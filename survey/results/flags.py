@@ -2,7 +2,9 @@
 
 For each ordinary question and each protected dimension, every group the table "question by
 dimension" shows is compared with everyone else who answered: scales and grid statements on the
-positive share, by a two-proportion z-test; multiple choice on its most chosen substantive answer,
+positive share, by a two-proportion z-test; a consultation's draft statements on the share who
+support each (of everyone who answered it, "Not sure" included, as its table shows), likewise;
+multiple choice on its most chosen substantive answer,
 likewise; single choice on the whole distribution of answers, by a chi-square test, reported
 through the answer with the largest gap. Every number comes from that table's published counts
 (everyone else = everyone less the group), so a flag, its percentages and its p-value reveal
@@ -11,15 +13,18 @@ nothing the tables do not. The p-values of all comparisons are adjusted together
 at least 5 points; and one flag is kept per question and characteristic family (age band, age
 group and young member are one family; so are disabled and not disabled): the strongest. Groups
 below the protected threshold are never tested or named; nor is "Prefer not to say" or "No
-answer". p-values are given to two significant figures.
+answer". p-values are given to two significant figures. Priorities are not flagged: a ranked
+list has no one outcome to compare, and each option tested would add comparisons that weaken
+every other flag's correction.
 """
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from ..questionnaire.model import ITEM_TYPES
 from .dimensions import NO_ANSWER, Dim, structure
 from .engine import SUBSTANTIVE_EXCLUDED, _language, _quote, table_of
 from .snapshot import Snapshot, snapshot_for
@@ -110,8 +115,10 @@ def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA, min_gap: flo
 FLAGS_IN_REQUEST = 20_000
 
 
-def equality_flags(survey, language: str = "en", when_ready: bool = False) -> list[Flag] | None:
-    """Return the equality-impact flags of a survey, strongest evidence first.
+def equality_flags(
+    survey, language: str = "en", filters: Mapping[str, str] | None = None, when_ready: bool = False
+) -> list[Flag] | None:
+    """Return the equality-impact flags of a survey (or of one filter's group), strongest evidence first.
 
     Computed once per snapshot in this process; with Redis, once per release for every worker:
     the job queue's worker (survey/jobs.py) keeps them in Redis after each release (shared.py),
@@ -124,6 +131,8 @@ def equality_flags(survey, language: str = "en", when_ready: bool = False) -> li
 
     snapshot, k = snapshot_for(survey), survey.threshold
     language = _language(snapshot.questionnaire, language)  # as comparisons() reads it
+    if filters:  # one group's flags (a sector's briefing): kept with the snapshot only
+        return equality_flags_of(snapshot, k, language, filters)
     computed, kept = ("equality flags", k, language), ("equality flags kept", k, language)
     if computed not in snapshot.cache:
         found = shared.read_flags(survey, snapshot, k, language)
@@ -138,36 +147,44 @@ def equality_flags(survey, language: str = "en", when_ready: bool = False) -> li
     return flags
 
 
-def equality_flags_of(snapshot: Snapshot, k: int, language: str = "en") -> list[Flag]:
+def equality_flags_of(
+    snapshot: Snapshot, k: int, language: str = "en", filters: Mapping[str, str] | None = None
+) -> list[Flag]:
     """Return the equality-impact flags from a snapshot (see equality_flags)."""
-    key = ("equality flags", k, language)
+    key = ("equality flags", k, language, *sorted((filters or {}).items()))
     if key in snapshot.cache:
         return snapshot.cache[key]
     # Once per snapshot: a second request for them (another thread of this worker) waits for the
     # first instead of doing the same work again.
-    with snapshot.cache.setdefault(("equality flags lock", k, language), threading.Lock()):
+    with snapshot.cache.setdefault(("equality flags lock", *key[1:]), threading.Lock()):
         if key not in snapshot.cache:
-            snapshot.cache[key] = decide(comparisons(snapshot, k, language))
+            snapshot.cache[key] = decide(comparisons(snapshot, k, language, filters))
     return snapshot.cache[key]
 
 
-def comparisons(snapshot: Snapshot, k: int, language: str = "en") -> list[Comparison]:
+def comparisons(
+    snapshot: Snapshot, k: int, language: str = "en", filters: Mapping[str, str] | None = None
+) -> list[Comparison]:
     """Return every comparison the flags are chosen from: each shown group of each protected
-    dimension, on each ordinary answer key, from the published table of that key by that dimension."""
+    dimension, on each ordinary answer key, from the published table of that key by that dimension
+    (within the filter's group, when one is given: everyone else is then the rest of that group)."""
     questionnaire = snapshot.questionnaire
     language = _language(questionnaire, language)
     shape = structure(questionnaire)
     protected = [d for d in shape.dims.values() if d.protected]
     out: list[Comparison] = []
     for question in questionnaire.questions:
-        if question.id in shape.sources or question.type not in ("single", "multi", "scale", "grid"):
+        if question.id in shape.sources or question.type not in FLAGGED:
             continue
-        for key in question.answer_keys() if question.type == "grid" else [question.id]:
+        for key in question.answer_keys() if question.type in ITEM_TYPES else [question.id]:
             for dim in protected:
-                table = table_of(snapshot, k, key, by=dim.id, language=language)
+                table = table_of(snapshot, k, key, by=dim.id, filters=filters, language=language)
                 if not table.refused:
                     out += _compared(question, dim, table, language)
     return out
+
+
+FLAGGED = ("single", "multi", "scale", "grid", "statements")
 
 
 def _compared(question, dim: Dim, table: Table, language: str) -> list[Comparison]:
@@ -184,7 +201,10 @@ def _compared(question, dim: Dim, table: Table, language: str) -> list[Compariso
     for group in table.groups[1:]:
         if group.suppressed or group.code in NOT_A_GROUP:
             continue
-        if question.scale is not None:
+        if question.type == "statements":  # support, of everyone in the group who answered the statement
+            n, total = group.n or 0, everyone.n or 0
+            xs, totals = [cells[(group.code, "support")]], [cells[(None, "support")]]
+        elif question.scale is not None:
             mine, all_ = summaries[group.code], summaries[None]
             if not mine.base or not all_.base:
                 continue

@@ -37,7 +37,7 @@ import numpy as np
 import orjson
 from sqlalchemy import func, select, text
 
-from ..questionnaire.model import Questionnaire, Rule
+from ..questionnaire.model import ITEM_TYPES, Questionnaire, Rule
 from ..questionnaire.rules import LANGUAGE
 from .protection import KEYS
 
@@ -73,6 +73,9 @@ class Layout:
     numbers: tuple[str, ...]
     texts: tuple[str, ...]
     derived: tuple[str, ...]  # categorical keys computed from the others, in questionnaire order
+    # A ranked priorities question's rank positions: key ("D2.1" = first choices) -> (question id,
+    # position from 0), categorical columns read from the position in the stored list of codes.
+    ranks: dict[str, tuple[str, int]] = field(default_factory=dict)
 
 
 _memo: dict[tuple[str, str], Any] = {}
@@ -100,16 +103,20 @@ def _make_layout(questionnaire: Questionnaire) -> Layout:
     multi: dict[str, tuple[str, ...]] = {}
     numbers: list[str] = []
     texts: list[str] = []
+    ranks: dict[str, tuple[str, int]] = {}
     for question in questionnaire.questions:
         if question.type in ("single", "scale"):
             categorical[question.id] = question.codes
-        elif question.type == "grid":
+        elif question.type in ITEM_TYPES:  # grids and statements: one column per row (statement)
             for key in question.answer_keys():
                 categorical[key] = question.codes
-        elif question.type == "multi":
+        elif question.type in ("multi", "priorities"):
             if len(question.options) > 64:
                 raise ValueError(f"question {question.id}: more than 64 options cannot be held as a bit set")
-            multi[question.id] = tuple(o.code for o in question.options)
+            multi[question.id] = tuple(o.code for o in question.options)  # priorities: chosen (in the top N)
+            for position in range(question.rank or 0):  # ranked: who is first, second ... (D2.1, D2.2 ...)
+                categorical[f"{question.id}.{position + 1}"] = multi[question.id]
+                ranks[f"{question.id}.{position + 1}"] = (question.id, position)
         elif question.type == "number":
             numbers.append(question.id)
         else:
@@ -117,7 +124,8 @@ def _make_layout(questionnaire: Questionnaire) -> Layout:
     for variable in questionnaire.derived:
         categorical[variable.id] = tuple(v.code for v in variable.values)
     categorical[LANGUAGE] = tuple(questionnaire.languages)
-    return Layout(categorical, multi, tuple(numbers), tuple(texts), tuple(v.id for v in questionnaire.derived))
+    derived = tuple(v.id for v in questionnaire.derived)
+    return Layout(categorical, multi, tuple(numbers), tuple(texts), derived, ranks)
 
 
 def code_dtype(codes: Sequence[str]) -> type:
@@ -445,8 +453,11 @@ def _columns(questionnaire: Questionnaire, records: Sequence[Record], offset: in
     categorical = {
         key: _code_column(n, rows.get(key, []), values.get(key, []), codes)
         for key, codes in plan.categorical.items()
-        if key not in derived and key != LANGUAGE
+        if key not in derived and key != LANGUAGE and key not in plan.ranks
     }
+    for key, (source, position) in plan.ranks.items():  # the code at this position of a ranked list
+        ranked = [v[position] if isinstance(v, list) and len(v) > position else None for v in values.get(source, [])]
+        categorical[key] = _code_column(n, rows.get(source, []), ranked, plan.categorical[key])
     languages = {code: i for i, code in enumerate(plan.categorical[LANGUAGE])}
     categorical[LANGUAGE] = np.array([languages.get(r[1], NONE) for r in records], dtype=np.int8)
     multi = {key: _bits_column(n, rows.get(key, []), values.get(key, []), codes) for key, codes in plan.multi.items()}

@@ -26,6 +26,33 @@ def wilson(count: int, base: int, z: float = Z95) -> tuple[float, float]:
     return low, high
 
 
+def net_interval(count1: int, count2: int, base: int, z: float = Z95) -> tuple[float, float]:
+    """Return a 95% interval for p1 − p2, two shares of one sample's answers (support and oppose).
+
+    Newcombe's hybrid score interval, by the method of variance estimates recovery (Newcombe
+    1998, method 10; Zou & Donner 2008): built from the two Wilson intervals and the correlation
+    of the two shares of one multinomial sample, −√(p1·p2 / ((1 − p1)(1 − p2))). It stays inside
+    [−1, 1], is not degenerate at 0% or 100% (a Wald interval is), and when every answer is one
+    of the two (no "Not sure") it is exactly 2 × Wilson(p1) − 1. Fractions between −1 and 1.
+    """
+    if base <= 0:
+        raise ValueError("the base of a proportion must be positive")
+    count1, count2 = min(count1, base), min(count2, base)
+    p1, p2 = count1 / base, count2 / base
+    low1, high1 = wilson(count1, base, z)
+    low2, high2 = wilson(count2, base, z)
+    if p1 + p2 >= 1:  # every answer one of the two (published counts may even add up to a little more)
+        r = -1.0
+    elif p1 * p2 == 0:
+        r = 0.0
+    else:
+        r = max(-1.0, -math.sqrt(p1 * p2 / ((1 - p1) * (1 - p2))))
+    d = p1 - p2
+    below = math.sqrt(max(0.0, (p1 - low1) ** 2 - 2 * r * (p1 - low1) * (high2 - p2) + (high2 - p2) ** 2))
+    above = math.sqrt(max(0.0, (high1 - p1) ** 2 - 2 * r * (high1 - p1) * (p2 - low2) + (p2 - low2) ** 2))
+    return max(-1.0, d - below), min(1.0, d + above)
+
+
 def normal_sf(z: float) -> float:
     """Return P(Z > z) for a standard normal Z."""
     return 0.5 * math.erfc(z / math.sqrt(2))

@@ -100,10 +100,86 @@ class Table:
     scale: list[ScaleSummary] = field(default_factory=list)
     numbers: list[NumberSummary] = field(default_factory=list)
     items: list[Table] = field(default_factory=list)
+    ranked: Ranked | None = None  # statements and priorities: the ranked results (see Ranked)
     refused: str | None = None  # a plain sentence when nothing of this query can be shown
     hidden_groups: bool = False  # some groups of the breakdown are hidden by the rule
     summary: str = ""  # one plain sentence (English)
     notes: list[str] = field(default_factory=list)  # plain sentences on what was hidden and why
+
+
+@dataclass
+class Share:
+    """A published count and its percentage of a base, with its 95% Wilson interval."""
+
+    count: int
+    percent: float
+    ci_low: float
+    ci_high: float
+
+
+@dataclass
+class RankedCell:
+    """One statement (or priority option) in one group; every number None when not shown.
+
+    Statements fill support, oppose, unsure (each of the members of the group who answered the
+    statement, "Not sure" included) and net support: % support − % oppose, in points, with its 95%
+    interval. Priorities fill chosen (picked, or ranked in the top N) and, when ranked, first
+    (ranked first), each of the members of the group who answered the question.
+    """
+
+    group: str | None
+    base: int | None  # what the percentages are of (a published count)
+    suppressed: bool
+    support: Share | None = None
+    oppose: Share | None = None
+    unsure: Share | None = None
+    net: float | None = None
+    net_low: float | None = None
+    net_high: float | None = None
+    chosen: Share | None = None
+    first: Share | None = None
+
+
+@dataclass
+class RankedRow:
+    """One statement or option, with a cell per group (in the order of Ranked.groups)."""
+
+    code: str  # the statement's item code, or the option's code
+    key: str  # its answer key in exports and the API: "D1.a" (a statement), "D2" (priorities)
+    label: str
+    rank: int | None  # 1 = most support (or most chosen) among everyone or the filter's group; None: not shown
+    close: bool  # too close to tell apart from the row above (the adjustment could swap them)
+    cells: list[RankedCell] = field(default_factory=list)
+
+
+@dataclass
+class Ranked:
+    """A consultation question's results, ranked: the draft statements by net support, or the
+    priorities by how often they were chosen (in the top N). One call gives them to every page:
+    results.ranked(survey, question_id, by=None, filters=None, language="en").
+
+    `groups` are everyone (or the filter's group) and each group of the breakdown, side by side:
+    n is how many of the group answered the question (any statement), and a group not shown reads
+    "Not shown (small group)". `options` are a statement's answers (Support, Oppose, Not sure, with
+    the questionnaire's labels) or the priorities' options.
+    """
+
+    question: str
+    type: str  # "statements" or "priorities"
+    text: str
+    language: str
+    by: str | None
+    filters: dict[str, str]
+    threshold: int
+    options: list[OptionInfo] = field(default_factory=list)
+    choose: int | None = None  # priorities: each member chose exactly this many
+    rank: int | None = None  # priorities: each member ranked their top this many
+    groups: list[Group] = field(default_factory=list)
+    rows: list[RankedRow] = field(default_factory=list)  # in rank order; rows not shown last
+    summary: str = ""  # one plain sentence (English)
+    notes: list[str] = field(default_factory=list)
+    refused: str | None = None
+    hidden_groups: bool = False
 
 
 @dataclass
