@@ -99,7 +99,7 @@ def test_the_api_and_the_dashboard_give_the_same_numbers(app, client, published)
     page = staff.get(f"/organise/surveys/{published.id}/results/q/E3?by=disabled").text
     for group in body["groups"]:
         if not group["suppressed"]:
-            assert f"(base {group['n']:,})" in page
+            assert f'data-group="{group["label"]}"><span class="val n">{group["n"]:,}</span>' in page
     for cell in body["cells"]:
         if not cell["suppressed"]:
             assert f"{cell['percent']:.0f}%" in page and f"{cell['count']:,}" in page

@@ -1,5 +1,6 @@
-"""Real Chromium: the published page on a phone, the conference screen on a 1920×1080 projector and
-the negotiators' briefing printed to A4 PDF. axe-core finds nothing; screenshots are kept for review."""
+"""Real Chromium: the published page on a phone and the negotiators' briefing printed to A4 PDF (the
+conference screen on a 1920×1080 projector: tests/test_screen.py). axe-core finds nothing;
+screenshots are kept for review."""
 
 from __future__ import annotations
 
@@ -16,7 +17,6 @@ from .staff import make_user
 from .test_browser import browser  # noqa: F401  (the module's Chromium)
 
 pytestmark = pytest.mark.browser
-PROJECTOR = {"width": 1920, "height": 1080}
 MM = 96 / 25.4  # CSS pixels per millimetre
 A4_CONTENT = {"width": round((210 - 2 * 14) * MM), "height": round((297 - 2 * 15) * MM)}  # @page margins
 
@@ -72,32 +72,70 @@ def test_the_published_page_on_a_phone(app, browser, published):  # noqa: F811
         context.close()
 
 
-def test_the_conference_screen_on_a_projector(app, browser, published):  # noqa: F811
+# The conference screen's slides on a 1920×1080 projector: tests/test_screen.py.
+
+
+@pytest.fixture
+def everything(app):
+    """A published ai-at-work survey with 2,000 synthetic responses and every question but free text
+    published (the default choice): the longest page a delegate can be given."""
+    survey = make_survey(
+        app, "all", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
+    )
+    with app.test_request_context():
+        found = db.session.get(Survey, survey.id)
+        demo.add_responses(found, 2000, 3)
+        service.publish(found)
+    return survey
+
+
+SCREEN = 844  # a 390 × 844 phone's first screen
+TEN_SCREENS = 10 * SCREEN
+
+
+@pytest.mark.parametrize("width", [390, 320])
+def test_the_whole_published_page_fits_a_phone_headlines_first(app, browser, everything, width):  # noqa: F811
+    """At 390 and 320 px: nothing scrolls sideways, the headline findings are on the first screen,
+    the whole page is under ten screens before a topic is opened, and axe finds nothing, with
+    JavaScript on and off (the topics and the breakdown select need none)."""
     with live_server(app) as server:
-        context = browser.new_context(viewport=PROJECTOR)
-        page = context.new_page()
-        page.goto(server + "/r/pub/screen")
-        assert axe_violations(page) == []
-        sizes = page.evaluate(
-            """() => ({
-                number: parseFloat(getComputedStyle(document.querySelector('.screen-number')).fontSize),
-                sentence: parseFloat(getComputedStyle(document.querySelector('.screen-sentence')).fontSize),
-                height: document.documentElement.scrollHeight,
-                width: document.documentElement.scrollWidth,
-            })"""
-        )
-        assert sizes["sentence"] >= 48 and sizes["number"] >= 150  # readable from the back of a hall
-        assert sizes["height"] <= PROJECTOR["height"] and sizes["width"] <= PROJECTOR["width"]  # one screen
-        screenshot(page, "published-screen-1")
-        assert page.get_attribute("body", "data-next").endswith("/r/pub/screen?slide=1")
-        page.click("#pause")  # a pause button (WCAG 2.2.2), then "Next" moves on by hand
-        page.wait_for_timeout(100)
-        page.click("#pause")
-        page.wait_for_url("**/r/pub/screen?slide=1")
-        page.goto(server + "/r/pub/screen?slide=5&lang=cy")
-        assert axe_violations(page) == []
-        screenshot(page, "published-screen-welsh")
-        context.close()
+        for javascript in (True, False):
+            context = browser.new_context(viewport={"width": width, "height": SCREEN}, java_script_enabled=javascript)
+            page = context.new_page()
+            page.goto(server + "/r/all", timeout=120_000)
+            _no_sideways_scroll(page)
+            assert page.evaluate("document.documentElement.scrollHeight") <= TEN_SCREENS
+            assert page.locator("details.topic").count() >= 10 and page.locator("details.topic[open]").count() == 0
+            first = [page.locator(".headline h2"), page.locator(".figures li").first]
+            assert all(box["y"] + box["height"] <= SCREEN for box in (f.bounding_box() for f in first))
+            if width == 390:  # all five headline findings start on the first screen
+                assert all(li.bounding_box()["y"] < SCREEN for li in page.locator(".figures li").all())
+            assert axe_violations(page, javascript) == []
+            name = f"published-phone-{width}{'' if javascript else '-no-js'}"
+            screenshot(page, name)
+
+            page.click("details.topic:nth-of-type(5) > summary")  # a topic opens: a line and a bar a question
+            assert page.locator("details.topic[open] .lines > li").first.is_visible()
+            _no_sideways_scroll(page)
+            assert axe_violations(page, javascript) == []
+            screenshot(page, f"{name}-topic")
+
+            page.goto(server + "/r/all/q/C1?by=A5")  # 13 regions: one table, each answer's groups listed
+            _no_sideways_scroll(page)
+            assert page.locator("table.cross").count() == 1
+            assert axe_violations(page, javascript) == []
+            screenshot(page, f"published-phone-{width}-by-region{'' if javascript else '-no-js'}")
+            page.select_option("#by", "disabled")
+            page.click("button:has-text('Show')")
+            page.wait_for_url("**/r/all/q/C1?by=disabled")
+            assert page.locator("h2", has_text="By disability").count() == 1
+            _no_sideways_scroll(page)
+            context.close()
+
+
+def _no_sideways_scroll(page) -> None:
+    sizes = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+    assert sizes[0] <= sizes[1], f"{page.url} is {sizes[0]} px wide on a {sizes[1]} px screen"
 
 
 def test_the_briefing_prints_to_a4_without_splitting_a_table(app, browser, published):  # noqa: F811
@@ -110,8 +148,7 @@ def test_the_briefing_prints_to_a4_without_splitting_a_table(app, browser, publi
         page = context.new_page()
         page.goto(server + "/r/pub")
         assert page.locator("a[href*='/briefing?sector=']").count() > 5  # one briefing per sector shown
-        # The all-members briefing: a sector's (tests/test_published.py) has the same layout, but
-        # its first, uncached pass through the gate by sector takes minutes on a busy machine.
+        # The all-members briefing; tests/test_briefing.py prints sectors and Welsh, and counts pages.
         page.goto(server + "/r/pub/briefing", timeout=120_000)
         assert axe_violations(page) == []
         page.emulate_media(media="print")

@@ -36,8 +36,9 @@ def staff(app, client):
 
 
 def _numbers(html: str) -> list[int]:
-    """Every "(base N)" and people count on a page."""
-    return [int(n.replace(",", "")) for n in re.findall(r"base ([\d,]+)\)", html)]
+    """Every group size on a page: a table's "People who answered" row and a summary's "of N who answered"."""
+    found = re.findall(r'<span class="val n">([\d,]+)</span>', html) + re.findall(r"of ([\d,]+) who answered", html)
+    return [int(n.replace(",", "")) for n in found]
 
 
 def test_the_overview_shows_responses_by_sector_and_every_question(app, staff, filled):
@@ -104,3 +105,24 @@ def test_comments_are_paged(app, staff, filled):
     assert listed(first) == 100 and "Next</a>" in first  # 3,000 members leave more than a page
     second = staff.get(f"/organise/surveys/{filled.id}/results/q/K1?page=2").text
     assert "Page 2 of" in second and 0 < listed(second) <= 100
+
+
+def test_a_question_is_one_cross_table_with_groups_as_columns_in_plain_words(app, staff, filled):
+    page = staff.get(f"/organise/surveys/{filled.id}/results/q/C1?by=disabled").text
+    table = page[page.index('class="table cross') : page.index("</table>")]
+    columns = re.findall(r'<th scope="col" role="columnheader" class="num">(.*?)</th>', table)
+    assert columns[0] == "Everyone" and "Disabled" in columns and "Not disabled" in columns
+    assert page.count('class="table cross') == 1  # groups side by side, not one table per group
+    rows = re.findall(r'<th scope="row" role="rowheader">(.*?)</th>', table)
+    assert rows[:3] == ["People who answered", "Decreased a lot", "Decreased a little"]  # answers as rows
+    assert "Said “Increased a little” or “Increased a lot” (leaving out “Don&#39;t know”)" in rows
+    assert all(n >= 10 for n in _numbers(page)) and len(_numbers(page)) >= len(columns)
+    assert '<option value="disabled" selected>By disability (protected characteristic)</option>' in page
+    assert '<option value="A5">By region</option>' in page and '<option value="">Everyone</option>' in page
+    assert "± shows the range the true figure is likely to be in." in page
+    for jargon in ("positive", "(base ", "Benjamini", "(protected)"):
+        assert jargon not in page, jargon
+    overview = staff.get(f"/organise/surveys/{filled.id}/results/").text
+    assert "By service group" in overview and "Benjamini" not in overview and "bases" not in overview
+    grid = staff.get(f"/organise/surveys/{filled.id}/results/q/C2?by=A1").text
+    assert "<caption>Said “Increased a little” or “Increased a lot”" in grid  # statements side by side first

@@ -130,14 +130,27 @@ def _export_cells(rows: list[dict]) -> dict[tuple, tuple]:
 
 
 def _page_counts(html: str) -> tuple[list[str], list[int]]:
-    """Every answer row's count ("not shown" or a number), and every group base, in page order."""
-    row = re.compile(
-        r'<th scope="row">[^<]*</th>\s*(?:<td class="num" colspan="4">(Not shown) \(small group\)</td>'
-        r'|<td class="num">\d+%</td>\s*<td class="bar-col"[^>]*>.*?</td>\s*<td class="num">([\d,]+)</td>)',
-        re.S,
-    )
-    counts = ["not shown" if hidden else shown.replace(",", "") for hidden, shown in row.findall(html)]
-    bases = [int(n.replace(",", "")) for n in re.findall(r'<span class="base">\(base ([\d,]+)\)</span>', html)]
+    """Every answer's count ("not shown" or a number) and every group's size, group by group, from
+    the dashboard's cross-tables (answers as rows, groups as columns; a grid's statements summary,
+    which has no counts, is skipped)."""
+    counts, bases = [], []
+    for table in re.findall(r'<table role="table" class="table cross.*?</table>', html, re.S):
+        rows = re.findall(
+            r'<tr role="row"( class="[^"]*")?><th scope="row" role="rowheader">.*?</th>(.*?)</tr>', table, re.S
+        )
+        answers = [re.findall(r"<td[^>]*>(.*?)</td>", cells, re.S) for kind, cells in rows if not kind]
+        sizes = [re.findall(r'<span class="val n">([\d,]+)</span>', cells) for kind, cells in rows if "n-row" in kind]
+        if not sizes:
+            continue
+        bases += [int(n.replace(",", "")) for n in sizes[0]]
+        for column in range(len(sizes[0])):
+            for cells in answers:
+                hidden = "Not shown (small group)" in cells[column]
+                counts.append(
+                    "not shown"
+                    if hidden
+                    else re.search(r'class="count">\(([\d,]+)\)', cells[column]).group(1).replace(",", "")
+                )
     return counts, bases
 
 

@@ -184,3 +184,16 @@ def test_one_flag_per_question_and_family_the_strongest():
 def test_small_gaps_are_not_flagged_however_significant():
     flags = decide(_comparisons(random.Random(3), gap=0.03, base=20_000))
     assert all(abs(f.gap) >= 5 for f in flags)
+
+
+def test_no_flag_rests_on_the_noise_that_protects_members():
+    # A small group's published count can be 3 higher than its true count, and everyone else's
+    # (a difference of two published counts) 6 lower: 5 of 20 against 34 of 1,000 may be 2 of 20
+    # against 40 of 1,000, no difference at all. Published counts like these are never flagged;
+    # the same gap in a group large enough for the noise not to matter still is.
+    base = _comparisons(random.Random(5), gap=0.0, groups=1)[0]
+    noisy = dataclasses.replace(base, count=5, base=20, other_count=34, other_base=1000)
+    assert two_proportion_test(5, 20, 34, 1000)[1] < 0.001  # the published numbers alone say "flag"
+    assert decide([noisy]) == []
+    clear = dataclasses.replace(base, count=50, base=200, other_count=34, other_base=1000)
+    assert [f.group for f in decide([clear])] == [base.group]

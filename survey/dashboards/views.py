@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 from flask import abort, render_template, request, url_for
 
 from .. import results
@@ -11,6 +13,21 @@ from . import bp
 from .charts import PLOTLY_BUNDLE, figure
 
 COMMENTS_PER_PAGE = 100
+KEEP_CAPITAL = ("Black", "Welsh", "English", "UNISON", "LGBT")  # words written with a capital anywhere
+
+
+@bp.app_template_filter("plain_summary")
+def plain_summary(sentence: str) -> str:
+    """Say the engine's "(base 1,922" as "(of 1,922 who answered", for readers who are not statisticians."""
+    return re.sub(r"\(base (\d[\d,]*\d|\d)", r"(of \1 who answered", sentence)
+
+
+def by_label(dimension: results.DimensionInfo) -> str:
+    """Return how a breakdown is offered: "By region" (a name or an acronym keeps its capital)."""
+    label = dimension.label["en"]
+    if not label.startswith(KEEP_CAPITAL) and label[1:2].islower():
+        label = label[0].lower() + label[1:]
+    return f"By {label}"
 
 
 def _query() -> tuple[str | None, dict[str, str]]:
@@ -38,6 +55,7 @@ def overview(survey_id: int):
         survey=survey,
         overview=results.overview(survey),
         flags=results.equality_flags(survey, when_ready=True),
+        by_labels={d.id: by_label(d) for d in results.dimensions(survey)},
         tracking=tracking(survey),
         sections=survey.questionnaire.sections,
     )
@@ -76,6 +94,8 @@ def question(survey_id: int, question_id: str):
         table=table,
         options=options,
         dimensions=dimensions,
+        by_labels={d: by_label(dimensions[d]) for d in options.by},
+        off=[o.code for o in asked.scale.off_scale] if asked.scale else [],
         by=by,
         filters=filters,
         figure_url=figure_url,

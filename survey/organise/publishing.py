@@ -6,10 +6,10 @@ from __future__ import annotations
 from flask import flash, redirect, render_template, request, url_for
 from wtforms import SelectChoice
 
-from .. import current_language, results
+from .. import results
 from ..accounts.access import ALL_STAFF, MANAGERS, roles, survey_or_404
-from ..models import AccessMode, Survey, SurveyStatus
-from ..published import content
+from ..models import Survey, SurveyStatus
+from ..published import content, screen
 from ..published.access import TEXT_TYPES, default_release, publication_of, release_of
 from ..published.views import render_page, render_screen
 from . import bp, service
@@ -36,7 +36,7 @@ def _offer(form: PublicationForm, survey: Survey, release) -> None:
     everything.questions = [q.id for q in questionnaire.questions]
     overview = results.overview(survey)
     shown = content.overall(survey, everything, "en") if not overview.suppressed else []
-    flags = content.published_flags(survey, everything, "en") if not overview.suppressed else []
+    flags = (content.published_flags(survey, everything, "en") or []) if not overview.suppressed else []
     findings = [SelectChoice(f.key, f.sentence) for f in content.findings_by_key(shown, flags).values()]
     known = {c.value for c in findings}
     findings += [SelectChoice(key, f"{key} (no longer shown)") for key in release.findings if key not in known]
@@ -104,14 +104,13 @@ def withdraw(survey_id: int):
 @roles(*ALL_STAFF)
 def live_screen(survey_id: int):
     """A live poll on the conference screen (e.g. the conference-pulse questionnaire), for a signed-in
-    projector: every question's key result, moving on by itself, with a QR code to take part while
-    the survey is open. Numbers pass the same gate and change only when a release batch arrives."""
-    found = survey_or_404(survey_id)
-    language = current_language()
-    overview = results.overview(found, language)
-    everything = default_release(found)
-    shown = content.overall(found, everything, language) if not overview.suppressed else []
-    slides = [f for s in shown if s.question.id not in content.about_members(found) for f in s.findings]
-    taking_part = found.state() == "open" and found.access == AccessMode.OPEN_LINK
-    link = url_for("responses.start", slug=found.slug, _external=True) if taking_part else None
-    return render_screen(found, overview, slides, "organise.live_screen", {"survey_id": found.id}, link, True)
+    projector: a slide per question, with a QR code to take part while the survey is open. Numbers
+    pass the same gate and change only when a release batch arrives."""
+    return render_screen(screen.live_screen(survey_or_404(survey_id)))
+
+
+@bp.get("/surveys/<int:survey_id>/live-screen.json")
+@roles(*ALL_STAFF)
+def live_screen_data(survey_id: int):
+    """A live poll slide's numbers now, which the screen asks for every minute or so."""
+    return screen.screen_data(screen.live_screen(survey_or_404(survey_id)))

@@ -1,18 +1,52 @@
 """Home page and the health check."""
 
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
 from flask import render_template
-from sqlalchemy import text
+from sqlalchemy import select, text
 from sqlalchemy.exc import SQLAlchemyError
 
+from .. import current_language
 from ..extensions import db
-from ..models import Survey
+from ..models import Survey, SurveyStatus
+from ..published.access import NEEDS_CODE, OPEN, public_state
 from . import bp
+
+
+@dataclass
+class Published:
+    """A survey's results as the home page lists them."""
+
+    survey: Survey
+    published_at: datetime | None
+    needs_code: bool  # its page asks for the access code given at the event
+    audience: str | None  # who the survey was for, when not everyone ("Probation Service")
 
 
 @bp.get("/")
 def home():
-    """List the open-link surveys that members can answer now."""
-    return render_template("public/home.html", surveys=Survey.open_link_surveys_open_now())
+    """List the open-link surveys that members can answer now, and the results published."""
+    return render_template(
+        "public/home.html", surveys=Survey.open_link_surveys_open_now(), published=published_results()
+    )
+
+
+def published_results() -> list[Published]:
+    """Return the surveys whose results anyone may read now (or with the event's code), newest
+    first. Embargoed, withdrawn and never-published results are left out: the home page says
+    nothing that their own address would not."""
+    from ..organise.service import describe_audience  # organise imports the published package
+
+    language = current_language()
+    listed = []
+    for survey in db.session.scalars(select(Survey).where(Survey.status == SurveyStatus.PUBLISHED)):
+        state, release = public_state(survey)
+        if state in (OPEN, NEEDS_CODE):
+            audience = describe_audience(survey.questionnaire, survey.audience, language) if survey.audience else None
+            listed.append(Published(survey, release.published_at, state == NEEDS_CODE, audience))
+    listed.sort(key=lambda p: (p.published_at or datetime.min.replace(tzinfo=UTC), p.survey.id), reverse=True)
+    return listed
 
 
 @bp.get("/healthz")

@@ -31,13 +31,29 @@ class Finding:
     base: int
     other_percent: float | None = None  # equality flags: everyone else's percentage
     answer: str | None = None  # single and multiple choice: the answer counted
+    words: str = ""  # the sentence after its percentage, for a page that sets the number large
 
 
-def _answers(labels: list[str]) -> str:
+def _answers(labels: list[str], both: bool = False) -> str:
+    """Quote answers and join them with "or" (any of them), or with "and" (both=True)."""
     quoted = [f"“{label}”" for label in labels]
     if len(quoted) < 2:
         return "".join(quoted)
+    if both:
+        return _("%(first)s and %(last)s", first=", ".join(quoted[:-1]), last=quoted[-1])
     return _("%(first)s or %(last)s", first=", ".join(quoted[:-1]), last=quoted[-1])
+
+
+KEEP_CAPITAL = ("Black", "Welsh", "English", "UNISON", "LGBT")  # words English writes with a capital anywhere
+
+
+def by_label(dimension: results.DimensionInfo, language: str) -> str:
+    """Return how a breakdown is offered: "By region" (English lowers the first letter of a
+    dimension's name unless it is a name or an acronym), "Fesul: Rhanbarth"."""
+    label = dimension.label.get(language) or dimension.label["en"]
+    if language == "en" and not label.startswith(KEEP_CAPITAL) and label[1:2].islower():
+        label = label[0].lower() + label[1:]
+    return _("By %(dimension)s", dimension=label)
 
 
 def number(value: int | None) -> str:
@@ -62,14 +78,22 @@ def key_result(
         summary = next((s for s in table.scale if s.group == group), None)
         if summary is None or summary.suppressed or summary.positive_percent is None or not summary.base:
             return None
-        sentence = _(
-            "%(percent)s%% answered %(answers)s to “%(question)s” (base %(base)s).",
-            percent=percent(summary.positive_percent),
-            answers=_answers([labels[c] for c in table.positive]),
-            question=table.text,
-            base=number(summary.base),
-        )
-        return Finding(f"q:{table.question}", question.id, None, summary.positive_percent, sentence, summary.base)
+        values = {
+            "percent": percent(summary.positive_percent),
+            "answers": _answers([labels[c] for c in table.positive]),
+            "question": table.text,
+        }
+        left_out = [o.label for o in table.options if o.code in _off_scale(question)]
+        if left_out:  # the share is of the answers on the scale: say which answers it leaves out
+            values["left_out"] = _answers(left_out, both=True)
+            sentence = _("%(percent)s%% said %(answers)s to “%(question)s” (leaving out %(left_out)s).", **values)
+            words = _("said %(answers)s to “%(question)s” (leaving out %(left_out)s)", **values)
+        else:
+            sentence = _("%(percent)s%% said %(answers)s to “%(question)s”.", **values)
+            words = _("said %(answers)s to “%(question)s”", **values)
+        found = Finding(f"q:{table.question}", question.id, None, summary.positive_percent, sentence, summary.base)
+        found.words = words
+        return found
     if question.type not in ("single", "multi") or table.numbers:
         return None
     cells = [
@@ -85,15 +109,22 @@ def key_result(
         "percent": percent(top.percent),
         "answer": labels.get(top.option, top.label),
         "question": table.text,
-        "base": number(top.base),
     }
     if question.type == "multi":
-        sentence = _("%(percent)s%% chose “%(answer)s” for “%(question)s” (base %(base)s).", **values)
+        sentence = _("%(percent)s%% chose “%(answer)s” for “%(question)s”.", **values)
+        words = _("chose “%(answer)s” for “%(question)s”", **values)
     else:
-        sentence = _("%(percent)s%% answered “%(answer)s” to “%(question)s” (base %(base)s).", **values)
+        sentence = _("%(percent)s%% said “%(answer)s” to “%(question)s”.", **values)
+        words = _("said “%(answer)s” to “%(question)s”", **values)
     found = Finding(f"q:{table.question}", question.id, None, top.percent or 0.0, sentence, top.base or 0)
     found.answer = top.option
+    found.words = words
     return found
+
+
+def _off_scale(question: Question) -> set[str]:
+    """Return a scale's off-scale answer codes (Don't know, Not applicable)."""
+    return {o.code for o in question.scale.off_scale} if question.scale else set()
 
 
 def _excluded(question: Question, code: str) -> bool:
@@ -113,19 +144,17 @@ def flag_finding(flag: results.Flag, survey: Survey, language: str) -> Finding:
         "answers": _answers([labels.get(c, c) for c in flag.outcome_codes]),
         "question": flag.question_text,
         "other": percent(flag.other_percent),
-        "base": number(flag.base),
-        "other_base": number(flag.other_base),
     }
     if question.type == "multi":
         sentence = _(
             "%(dimension)s – %(group)s: %(percent)s%% chose %(answers)s for “%(question)s”, "
-            "compared with %(other)s%% of everyone else (bases %(base)s and %(other_base)s).",
+            "compared with %(other)s%% of everyone else.",
             **values,
         )
     else:
         sentence = _(
-            "%(dimension)s – %(group)s: %(percent)s%% answered %(answers)s to “%(question)s”, "
-            "compared with %(other)s%% of everyone else (bases %(base)s and %(other_base)s).",
+            "%(dimension)s – %(group)s: %(percent)s%% said %(answers)s to “%(question)s”, "
+            "compared with %(other)s%% of everyone else.",
             **values,
         )
     return Finding(
@@ -139,13 +168,13 @@ def flag_finding(flag: results.Flag, survey: Survey, language: str) -> Finding:
     )
 
 
-def published_flags(survey: Survey, release: Release, language: str) -> list[Finding]:
-    """Return the equality flags about published questions and breakdowns, largest gap first."""
-    flags = [
-        f
-        for f in results.equality_flags(survey, language)
-        if release.has_question(f.question) and f.dimension in release.breakdowns
-    ]
+def published_flags(survey: Survey, release: Release, language: str) -> list[Finding] | None:
+    """Return the equality flags about published questions and breakdowns, largest gap first
+    (None while a large survey's are being worked out by the job worker)."""
+    found = results.equality_flags(survey, language, when_ready=True)
+    if found is None:
+        return None
+    flags = [f for f in found if release.has_question(f.question) and f.dimension in release.breakdowns]
     flags.sort(key=lambda f: (-abs(f.gap), f.adjusted_p, f.question, f.dimension, f.group))
     return [flag_finding(f, survey, language) for f in flags]
 
@@ -169,10 +198,132 @@ def overall(survey: Survey, release: Release, language: str, filters: dict[str, 
             shown.append(Shown(question, None, []))
             continue
         table = results.question_table(survey, question.id, None, filters or {}, language)
+        if table.ranked is not None:
+            shown.append(Shown(question, table, ranked_findings(table.ranked)))
+            continue
         parts = table.items or [table]
         found = [key_result(part, question) for part in parts]
         shown.append(Shown(question, table, [f for f in found if f is not None]))
     return shown
+
+
+def ranked_findings(ranked: results.Ranked) -> list[Finding]:
+    """A consultation question's key results for everyone (or the filter's group): each statement's
+    support, or the priority chosen most; the headline and the screen pick from them."""
+    found = []
+    for row in ranked.rows:
+        cell = row.cells[0]
+        if row.rank is None or cell.suppressed or (ranked.type != "statements" and row.rank != 1):
+            continue
+        share = cell.support if ranked.type == "statements" else cell.chosen
+        values = {"percent": percent(share.percent), "statement": row.label, "question": ranked.text}
+        if ranked.type == "statements":
+            sentence = _("%(percent)s%% support “%(statement)s”.", **values)
+            words = _("support “%(statement)s”", **values)
+        else:
+            sentence = _("%(percent)s%% chose “%(statement)s” among their priorities in “%(question)s”.", **values)
+            words = _("chose “%(statement)s” among their priorities", **values)
+        finding = Finding(f"q:{row.key}", ranked.question, None, share.percent, sentence, cell.base or 0)
+        finding.words = words
+        found.append(finding)
+    return found
+
+
+@dataclass
+class Part:
+    """One answer in its own words and the share of everyone who gave it."""
+
+    label: str
+    percent: float
+
+
+@dataclass
+class Line:
+    """A question (or one statement of a grid) in one line with one bar: its key answers."""
+
+    text: str
+    parts: list[Part]  # the answers the bar is made of, in the question's order
+    note: str = ""  # said instead of parts: a median, or why nothing is shown
+    after: str = ""  # said after the parts, outside the bar: a statement's opposition and net support
+
+
+def lines(shown: Shown, language: str) -> list[Line]:
+    """Return a published question's lines for the collapsed page: one per statement of a grid,
+    else one, each naming its key answers with their shares of everyone who answered."""
+    if shown.table is None:
+        return []
+    if shown.table.refused:
+        return [Line(shown.table.text, [], shown.table.refused)]
+    if shown.table.ranked is not None:
+        return _ranked_lines(shown.table.ranked)
+    return [_line(part, shown.question, language) for part in (shown.table.items or [shown.table])]
+
+
+def _ranked_lines(ranked: results.Ranked) -> list[Line]:
+    """A consultation question's lines, in rank order: each statement's support in the bar, then its
+    opposition and net support; each priority's share choosing it (or ranking it first)."""
+    labels = {o.code: o.label for o in ranked.options}
+    out = []
+    for row in ranked.rows:
+        cell = row.cells[0]
+        if row.rank is None or cell.suppressed:
+            out.append(Line(row.label, [], _("Not shown (small group)")))
+        elif ranked.type == "statements":
+            after = _(
+                "%(oppose)s %(percent)s%% · net support %(net)s",
+                oppose=labels.get("oppose", _("Oppose")),
+                percent=percent(cell.oppose.percent),
+                net=signed(cell.net),
+            )
+            out.append(
+                Line(
+                    f"{row.rank}. {row.label}",
+                    [Part(labels.get("support", _("Support")), cell.support.percent)],
+                    after=after,
+                )
+            )
+        else:
+            word = _("Ranked first") if ranked.rank else _("Chose it")
+            share = cell.first if ranked.rank and cell.first is not None else cell.chosen
+            out.append(Line(f"{row.rank}. {row.label}", [Part(word, share.percent)]))
+    return out
+
+
+def signed(points: float) -> str:
+    """Net support in whole points with its sign, as members read it: +62, −8, 0."""
+    whole = round(points)
+    return "0" if whole == 0 else f"+{whole}" if whole > 0 else f"−{-whole}"
+
+
+def _line(table: results.Table, question: Question, language: str) -> Line:
+    text = table.text
+    if table.refused:
+        return Line(text, [], _("Not shown (small group)"))
+    if table.numbers:
+        summary = next((n for n in table.numbers if n.group is None), None)
+        if summary is None or summary.suppressed or summary.median is None:
+            return Line(text, [], _("Not shown (small group)"))
+        unit = f" {question.unit[language]}" if question.unit else ""
+        return Line(text, [], _("Half answered %(median)s%(unit)s or less.", median=f"{summary.median:g}", unit=unit))
+    everyone = next((g for g in table.groups if g.code is None), None)
+    if everyone is None or everyone.suppressed:
+        return Line(text, [], _("Not shown (small group)"))
+    labels = {o.code: o.label for o in table.options}
+    cells = {
+        c.option: c
+        for c in table.cells
+        if c.group is None and not c.suppressed and c.percent is not None and c.option != results.NO_ANSWER
+    }
+    if table.positive:  # a scale: the answers at its positive end, each with its own share, strongest first
+        order = [o.code for o in table.options]
+        ends_high = max(map(order.index, table.positive)) > max(map(order.index, table.negative or [order[0]]))
+        codes = list(reversed(table.positive)) if ends_high else table.positive
+        return Line(text, [Part(labels[code], cells[code].percent) for code in codes if code in cells])
+    substantive = [c for c in cells.values() if not _excluded(question, c.option)] or list(cells.values())
+    if not substantive:
+        return Line(text, [], _("Not shown (small group)"))
+    top = max(substantive, key=lambda c: c.count or 0)
+    return Line(text, [Part(labels.get(top.option, top.label), top.percent)])
 
 
 def about_members(survey: Survey) -> set[str]:

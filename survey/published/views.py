@@ -11,10 +11,10 @@ from .. import current_language, results
 from ..limits import limiter
 from ..models import Survey, as_utc
 from . import bp, content
+from . import briefing as briefing_content
 from .access import GONE, NEEDS_CODE, NOT_FOUND, TEXT_TYPES, Release, check_code, public_state, survey_by_slug
+from .screen import published_screen, render_screen
 
-SCREEN_SECONDS = 15  # each finding stays this long on the conference screen
-BRIEFING_COMMENTS = 8  # comments per question on a printed briefing
 SECTOR = "sector"  # the audience part a briefing is for
 
 
@@ -75,9 +75,12 @@ def render_page(survey: Survey, release: Release, preview: bool = False) -> str:
     overview = results.overview(survey, language)
     shown = content.overall(survey, release, language) if not overview.suppressed else []
     flags = content.published_flags(survey, release, language) if not overview.suppressed else []
+    pending = flags is None  # a large survey's flags, being worked out by the job worker
+    flags = flags or []
     top, top_flags = content.headline(shown, flags, content.about_members(survey))
+    lines = {s.question.id: content.lines(s, language) for s in shown}
     sections = [
-        (section, [s for s in shown if s.question.id in {q.id for q in section.questions}])
+        (section, [(s, lines[s.question.id]) for s in shown if s.question.id in {q.id for q in section.questions}])
         for section in survey.questionnaire.sections
     ]
     return render_template(
@@ -89,6 +92,7 @@ def render_page(survey: Survey, release: Release, preview: bool = False) -> str:
         top=top,
         top_flags=top_flags,
         flags=flags,
+        flags_pending=pending,
         method=method(survey, release, overview),
         sectors=_sectors(survey, release, overview),
         preview=preview,
@@ -96,9 +100,10 @@ def render_page(survey: Survey, release: Release, preview: bool = False) -> str:
 
 
 def _sectors(survey: Survey, release: Release, overview: results.Overview) -> list[results.Group]:
-    """Return the sectors shown in the overview, for briefings (only when sector is published)."""
+    """Return the sectors shown in the overview, for their briefings (whatever breakdowns were published:
+    a sector's briefing is its members' results, which any sector large enough may have)."""
     dimension = survey.questionnaire.audience.get(SECTOR)
-    if dimension not in release.breakdowns or dimension not in results.filter_rules(survey).filter_dimensions:
+    if dimension not in results.filter_rules(survey).filter_dimensions:
         return []
     breakdown = next((b for b in overview.breakdowns if b.dimension == dimension), None)
     return [g for g in breakdown.groups if not g.suppressed and g.code] if breakdown else []
@@ -145,7 +150,8 @@ def question(survey: Survey, release: Release, question_id: str):
         question=asked,
         table=table,
         offered=offered,
-        dimensions=dimensions,
+        by_labels={d: content.by_label(dimensions[d], language) for d in offered},
+        off=[o.code for o in asked.scale.off_scale] if asked.scale else [],
         by=by,
         figure_url=url_for("published.chart", slug=survey.slug, question_id=asked.id, by=by, lang=language),
         library=url_for("static", filename=PLOTLY_BUNDLE),
@@ -204,109 +210,32 @@ def code(slug: str):
 @bp.get("/<slug>/screen")
 @public
 def screen(survey: Survey, release: Release):
-    """The conference screen: one finding at a time in large type, moving on by itself."""
-    language = current_language()
-    overview = results.overview(survey, language)
-    shown = content.overall(survey, release, language) if not overview.suppressed else []
-    flags = content.published_flags(survey, release, language) if not overview.suppressed else []
-    if release.findings:
-        known = content.findings_by_key(shown, flags)
-        slides = [known[key] for key in release.findings if key in known]
-    else:
-        top, top_flags = content.headline(shown, flags, content.about_members(survey))
-        slides = [*top, *top_flags]
-    page_url = url_for("published.page", slug=survey.slug, _external=True)
-    return render_screen(survey, overview, slides, "published.screen", {"slug": survey.slug}, page_url, False)
-
-
-def render_screen(
-    survey: Survey,
-    overview: results.Overview,
-    slides: list[content.Finding],
-    endpoint: str,
-    address: dict,
-    link: str | None,
-    poll: bool,
-) -> str:
-    """Render one slide of a conference screen; the page moves itself on to the next one."""
-    number = request.args.get("slide", 0, type=int)
-    number = number % len(slides) if slides else 0
-    return render_template(
-        "published/screen.html",
-        survey=survey,
-        overview=overview,
-        slide=slides[number] if slides else None,
-        number=number,
-        total=len(slides),
-        seconds=SCREEN_SECONDS,
-        next_url=url_for(endpoint, **address, slide=(number + 1) % max(len(slides), 1)),
-        link=link,
-        poll=poll,
-        qr=_qr(link) if link else None,
-    )
-
-
-def _qr(link: str) -> str:
-    from ..organise.distribution import qr_svg
-
-    return qr_svg(link, _("QR code for %(link)s", link=link), standalone=False)
+    """The conference screen: a slide per published question, the question and its bars in large type."""
+    return render_screen(published_screen(survey, release))
 
 
 @bp.get("/<slug>/briefing")
 @limiter.limit(_briefing_rate)
 @public
 def briefing(survey: Survey, release: Release):
-    """The negotiators' briefing: one printable A4 document for a sector, or for all members."""
+    """The negotiators' briefing: two A4 pages and an appendix, for a sector or for all members."""
     language = current_language()
     overview = results.overview(survey, language)
     if overview.suppressed:
         abort(404)
-    sectors = _sectors(survey, release, overview)
-    code = request.args.get(SECTOR) or None
-    sector = next((g for g in sectors if g.code == code), None)
-    if code and sector is None:
-        abort(404)
     dimension = survey.questionnaire.audience.get(SECTOR)
-    filters = {dimension: sector.code} if sector else {}
-    everyone = content.overall(survey, release, language)
-    rows = content.overall(survey, release, language, filters) if sector else everyone
-    comments = [
-        (s.question, results.comments(survey, s.question.id, {}, language)) for s in everyone if s.table is None
-    ]
+    found = briefing_content.build(survey, release, overview, dimension, request.args.get(SECTOR) or None, language)
+    if found is None:
+        abort(404)
     from ..organise.service import describe_audience  # organise imports this module
 
     return render_template(
         "published/briefing.html",
         survey=survey,
-        release=release,
-        sector=sector,
+        briefing=found,
         population=describe_audience(survey.questionnaire, survey.audience, language) if survey.audience else None,
-        sections=_briefing_sections(survey, everyone, rows, sector),
-        flags=content.published_flags(survey, release, language),
-        comments=comments,
-        comment_limit=BRIEFING_COMMENTS,
+        comment_limit=briefing_content.COMMENTS,
+        min_points=briefing_content.MIN_POINTS,
+        equality_min=briefing_content.EQUALITY_MIN_GROUP,
         method=method(survey, release, overview),
     )
-
-
-def _briefing_sections(survey: Survey, everyone: list[content.Shown], rows: list[content.Shown], sector):
-    """Pair each key result for all members with the same answer's share in the sector, section by section."""
-    overall = {f.key: f for s in everyone for f in s.findings}
-    by_question = {s.question.id: s for s in rows}
-    out = []
-    for section in survey.questionnaire.sections:
-        pairs = []
-        for q in section.questions:
-            shown = by_question.get(q.id)
-            if shown is None or shown.table is None:
-                continue
-            parts = shown.table.items or [shown.table]
-            for part in parts:
-                everyone_result = overall.get(f"q:{part.question}")
-                answer = everyone_result.answer if everyone_result else None
-                mine = content.key_result(part, q, answer=answer) if sector else everyone_result
-                if mine or everyone_result:
-                    pairs.append((part, mine, everyone_result))
-        if pairs:
-            out.append((section, pairs))
-    return out

@@ -27,6 +27,7 @@ from dataclasses import dataclass
 from ..questionnaire.model import ITEM_TYPES
 from .dimensions import NO_ANSWER, Dim, structure
 from .engine import SUBSTANTIVE_EXCLUDED, _language, _quote, table_of
+from .protection import MAX_NOISE
 from .snapshot import Snapshot, snapshot_for
 from .stats import benjamini_hochberg, chi_square_test, significant, two_proportion_test
 from .tables import Flag, Table
@@ -65,9 +66,32 @@ class Comparison:
         return two_proportion_test(self.count, self.base, self.other_count, self.other_base)[1]
 
 
+def cautious_p(count: int, base: int, other_count: int, other_base: int) -> float:
+    """Return the p-value of a two-proportion test of a group against everyone else, with each
+    count first moved towards the other by the most the perturbation could have moved it: D for
+    the group's published count, 2·D for everyone else's (a difference of two published counts).
+
+    In small counts the published numbers alone can look like a difference that is not there
+    (true counts of 1 or 2 are published as 0 or 3; "everyone else" can be 6 people off).
+    """
+    mine, others = count / base, other_count / other_base
+    if mine > others:
+        count = max(count - MAX_NOISE, round(others * base))
+        other_count = min(other_count + 2 * MAX_NOISE, round(mine * other_base))
+    elif mine < others:
+        count = min(count + MAX_NOISE, round(others * base))
+        other_count = max(other_count - 2 * MAX_NOISE, round(mine * other_base))
+    return two_proportion_test(count, base, other_count, other_base)[1]
+
+
 def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA, min_gap: float = MIN_GAP) -> list[Flag]:
     """Return the flags among these comparisons, after adjusting every p-value together: the
-    strongest one per question and characteristic family."""
+    strongest one per question and characteristic family.
+
+    A flag must also hold with its counts moved towards each other as far as the perturbation
+    could have moved them (`cautious_p`, at the same correction for the many comparisons): no
+    flag rests on the noise added to protect members.
+    """
     if not comparisons:
         return []
     p_values = [c.p_value() for c in comparisons]
@@ -78,6 +102,9 @@ def decide(comparisons: Sequence[Comparison], alpha: float = ALPHA, min_gap: flo
         other = 100 * c.other_count / c.other_base
         gap = percent - other
         if q > alpha or abs(gap) < min_gap:
+            continue
+        correction = q / p if p > 0 else 1.0
+        if cautious_p(c.count, c.base, c.other_count, c.other_base) * correction > alpha:
             continue
         shown, other_shown = round(percent), round(other)
         sentence = (
