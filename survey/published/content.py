@@ -211,15 +211,16 @@ def ranked_findings(ranked: results.Ranked) -> list[Finding]:
     """A consultation question's key results for everyone (or the filter's group): each statement's
     support, or the priority chosen most; the headline and the screen pick from them."""
     found = []
-    for row in ranked.rows:
+    shown = [row for row in ranked.rows if row.rank is not None and not row.cells[0].suppressed]
+    # The statement with most support and the one with least (often the news), or the top priority.
+    for row in [*shown[:1], *shown[1:][-1:]] if ranked.type == "statements" else shown[:1]:
         cell = row.cells[0]
-        if row.rank is None or cell.suppressed or (ranked.type != "statements" and row.rank != 1):
-            continue
         share = cell.support if ranked.type == "statements" else cell.chosen
         values = {"percent": percent(share.percent), "statement": row.label, "question": ranked.text}
         if ranked.type == "statements":
-            sentence = _("%(percent)s%% support “%(statement)s”.", **values)
-            words = _("support “%(statement)s”", **values)
+            values["oppose"] = percent(cell.oppose.percent)
+            sentence = _("%(percent)s%% support “%(statement)s”; %(oppose)s%% oppose it.", **values)
+            words = _("support “%(statement)s”; %(oppose)s%% oppose it", **values)
         else:
             sentence = _("%(percent)s%% chose “%(statement)s” among their priorities in “%(question)s”.", **values)
             words = _("chose “%(statement)s” among their priorities", **values)
@@ -235,6 +236,7 @@ class Part:
 
     label: str
     percent: float
+    tone: str = ""  # "for" or "against": a statement's support and opposition, drawn in their colours
 
 
 @dataclass
@@ -252,8 +254,9 @@ def lines(shown: Shown, language: str) -> list[Line]:
     else one, each naming its key answers with their shares of everyone who answered."""
     if shown.table is None:
         return []
-    if shown.table.refused:
-        return [Line(shown.table.text, [], shown.table.refused)]
+    if shown.table.refused:  # the engine says why in English: a page in either language says this
+        note = _("Its answers are shown as groups to compare other answers by, not on their own.")
+        return [Line(shown.table.text, [], note)]
     if shown.table.ranked is not None:
         return _ranked_lines(shown.table.ranked)
     return [_line(part, shown.question, language) for part in (shown.table.items or [shown.table])]
@@ -269,19 +272,12 @@ def _ranked_lines(ranked: results.Ranked) -> list[Line]:
         if row.rank is None or cell.suppressed:
             out.append(Line(row.label, [], _("Not shown (small group)")))
         elif ranked.type == "statements":
-            after = _(
-                "%(oppose)s %(percent)s%% · net support %(net)s",
-                oppose=labels.get("oppose", _("Oppose")),
-                percent=percent(cell.oppose.percent),
-                net=signed(cell.net),
-            )
-            out.append(
-                Line(
-                    f"{row.rank}. {row.label}",
-                    [Part(labels.get("support", _("Support")), cell.support.percent)],
-                    after=after,
-                )
-            )
+            parts = [
+                Part(labels.get("support", _("Support")), cell.support.percent, "for"),
+                Part(labels.get("oppose", _("Oppose")), cell.oppose.percent, "against"),
+            ]
+            after = _("net support %(net)s", net=signed(cell.net))
+            out.append(Line(f"{row.rank}. {row.label}", parts, after=after))
         else:
             word = _("Ranked first") if ranked.rank else _("Chose it")
             share = cell.first if ranked.rank and cell.first is not None else cell.chosen
