@@ -14,6 +14,7 @@ import pytest
 
 from survey import demo, results
 from survey.extensions import db
+from survey.limits import limiter
 from survey.models import Survey, SurveyStatus
 from survey.organise import service
 from survey.published import briefing
@@ -98,6 +99,15 @@ def _answers(rng: random.Random, sector: str) -> dict:
     return answers
 
 
+@pytest.fixture(autouse=True)
+def _briefing_rate_limit():
+    """Each test starts, and leaves the next module, with a fresh briefing rate limit (20 a minute
+    from one address: these tests ask for more than that between them)."""
+    limiter.reset()
+    yield
+    limiter.reset()
+
+
 @pytest.fixture
 def sectors(app):
     """A published survey of 1,304 responses in four sectors, with only disability published as a
@@ -147,7 +157,8 @@ def test_the_five_largest_differences_by_the_engines_published_numbers(app, clie
             everyone = results.question_table(survey, q).scale[0].positive_percent
             published[q] = (mine, everyone)
     heading = _text(re.search(r"<h1>(.*?)</h1>", html, re.S).group(1))
-    assert heading == f"Probation: the views of {n:,} members"  # the engine's published count
+    assert heading == "Probation"  # the sector's name, then whose views: the engine's published count
+    assert f'<p class="briefing-views">The views of {n:,} members</p>' in html
     found = _section(html, "differences-title")
     lines = [_text(li) for li in re.findall(r"<li>(.*?)</li>", found, re.S)]
     largest = sorted(RAISED, key=lambda q: -abs(published[q][0] - published[q][1]))[:5]
@@ -177,10 +188,12 @@ def test_equality_findings_within_the_sector_and_the_appendix(client, sectors):
     assert html.index('class="briefing-second"') < html.index('id="equality-title"') < html.index("method-box")
     appendix = html[html.index('id="appendix-title"') :]
     assert all(f"Statement {q} about work" in appendix for q in RAISED)
-    assert '<th scope="col" class="num">Probation</th>' in appendix
+    assert '<th scope="col" class="num">This sector</th><th scope="col" class="num">All members</th>' in appendix
+    assert "in Probation (“This sector”) and among all members" in appendix  # the sector named once
     # The everyone briefing: the answers given most, and no sector column.
     everyone = get_page(client, "/r/talks/briefing")
-    assert "All members: the views of" in everyone and "What members said most" in everyone
+    assert "<h1>All members</h1>" in everyone and "The views of" in everyone and "What members said most" in everyone
+    assert '<th scope="col" class="num">All members</th></tr>' in everyone and "This sector" not in everyone
     assert "differences-title" not in everyone
 
 
@@ -203,7 +216,7 @@ def test_a_sector_not_published_as_a_breakdown_works_and_a_small_one_says_so(app
 def test_the_briefing_in_welsh(client, sectors):
     html = get_page(client, "/r/talks/briefing?sector=probation&lang=cy")
     heading = _text(re.search(r"<h1>(.*?)</h1>", html, re.S).group(1))
-    assert re.fullmatch(r"Prawf: barn [\d,]+ o aelodau", heading)
+    assert heading == "Prawf" and re.search(r'<p class="briefing-views">Barn [\d,]+ o aelodau</p>', html)
     assert "Lle mae'r grŵp Prawf yn fwyaf gwahanol i'r holl aelodau" in html
     assert "pwynt yn uwch" in html and "Datganiad Q1 am waith" in html
     assert "Atodiad: pob cwestiwn a gyhoeddwyd" in html
@@ -241,7 +254,8 @@ def test_the_briefing_ranks_a_consultations_demands_as_the_engine_publishes_them
     at = 0
     for row in ranked.rows:  # most net support first, each with the engine's published shares
         cell = row.cells[0]
-        net = f"+{cell.net:.0f}" if cell.net > 0 else f"−{-cell.net:.0f}" if cell.net < 0 else "0"
+        whole = round(cell.net)  # in whole points: a net of 0.3 reads "0", not "+0"
+        net = f"+{whole}" if whole > 0 else f"−{-whole}" if whole < 0 else "0"
         line = f"{row.label} {cell.support.percent:.0f}% {cell.oppose.percent:.0f}% {net}"
         assert line in table[at:], (line, table)
         at = table.index(line, at)
@@ -276,8 +290,8 @@ def demo_published(app):
 @pytest.mark.browser
 def test_the_briefing_prints_as_two_a4_pages_then_the_appendix(app, browser, demo_published, monkeypatch):  # noqa: F811
     """Print every case to A4 in Chromium: without the appendix it is exactly two pages; the
-    appendix starts on a new page after them. Eight long draft demands stand in for a
-    consultation's (the most page 1 must hold). The PDFs and page images are kept for review."""
+    appendix starts on a new page after them. Eight long draft demands and three priorities stand
+    in for a consultation's (the most page 1 must hold). The PDFs and page images are kept for review."""
     demands = [
         briefing.Demand(
             f"Demand {i + 1}: no job losses from AI without agreement with the union, at any grade",
@@ -288,6 +302,9 @@ def test_the_briefing_prints_as_two_a4_pages_then_the_appendix(app, browser, dem
         for i in range(8)
     ]
     monkeypatch.setattr(briefing, "ranked_demands", lambda *args: demands)
+    top = [briefing.Priority(f"No job losses or downgrading at grade {i}", 70 - 9 * i, 30 - 6 * i) for i in range(3)]
+    priorities = [briefing.Priorities("Which three demands matter most to you?", 3, None, top)]
+    monkeypatch.setattr(briefing, "top_priorities", lambda *args: priorities)  # and the top priorities after them
     SCREENSHOTS.mkdir(exist_ok=True)
     counted = {}
     with live_server(app) as server:
@@ -315,3 +332,67 @@ def test_the_briefing_prints_as_two_a4_pages_then_the_appendix(app, browser, dem
         assert first == 2, (name, counted)
         assert whole > 2, (name, counted)  # the appendix follows, on pages of its own
     print("pages (first part, with the appendix):", counted)
+
+
+# --- a sector survey's briefing: its name, its priorities, on a phone -----------------------
+
+WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll('body *')]
+    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5
+                 || e.scrollWidth > e.clientWidth + 1)
+    .map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))
+    .slice(0, 8)"""
+
+
+def test_a_sector_surveys_briefing_is_headed_by_its_sector_with_its_priorities(app, client):
+    from .test_screen import probation_consultation
+
+    survey = probation_consultation(app, "brief-probation")
+    html = get_page(client, "/r/brief-probation/briefing")
+    assert _text(re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)) == "Probation Service (England and Wales)"
+    with app.app_context():
+        found = db.session.get(Survey, survey.id)
+        n = results.overview(found).responses
+        priorities = [r for r in results.ranked(found, "D2").rows if r.rank is not None][:3]
+    assert f'<p class="briefing-views">The views of {n} members</p>' in html
+    assert "Police and justice (police staff, probation, CAFCASS)" in html[: html.index("<h1>")]  # in the caption
+    # The appendix: a short column heading, not the sector's long name again and again.
+    appendix = html[html.index('id="appendix-title"') :]
+    assert '<th scope="col" class="num">This sector</th>' in appendix
+    assert "Probation Service (England and Wales)</th>" not in appendix
+    assert "not shown" in appendix  # "It is being planned or tried out": too few (it must fit a phone too)
+    # The top three priorities, after the demands, with the engine's published shares.
+    block = _text(_section(html, "priorities-title-1"))
+    assert "Which three demands matter most to you?" in block
+    for row in priorities:
+        cell = row.cells[0]
+        line = f"{row.label} chosen by {cell.chosen.percent:.0f}%, ranked first by {cell.first.percent:.0f}%"
+        assert line in block, (line, block)
+    assert block.count("chosen by") == 3
+    assert html.index('id="demands-title"') < html.index('id="priorities-title-1"') < html.index("briefing-second")
+
+    welsh = get_page(client, "/r/brief-probation/briefing?lang=cy")
+    assert _text(re.search(r"<h1>(.*?)</h1>", welsh, re.S).group(1)) == "Y Gwasanaeth Prawf (Cymru a Lloegr)"
+    assert f'<p class="briefing-views">Barn {n} o aelodau</p>' in welsh
+    assert "Y sector hwn</th>" in welsh and "wedi'i ddewis gan" in welsh and "The views of" not in welsh
+
+
+@pytest.mark.browser
+def test_a_sector_surveys_briefing_fits_a_phone(app, browser):  # noqa: F811
+    from .test_screen import probation_consultation
+
+    probation_consultation(app, "brief-phone")
+    with live_server(app) as server:
+        for width in (390, 320):
+            context = browser.new_context(viewport={"width": width, "height": 844})
+            page = context.new_page()
+            for language in ("en", "cy"):
+                page.goto(f"{server}/r/brief-phone/briefing?lang={language}")
+                wide = page.evaluate(WIDER_THAN_THE_SCREEN)
+                assert page.evaluate("document.documentElement.scrollWidth") <= width, (width, language, wide)
+                heading = page.locator("h1")
+                line = float(heading.evaluate("e => getComputedStyle(e).lineHeight").removesuffix("px"))
+                lines = heading.bounding_box()["height"] / line
+                assert lines <= 3.1, (width, language, lines)  # the sector's name, not a paragraph
+                assert axe_violations(page) == [], (width, language)
+                page.screenshot(path=str(SCREENSHOTS / f"briefing-phone-{width}-{language}.png"), full_page=True)
+            context.close()

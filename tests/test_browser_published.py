@@ -133,9 +133,17 @@ def test_the_whole_published_page_fits_a_phone_headlines_first(app, browser, eve
             context.close()
 
 
+WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll("body *")]
+    .filter(e => e.getBoundingClientRect().right > document.documentElement.clientWidth + 0.5)
+    .slice(0, 5).map(e => e.tagName.toLowerCase() + (e.className ? "." + e.className : "")
+        + " in " + (e.closest("section, details") ? e.closest("section, details").outerHTML.slice(0, 60) : "?")
+        + ": " + (e.textContent || "").trim().slice(0, 40))"""
+
+
 def _no_sideways_scroll(page) -> None:
     sizes = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
-    assert sizes[0] <= sizes[1], f"{page.url} is {sizes[0]} px wide on a {sizes[1]} px screen"
+    wide = page.evaluate(WIDER_THAN_THE_SCREEN) if sizes[0] > sizes[1] else []
+    assert sizes[0] <= sizes[1], f"{page.url} is {sizes[0]} px wide on a {sizes[1]} px screen: {wide}"
 
 
 def test_the_briefing_prints_to_a4_without_splitting_a_table(app, browser, published):  # noqa: F811

@@ -20,6 +20,7 @@ MARKUP_IN_CODE = {
     "survey/filters.py",  # paragraphs(): escapes every paragraph before wrapping it in <p>
     "survey/organise/distribution.py",  # segno's SVG of the survey's own address
     "survey/published/__init__.py",  # english(): a template's own literal text; Markup % escapes the values
+    "survey/published/screen.py",  # breakable(): <wbr> after some characters, each character escaped
 }
 PAYLOADS = ["<script>alert(1)</script>", '"><img src=x onerror=alert(1)>', "<svg onload=alert(1)>"]
 
@@ -55,3 +56,9 @@ def test_answers_with_markup_come_back_as_text(app, client):
     assert answer_pages(client, "tiny", pages).endswith("/check-answers")
     summary = client.get("/s/tiny/check-answers").text
     assert PAYLOADS[2] not in summary and "&lt;svg onload=alert(1)&gt;" in summary
+
+
+def test_a_breakable_address_escapes_every_character():
+    from survey.published.screen import breakable
+
+    assert str(breakable('<svg onload="x">/a-b', "/-")) == "&lt;svg onload=&#34;x&#34;&gt;/<wbr>a-<wbr>b"

@@ -311,7 +311,7 @@ def test_the_briefing_and_the_screen(app, client, staff, closed):
     assert "How these results were made" in briefing and "What members wrote" in briefing
     # Whose views, with the engine's published count of the sector (never below the threshold),
     # and no statistics words: each share is "of the members who answered".
-    assert int(re.search(r"the views of ([\d,]+) members", briefing).group(1).replace(",", "")) >= 10
+    assert int(re.search(r"The views of ([\d,]+) members", briefing).group(1).replace(",", "")) >= 10
     assert not re.search(r"\b[Bb]ase\b", briefing)
     assert client.get("/r/closed/briefing?sector=nowhere").status_code == 404
     screen = get_page(client, "/r/closed/screen")  # the slides themselves: tests/test_screen.py
@@ -353,7 +353,8 @@ def test_the_live_poll_screen_is_for_staff_with_a_qr_code_to_take_part(app, clie
     assert client.get(f"/organise/surveys/{survey.id}/live-screen").status_code in (302, 401, 403)
     assert client.get("/r/pulse/screen").status_code == 404  # an open survey is not published
     screen = get_page(staff, f"/organise/surveys/{survey.id}/live-screen")
-    assert "Live poll" in screen and "<svg" in screen and "localhost/<wbr>s/<wbr>pulse" in screen  # a short link
+    assert "Live poll" in screen and "<svg" in screen
+    assert '<span class="join-path">s/<wbr>pulse</span>' in screen  # a short link
     assert f"/organise/surveys/{survey.id}/live-screen?slide=2" in screen
     assert re.search(r'class="bar-value value">\d+%', screen)  # large labelled bars: tests/test_screen.py
     assert not _numbers(screen)  # and no bases
@@ -375,7 +376,8 @@ def test_a_sector_surveys_briefing_names_its_sector_not_all_members(app, client,
     publish(staff, survey)
     briefing = get_page(client, "/r/probation/briefing")
     heading = re.search(r"<h1>(.*?)</h1>", briefing, re.S).group(1)
-    assert "Police and justice (police staff, probation, CAFCASS): Probation Service (England and Wales)" in heading
+    assert heading == "Probation Service (England and Wales)"  # the sector's name; its service group above
+    assert "Police and justice (police staff, probation, CAFCASS)" in briefing[: briefing.index("<h1>")]
     assert "All members" not in briefing
     welsh = get_page(client, "/r/probation/briefing?lang=cy")
     assert "Y Gwasanaeth Prawf (Cymru a Lloegr)" in re.search(r"<h1>(.*?)</h1>", welsh, re.S).group(1)
@@ -517,3 +519,29 @@ def test_a_consultation_page_says_each_demands_support_and_the_regions_side_by_s
             assert f'data-group="{group.label}"><span class="val"><span class="pc">{net}</span>' in row
             assert f"{cell.support.percent:.0f}% support, {cell.oppose.percent:.0f}% oppose" in row
     assert get_page(client, "/r/demands/q/D2?by=region").count('class="table cross') == 1
+
+
+def test_a_sector_surveys_default_publication_leaves_out_what_its_audience_fixes(app, client, staff):
+    """A Probation survey does not ask members their service group or sector (C1, C2): everyone's
+    answer is the same, so they are neither published by default ("Police and justice 100%") nor
+    offered as breakdowns."""
+    from survey.published.access import default_release
+
+    from .test_screen import probation_consultation
+
+    survey = probation_consultation(app, "probation-default", publish=False)
+    with app.app_context():
+        release = default_release(db.session.get(Survey, survey.id))
+    assert "C1" not in release.questions and "C2" not in release.questions
+    assert {"C3", "D1", "D2", "L1"} <= set(release.questions) and "D1_why" not in release.questions
+    assert not {"C1", "C2"} & set(release.breakdowns) and "C3" in release.breakdowns
+    form = get_page(staff, f"/organise/surveys/{survey.id}/publication")
+    assert 'id="breakdown-C1"' not in form and 'id="breakdown-C2"' not in form and 'id="breakdown-C3"' in form
+    assert 'id="question-C1" value="C1" checked' not in form and 'id="question-C3" value="C3" checked' in form
+
+    publish(staff, survey)  # without choosing: the default
+    page = get_page(client, "/r/probation-default")
+    assert "Which UNISON service group" not in page and "Where do you work?" not in page
+    assert "As far as you know, is AI used where you work?" in page
+    assert client.get("/api/v1/surveys/probation-default/results/C1").status_code == 404
+    assert client.get("/api/v1/surveys/probation-default/results/C3").status_code == 200

@@ -23,7 +23,7 @@ from survey.questionnaire.loader import load_file
 from .browser import axe_violations, live_server, screenshot
 from .helpers import FIXTURES, get_page
 from .journey import make_survey
-from .staff import PASSWORD, make_user, sign_in
+from .staff import PASSWORD, fresh_code, make_user, sign_in
 from .test_browser import browser  # noqa: F401  (the module's Chromium)
 from .test_results_data import insert_responses, random_answers
 
@@ -92,6 +92,36 @@ def published(app):
     return survey
 
 
+DEMANDS = ("consult", "jobs", "equality", "monitoring", "data", "gains")  # questionnaires/consultation.yaml D1
+LONGEST_LAST = ("monitoring", "jobs", "consult", "gains", "data", "equality")  # the longest statements together
+PROBATION = {"service_group": "police_justice", "sector": "probation"}
+
+
+def probation_consultation(app, slug: str, order=LONGEST_LAST, n: int = 60, publish: bool = True) -> Survey:
+    """A closed (and published, with the default choice) Probation survey of the shipped consultation
+    that n members answered: the demands' net support falls in `order`, by about 12 members a step
+    (more than the adjustment of counts can move), and each member ranks three priorities."""
+    questionnaire = app.extensions["questionnaires"]["consultation"]
+    survey = make_survey(app, slug, questionnaire, status=SurveyStatus.CLOSED, threshold=10, audience=PROBATION)
+    rng = random.Random(slug)
+    rows = []
+    for member in range(n):
+        used = "planned" if member % 20 == 7 else rng.choice(["use_me", "no", "dk"])  # "planned": too few to show
+        answers = {"C1": "police_justice", "C2": "probation", "C3": used}
+        for place, code in enumerate(order):
+            support, oppose = n - 8 * place, 4 * place  # members 0 .. support-1 support it, the last oppose
+            answers[f"D1.{code}"] = "support" if member < support else "oppose" if member >= n - oppose else "unsure"
+        answers["D2"] = rng.sample(list(DEMANDS[:4]) if member % 2 else list(DEMANDS), 3)
+        answers["L1"] = rng.choice(["25_30", "31_39", "40_49", "50_59", "pnts"])
+        answers["L6"] = rng.choice(["yes", "no", "no"])
+        rows.append((answers, "cy" if member % 5 == 0 else "en"))
+    insert_responses(app, survey, rows, batch=1)
+    if publish:
+        with app.test_request_context():
+            service.publish(db.session.get(Survey, survey.id))
+    return survey
+
+
 # --- reading a slide -----------------------------------------------------------------------------
 
 
@@ -124,6 +154,9 @@ def ranked(page: str) -> list[tuple[str, str, str]]:
         values = re.findall(r'<span class="value">([^<]*)<', row)
         rows.append((label, values[0], values[1]))
     return rows
+
+
+SHORT_LINK = '<p class="join-link"><span class="join-host">{host}</span> <span class="join-path">{path}</span></p>'
 
 
 def visible_text(page: str) -> str:
@@ -180,7 +213,7 @@ def test_a_live_poll_has_a_slide_per_question_with_the_engines_published_percent
         words = visible_text(page).lower()
         assert "base" not in words and "positive" not in words and "interval" not in words
         assert "Live poll" in page and "Take part:" in page and "<svg" in page
-        assert re.search(r'class="join-link">localhost/<wbr>s/<wbr>pulse</p>', page)  # the short link
+        assert SHORT_LINK.format(host="localhost/", path="s/<wbr>pulse") in page  # the host, then the path
         assert "Updated at 14:04" in page  # the latest batch's release, to the minute, UK time
 
 
@@ -277,7 +310,8 @@ def test_the_published_screen_shows_each_published_question_with_a_grid_as_state
     titles = list(dict.fromkeys(title(p) for p in pages))
     assert titles == [questionnaire.question(q).text["en"] for q in ["B1", "C1", "C2", "E3"]]  # K1 is free text
     for page in pages:
-        assert "All the results:" in page and "localhost/<wbr>r/<wbr>pub" in page and "<svg" in page
+        assert "All the results:" in page and SHORT_LINK.format(host="localhost/", path="r/<wbr>pub") in page
+        assert "<svg" in page
         assert "Live poll" not in page and "data-poll" not in page and "Updated at" not in page
         assert "base" not in visible_text(page).lower()
     grid = [p for p in pages if title(p) == questionnaire.question("C2").text["en"]]
@@ -428,6 +462,7 @@ MEASURE = """() => {
         controls: document.querySelector('.controls').getBoundingClientRect().top,
         chartRight: Math.max(...[...document.querySelectorAll('.slide *')].map(e => e.getBoundingClientRect().right)),
         join: document.querySelector('.join').getBoundingClientRect().left,
+        scroll: document.documentElement.scrollHeight,
     };
 }"""
 
@@ -438,6 +473,7 @@ def _measure(page, name: str) -> dict:
     assert sizes["smallest"] >= 48, (name, sizes)  # readable from the back of a hall
     assert sizes["qr"] >= PROJECTOR["height"] / 3, (name, sizes)
     assert sizes["bottom"] <= PROJECTOR["height"] and sizes["right"] <= PROJECTOR["width"], (name, sizes)  # one screen
+    assert sizes["scroll"] <= PROJECTOR["height"], (name, sizes)  # the buttons were not pushed down
     assert sizes["chart"] <= sizes["controls"], (name, sizes)  # the chart ends above the buttons
     assert sizes["chartRight"] <= sizes["join"], (name, sizes)  # and left of the QR code
     return sizes
@@ -456,6 +492,8 @@ def test_the_live_poll_on_a_projector(app, browser, pulse, monkeypatch):  # noqa
         page.fill("#email", "olu@example.org")
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Continue')")
+        page.fill("#code", fresh_code(app, "olu@example.org"))
+        page.click("button:has-text('Sign in')")
         page.goto(f"{server}{base}?slide=1")
         total = int(page.inner_text(".controls-count").split("/")[1])
         measured = {}
@@ -566,3 +604,67 @@ def test_the_ranked_demands_on_a_projector(app, browser, consultation):  # noqa:
             assert axe_violations(page) == [], name
             screenshot(page, name)
         context.close()
+
+
+ROWS = """() => {
+    const controls = document.querySelector('.controls').getBoundingClientRect().top;
+    const join = document.querySelector('.join').getBoundingClientRect().left;
+    const rows = [...document.querySelectorAll('.ranked-row, .bar')].map(e => e.getBoundingClientRect());
+    const inside = [...document.querySelectorAll('.ranked-row *, .bar *')].map(e => e.getBoundingClientRect());
+    const track = document.querySelector('.ranked-track');
+    const link = document.querySelector('.join-link');
+    const lineHeight = parseFloat(getComputedStyle(link).lineHeight);
+    return {
+        rows: rows.length,
+        lowest: Math.max(...rows.map(r => r.bottom)),
+        rightmost: Math.max(...inside.map(r => r.right)),
+        controls, join,
+        track: track ? track.getBoundingClientRect().width : 0,
+        chart: document.querySelector('.slide').getBoundingClientRect().width,
+        scroll: [document.documentElement.scrollWidth, document.documentElement.scrollHeight],
+        host: Math.round(document.querySelector('.join-host').getBoundingClientRect().height / lineHeight),
+        link: Math.round(link.getBoundingClientRect().height / lineHeight),
+    };
+}"""
+
+
+@pytest.mark.browser
+def test_the_consultations_six_long_demands_never_pass_under_the_buttons(app, browser):  # noqa: F811
+    """The shipped consultation's six draft demands (the longest statements of any questionnaire we
+    ship, up to 190 characters in Welsh), ranked so that the three longest share a slide, and the
+    other way round: on every slide, in English and in Welsh, each row ends above the buttons and
+    left of the QR column, nothing scrolls, the bars have the chart's width, the address reads."""
+    question = app.extensions["questionnaires"]["consultation"].question("D1")
+    orders = {"longest-last": LONGEST_LAST, "longest-first": tuple(reversed(LONGEST_LAST))}
+    measured = {}
+    with live_server(app) as server:
+        context = browser.new_context(viewport=PROJECTOR)
+        page = context.new_page()
+        for name, order in orders.items():
+            probation_consultation(app, f"screen-{name}", order)
+            for language in ("en", "cy"):
+                base = f"{server}/r/screen-{name}/screen"
+                page.goto(f"{base}?slide=1&lang={language}")
+                total = int(page.inner_text(".controls-count").split("/")[1])
+                shown = []
+                for number in range(1, total + 1):
+                    page.goto(f"{base}?slide={number}&lang={language}")
+                    if page.get_attribute("body", "data-question") != "D1":
+                        continue
+                    label = f"consultation-{name}-{language}-{number}"
+                    _measure(page, label)
+                    sizes = page.evaluate(ROWS)
+                    assert sizes["lowest"] <= sizes["controls"], (label, sizes)  # never under the buttons
+                    assert sizes["rightmost"] <= sizes["join"], (label, sizes)  # nor over the QR column
+                    assert sizes["scroll"] == [PROJECTOR["width"], PROJECTOR["height"]], (label, sizes)  # one screen
+                    assert sizes["track"] >= 0.4 * sizes["chart"], (label, sizes)  # the bars have the room (was 18%)
+                    assert sizes["host"] == 1 and sizes["link"] <= 3, (label, sizes)  # host, then the path
+                    shown += [row[0] for row in ranked(page.content())]
+                    measured[label] = (sizes["rows"], round(sizes["lowest"]), round(sizes["controls"]))
+                    assert axe_violations(page) == [], label
+                    screenshot(page, f"screen-{label}")
+                # Every demand once, in the engine's order, over as few slides as hold them.
+                texts = {item.code: item.text[language] for item in question.items}
+                assert shown == [texts[code] for code in order], (name, language)
+    context.close()
+    print("slides of the demands (rows, lowest row, top of the buttons):", measured)

@@ -69,10 +69,11 @@
     data.rows.forEach(function (row) {
       var item = document.querySelector('.ranked-row[data-code="' + CSS.escape(row.code) + '"]');
       if (!item) { return; }
-      var sides = item.querySelectorAll(".ranked-side");
+      var fills = item.querySelectorAll(".ranked-track .fill");
+      var values = item.querySelectorAll(".ranked-side .value");
       [row.left, row.right].forEach(function (value, i) {
-        sides[i].querySelector(".fill").style.setProperty("--share", ((value || 0) / 100).toFixed(3));
-        sides[i].querySelector(".value").firstChild.nodeValue = row.text[i];
+        fills[i].style.setProperty("--share", ((value || 0) / 100).toFixed(3));
+        values[i].firstChild.nodeValue = row.text[i];
       });
       var net = item.querySelector(".ranked-net .value");
       if (net) { net.textContent = row.text[2]; }

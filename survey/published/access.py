@@ -49,13 +49,33 @@ class Release:
 
 
 def default_release(survey: Survey) -> Release:
-    """Return the starting choice: every question but free text, every breakdown the survey has."""
+    """Return the starting choice: every question but free text, every breakdown the survey has.
+
+    A sector survey (audience "Police and justice: Probation") does not ask the questions its
+    audience answers: every member's answer is fixed, and published they would read "Police and
+    justice 100%". Those questions, and breakdowns made only from them, are left out."""
     from .. import results
+    from ..questionnaire.rules import references
 
     questionnaire = survey.questionnaire
+    fixed = set(questionnaire.for_audience(survey.audience or {}).fixed)
+
+    def made_from(dimension: str) -> set[str]:
+        derived = next((d for d in questionnaire.derived if d.id == dimension), None)
+        if derived is None:
+            return {dimension}
+        found = {derived.source} if derived.source else set()
+        for case in derived.cases:
+            found |= {reference.split(".")[0] for reference, _values in references(case.when)}
+        return found
+
+    def fixed_by_audience(dimension: str) -> bool:
+        sources = made_from(dimension)
+        return bool(sources) and sources <= fixed
+
     return Release(
-        questions=[q.id for q in questionnaire.questions if q.type not in TEXT_TYPES],
-        breakdowns=[d.id for d in results.dimensions(survey) if not d.fixed],
+        questions=[q.id for q in questionnaire.questions if q.type not in TEXT_TYPES and q.id not in fixed],
+        breakdowns=[d.id for d in results.dimensions(survey) if not d.fixed and not fixed_by_audience(d.id)],
     )
 
 

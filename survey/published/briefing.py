@@ -1,7 +1,7 @@
 """The negotiators' briefing: two A4 pages for one sector (or for all members), then an appendix.
 
 Page 1 says whose views these are, the five largest clear differences between the sector and all
-members, and the ranked demands; page 2 the equality findings within the sector and the method;
+members, the ranked demands and the top priorities; page 2 the equality findings within the sector and the method;
 the appendix every published question for the sector. Every number is the results engine's
 published (adjusted) number: nothing here counts anything.
 
@@ -25,6 +25,7 @@ from . import content
 from .access import TEXT_TYPES, Release
 
 DIFFERENCES = 5  # the largest differences on page 1
+PRIORITIES = 3  # a priorities question's options on page 1: the most chosen
 EQUALITY_SHOWN = 5  # equality findings on page 2; any more go to the appendix
 COMMENTS = 8  # comments per question in the appendix
 ANSWER_TYPES = ("single", "multi", "scale", "grid")  # questions with one main answer to compare
@@ -61,6 +62,25 @@ class Demand:
 
 
 @dataclass
+class Priority:
+    """One of a priorities question's most chosen options, with its published shares."""
+
+    label: str
+    chosen: float  # % of those answering who chose it (put it in their top N)
+    first: float | None = None  # % who ranked it first (ranked questions only)
+
+
+@dataclass
+class Priorities:
+    """A priorities question's most chosen options, for page 1."""
+
+    question: str
+    rank: int | None  # each member ranked their top this many
+    choose: int | None  # or chose exactly this many
+    top: list[Priority] = field(default_factory=list)
+
+
+@dataclass
 class Row:
     """One line of an appendix table: an answer (or a grid's statement) and its percentages."""
 
@@ -89,9 +109,12 @@ class Briefing:
     sector: results.Group | None  # None: all members
     small: bool  # the sector is too small to show
     responses: int | None  # published count of members whose views these are
+    audience: str | None = None  # a sector survey's members, by their sector's name; None: all members
+    context: str | None = None  # the wider group that sector is part of (its service group)
     differences: list[Difference] = field(default_factory=list)  # clear differences, largest first
     most: list[Difference] = field(default_factory=list)  # then the answers given by the largest shares
     demands: list[Demand] = field(default_factory=list)
+    priorities: list[Priorities] = field(default_factory=list)
     equality: list[str] = field(default_factory=list)  # page 2: sentences, largest gap first
     equality_more: list[str] = field(default_factory=list)  # the rest, for the appendix
     appendix: list[tuple[Section, list[Compact]]] = field(default_factory=list)
@@ -109,12 +132,13 @@ def build(
     """Return the briefing for the group `code` of the sector `dimension` (code None: all members);
     None when there is no such sector."""
     sector = None
+    audience, context = audience_names(survey, language)
     if code is not None:
         sector = _sector(survey, overview, dimension, code)
         if sector is None:
             return None
         if sector.suppressed:
-            return Briefing(sector, True, None)
+            return Briefing(sector, True, None, audience, context)
     filters = {dimension: code} if sector else {}
     everyone = _tables(survey, release, {}, language)
     mine = _tables(survey, release, filters, language) if sector else everyone
@@ -124,9 +148,12 @@ def build(
         sector=sector,
         small=False,
         responses=sector.n if sector else overview.responses,
+        audience=audience,
+        context=context,
         differences=clear,
         most=most,
         demands=ranked_demands(survey, release, filters, language),
+        priorities=top_priorities(survey, release, filters, language),
         equality=found[:EQUALITY_SHOWN],
         equality_more=found[EQUALITY_SHOWN:],
         appendix=appendix(survey, everyone, mine if sector else None, language),
@@ -136,6 +163,26 @@ def build(
             if q.id in release.questions and q.type in TEXT_TYPES
         ],
     )
+
+
+def audience_names(survey: Survey, language: str) -> tuple[str | None, str | None]:
+    """Return a sector survey's members by their own name ("Probation Service (England and
+    Wales)", with a region after it when the survey has one) and the wider group their sector is
+    part of ("Police and justice (police staff, probation, CAFCASS)"); (None, None) for a survey
+    of all members."""
+    questionnaire = survey.questionnaire
+    labels: dict[str, str] = {}
+    for key, code in (survey.audience or {}).items():
+        question_id = questionnaire.audience.get(key)
+        if not code or question_id is None:
+            continue
+        option = next((o for o in questionnaire.question(question_id).choices if o.code == code), None)
+        labels[key] = (option.label.get(language) or option.label["en"]) if option else code
+    named = labels.get("sector") or labels.get("service_group")
+    names = [n for n in (named, labels.get("region")) if n]
+    if not names:
+        return None, None
+    return ", ".join(names), labels.get("service_group") if labels.get("sector") else None
 
 
 def _sector(survey: Survey, overview: results.Overview, dimension: str | None, code: str) -> results.Group | None:
@@ -290,6 +337,27 @@ def ranked_demands(survey: Survey, release: Release, filters: dict[str, str], la
             demands.append(Demand(row.label, cell.support.percent, cell.oppose.percent, cell.net))
     demands.sort(key=lambda d: -d.net)
     return demands
+
+
+def top_priorities(survey: Survey, release: Release, filters: dict[str, str], language: str) -> list[Priorities]:
+    """Return each published priorities question's PRIORITIES most chosen options for the sector
+    (or everyone), from the engine's ranked results; empty when the survey asks none."""
+    out = []
+    for question in survey.questionnaire.questions:
+        if question.type != "priorities" or not release.has_question(question.id):
+            continue
+        found = results.ranked(survey, question.id, filters=filters or None, language=language)
+        if found.refused:
+            continue
+        top = []
+        for row in found.rows:
+            cell = row.cells[0] if row.cells else None
+            if row.rank is None or cell is None or cell.suppressed or cell.chosen is None:
+                continue
+            top.append(Priority(row.label, cell.chosen.percent, cell.first.percent if cell.first else None))
+        if top:
+            out.append(Priorities(found.text, found.rank, found.choose, top[:PRIORITIES]))
+    return out
 
 
 # --- page 2: equality findings ---------------------------------------------------------------

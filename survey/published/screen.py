@@ -14,10 +14,12 @@ table the published page shows), and an answer or question too small to show is 
 from __future__ import annotations
 
 import math
+import unicodedata
 from dataclasses import dataclass, field
 
 from flask import current_app, render_template, request, url_for
 from flask_babel import gettext as _
+from markupsafe import Markup
 
 from .. import current_language, results
 from ..models import LONDON, AccessMode, Survey, as_utc
@@ -29,16 +31,38 @@ from .access import TEXT_TYPES, Release, default_release
 SLIDE_SECONDS = 20  # a slide stays this long before the screen moves on (unless paused)
 POLL_SECONDS = 45  # a live poll asks this often whether a new batch was released (ADR 0020)
 
-# How much fits on a 1920×1080 slide with every text at least 48 px: the chart column is 1,312 px
-# wide and about 900 px high above the buttons. Answers that do not fit go on to a further slide.
-# Characters a line and pixels, measured in Chromium with DejaVu Sans (tests/test_screen.py checks
-# that every slide of the demo polls, in English and in Welsh, fits on the screen).
-TITLE_CHARS, TITLE_LINE, TITLE_GAP = 40, 65, 28  # the question: 56 px bold
-LABEL_CHARS, LINE = 48, 56  # an answer or a statement: 48 px, 1,180 px wide beside its percentage
-BAR_ROW = 60  # the bar under a label, and the gap to the next
-RANKED_CHARS, RANKED_ROW, SIDE_CHARS = 54, 97, 24  # a statement spans the column; its two sides below
-CHART_HEIGHT = 940  # the title and the chart together (the estimates above run a little high)
+# How much fits on a 1920×1080 slide with every text at least 48 px. The geometry of
+# static/css/screen.css, in pixels at 1080p: keep the two in step. The chart column is what is
+# left beside the QR column; its height is what is left above the buttons. Answers that do not fit
+# go on to a further slide. Texts are measured with DejaVu Sans, wider than the fonts projector
+# laptops have (Segoe UI, Arial, Roboto, San Francisco), each character rounded up, lines broken at
+# spaces only, so an estimate is never short; and were one short, the stylesheet moves the buttons
+# down rather than let a bar pass under them. tests/test_screen.py checks it in Chromium: the demo
+# polls and the shipped consultation's six long draft demands, in English and in Welsh.
+CHART_WIDTH = 1920 - 2 * 40 - 480 - 48  # padding, the QR column and the gap to it: 1,312 px
+CHART_HEIGHT = 1080 - 2 * 28 - 71 - 16 - 8  # padding, the buttons and the gap to them, 8 px to spare
+TEXT, TITLE = 48, 52  # font sizes: every answer and number; the question (bold)
+LINE_HEIGHT = 1.15
+TITLE_GAP = 16  # under the question
+HEAD_GAP = 8  # under a ranked list's headings
+RANKED_ROW, RANKED_AFTER = 8 + 2 + 4 + 12, 12  # a statement's rule and padding above, the gap to its bar and below
+BAR_ROW, BAR_AFTER = 6 + 36 + 18, 18  # an answer's bar under its label (36 px), and the gaps
+VALUE_GAP = 32  # between an answer and its percentage
 MAX_ROWS = 8
+
+# Advance widths of DejaVu Sans in thousandths of the font size, for " " to "~" (normal, bold);
+# an accented letter is as wide as its letter; anything else counts as wide as "M" and more.
+_NORMAL = (318, 401, 460, 838, 637, 951, 780, 275, 391, 391, 500, 838, 318, 361, 318, 337, 637, 637, 637, 637, 637,
+           637, 637, 637, 637, 637, 337, 337, 838, 838, 838, 531, 1000, 685, 687, 699, 771, 632, 576, 775, 752, 295,
+           295, 656, 558, 863, 749, 788, 604, 788, 695, 635, 611, 732, 685, 989, 686, 611, 686, 391, 337, 391, 838,
+           500, 500, 613, 635, 550, 635, 616, 353, 635, 634, 278, 278, 580, 278, 975, 634, 612, 635, 635, 412, 521,
+           393, 634, 592, 818, 592, 592, 525, 637, 337, 637, 838)  # fmt: skip
+_BOLD = (349, 457, 521, 838, 696, 1002, 873, 307, 458, 458, 523, 838, 380, 416, 380, 366, 696, 696, 696, 696, 696, 696,
+         696, 696, 696, 696, 400, 400, 838, 838, 838, 581, 1000, 774, 763, 734, 831, 684, 684, 821, 837, 373, 373, 775,
+         638, 996, 837, 851, 733, 851, 771, 721, 683, 813, 774, 1104, 771, 725, 726, 458, 366, 458, 838, 500, 500, 675,
+         716, 593, 716, 679, 436, 716, 712, 343, 343, 666, 343, 1042, 712, 688, 716, 716, 494, 596, 479, 712, 652, 924,
+         646, 652, 583, 712, 366, 712, 838)  # fmt: skip
+_OTHER = {"’": "'", "‘": "'", "“": '"', "”": '"', "–": "-", "—": "M", "…": "M"}
 
 
 @dataclass
@@ -192,40 +216,86 @@ BUILDERS = {
 }
 
 
-def _lines(text: str, width: int) -> int:
-    """Return how many lines a text wraps to at about `width` characters a line."""
-    lines, used = 1, 0
+def width(text: str, size: float, bold: bool = False) -> float:
+    """Return how wide a text is at this font size, in pixels (never less than Chromium draws it
+    with DejaVu Sans)."""
+    table = _BOLD if bold else _NORMAL
+    total = 0
+    for char in text:
+        char = _OTHER.get(char, unicodedata.normalize("NFD", char)[:1] or char)
+        total += table[ord(char) - 32] if " " <= char <= "~" else 1000
+    return total * size / 1000
+
+
+def lines(text: str, room: float, size: float = TEXT, bold: bool = False) -> int:
+    """Return how many lines a text takes in `room` pixels, broken at spaces only (a browser may also
+    break after a hyphen, which only ever saves a line)."""
+    space = width(" ", size, bold)
+    count, used = 1, 0.0
     for word in text.split():
-        if used and used + 1 + len(word) > width:
-            lines, used = lines + 1, len(word)
-        else:
-            used += len(word) + (1 if used else 0)
-    return lines + (used > width) * math.ceil((used - width) / width)
+        wide = width(word, size, bold)
+        if used and used + space + wide > room:
+            count, used = count + 1, 0.0
+        if not used and wide > room:  # a word wider than a line is broken anywhere (overflow-wrap)
+            extra = math.ceil(wide / room) - 1
+            count, wide = count + extra, wide - extra * room
+        used += (space if used else 0.0) + wide
+    return count
 
 
-def _height(slide: Slide, rows: list, kicker: str = "") -> int:
-    """Return about how high a slide's title (after `kicker`, its other words) and chart are, in
-    pixels, with these rows."""
-    height = _lines(f"{kicker}{slide.title}", TITLE_CHARS) * TITLE_LINE + TITLE_GAP
+def _line(size: float) -> float:
+    return size * LINE_HEIGHT
+
+
+def _value_width(bold: bool = True) -> float:
+    return width("100%", TEXT, bold)
+
+
+def _height(slide: Slide, rows: list, title: str) -> float:
+    """Return how high a slide's title (its whole text, "Live poll:" and "(continued)" included)
+    and its chart are with these rows, in pixels, as static/css/screen.css lays them out."""
+    height = lines(title, CHART_WIDTH, TITLE, bold=True) * _line(TITLE) + TITLE_GAP
     if slide.sides:
-        height += max(_lines(side, SIDE_CHARS) for side in slide.sides) * LINE + 14
-        return height + sum(_lines(r.label, RANKED_CHARS) * LINE + RANKED_ROW for r in rows)
-    return height + sum(_lines(b.label, LABEL_CHARS) * LINE + BAR_ROW for b in rows)
+        room = CHART_WIDTH - (width(_("Net support"), TEXT, True) + 24 if slide.net else 0)  # the two sides share it
+        height += max(lines(side, room / 2 - 12, bold=True) for side in slide.sides) * _line(TEXT) + HEAD_GAP
+        rows_high = sum((lines(r.label, CHART_WIDTH) + 1) * _line(TEXT) + RANKED_ROW for r in rows)
+        return height + rows_high - RANKED_AFTER  # nothing comes after the last row's gap
+    room = CHART_WIDTH - VALUE_GAP - _value_width()
+    return height + sum(lines(b.label, room) * _line(TEXT) + BAR_ROW for b in rows) - BAR_AFTER
+
+
+def _title(slide: Slide, kicker: str, part: int) -> str:
+    return f"{kicker}{slide.title}" + (f" {_('(continued)')}" if part > 1 else "")  # a later part says so
+
+
+def _fits(slide: Slide, chunk: list, kicker: str, part: int) -> bool:
+    return len(chunk) <= MAX_ROWS and _height(slide, chunk, _title(slide, kicker, part)) <= CHART_HEIGHT
+
+
+def _chunks(slide: Slide, items: list, kicker: str) -> list[list]:
+    """Return the items in as few slides as hold them, as evenly filled as that allows, in order."""
+    greedy: list[list] = []  # as many on each slide as fit: the fewest slides
+    for item in items:
+        if greedy and _fits(slide, [*greedy[-1], item], kicker, len(greedy)):
+            greedy[-1].append(item)
+        else:
+            greedy.append([item])
+    parts = len(greedy)
+    size, more = divmod(len(items), parts)
+    even, at = [], 0
+    for number in range(parts):
+        take = size + (1 if number < more else 0)
+        even.append(items[at : at + take])
+        at += take
+    if all(_fits(slide, chunk, kicker, number) for number, chunk in enumerate(even, start=1)):
+        return even
+    return greedy
 
 
 def _split(slide: Slide, kicker: str) -> list[Slide]:
     """Return a slide as one or more slides, as few as hold every bar at full size, evenly filled."""
     items = slide.rows if slide.sides else slide.bars
-    parts = 1
-    while parts < len(items):
-        size = math.ceil(len(items) / parts)
-        chunks = [items[i : i + size] for i in range(0, len(items), size)]
-        title = kicker if parts == 1 else f"{kicker}{_('(continued)')} "  # a later part says so in its title
-        if all(len(c) <= MAX_ROWS and _height(slide, c, title) <= CHART_HEIGHT for c in chunks):
-            break
-        parts += 1
-    size = math.ceil(len(items) / parts) if items else 1
-    chunks = [items[i : i + size] for i in range(0, len(items), size)] or [[]]
+    chunks = _chunks(slide, items, kicker) if items else [[]]
     out = []
     for number, chunk in enumerate(chunks, start=1):
         part = Slide(slide.question, slide.title, sides=slide.sides, net=slide.net, part=number, parts=len(chunks))
@@ -300,6 +370,12 @@ def short_link(link: str) -> str:
     return link.removeprefix("https://").removeprefix("http://")
 
 
+def breakable(text: str, after: str) -> Markup:
+    """Return a text that may break onto a new line only after these characters (and nowhere else,
+    the stylesheet says): "r/draft-ai-demands-probation-1bc237" after "/" and "-"."""
+    return Markup("").join(Markup("{}<wbr>").format(c) if c in after else c for c in text)
+
+
 def updated(survey: Survey) -> str | None:
     """Return when a live poll's results last changed, to the minute in UK time: the release time
     of its latest batch of totals (never a time beside anyone's answer)."""
@@ -354,6 +430,7 @@ def render_screen(screen: Screen) -> str:
         poll_seconds=config.get("SCREEN_POLL_SECONDS", POLL_SECONDS),
         updated=updated(screen.survey) if screen.live else None,
         short_link=short_link(screen.link) if screen.link else None,
+        breakable=breakable,
         qr=_qr(screen.link) if screen.link else None,
         waiting=_waiting(screen),
         percent=percent,
