@@ -296,11 +296,16 @@ def measure(
     # The first view after a release in a worker that has not taken it in: the release (the
     # stored copy the job worker wrote, mapped from its shared file when this machine has it),
     # then the headline counts worked out on it.
-    results.forget(survey.id)
-    started = time.perf_counter()
-    results.overview(survey)
-    out["first_view_after_release_ms"] = round(1000 * (time.perf_counter() - started), 1)
-    log(f"first view after a release, in a fresh worker: {out['first_view_after_release_ms']} ms")
+    # Seven times (a release each time, as a worker sees it): the median and the slowest.
+    times = []
+    for _ in range(7):
+        results.forget(survey.id)
+        started = time.perf_counter()
+        results.overview(survey)
+        times.append(round(1000 * (time.perf_counter() - started), 1))
+    out["first_view_after_release_ms"] = sorted(times)[len(times) // 2]
+    out["first_view_after_release_max_ms"] = max(times)
+    log(f"first view after a release, in a worker that has not taken it in: {times} ms")
 
     figures: dict[str, dict] = {}
 

@@ -15,7 +15,7 @@ from .admin import service as admin_service
 from .extensions import db
 from .models import AccessMode, QuestionnaireVersion, Response, Survey, SurveyStatus
 from .organise.service import close_due_surveys, run_retention
-from .questionnaire.loader import check_file, load_file, questionnaire_files
+from .questionnaire.loader import check_file, load_file, questionnaire_files, warnings_in_file
 from .responses.service import create_invitations
 
 questionnaire_cli = AppGroup("questionnaire", help="Check questionnaire files.")
@@ -41,6 +41,8 @@ def check_command(paths: tuple[Path, ...]) -> None:
             f"{path}: ok – {q.id} v{q.version}, {len(q.sections)} pages, {len(q.questions)} questions, "
             f"{len(q.derived)} derived variables, {len(q.dimensions)} dimensions, languages {', '.join(q.languages)}"
         )
+        for warning in warnings_in_file(path):
+            click.echo(str(warning))
     if failed:
         raise SystemExit(1)
 

@@ -57,6 +57,17 @@ class Config:
     # Redis costs each request at most half a second to find out.
     RATELIMIT_IN_MEMORY_FALLBACK_ENABLED = True
     RATELIMIT_STORAGE_OPTIONS = {"socket_connect_timeout": 0.5, "socket_timeout": 0.5}
+    # Email invitations and reminders (survey/mail.py; docs/decisions/0023-email-invitations.md):
+    # unset SMTP_HOST or MAIL_FROM means the app sends none, and organisers download CSV files.
+    SMTP_HOST: str | None = None
+    SMTP_PORT: int | None = None  # default: 465 with SMTP_SSL, else 587 with STARTTLS, else 25
+    SMTP_USERNAME: str | None = None
+    SMTP_PASSWORD: str | None = None
+    SMTP_STARTTLS = True
+    SMTP_SSL = False
+    MAIL_FROM: str | None = None
+    MAIL_PER_MINUTE = 60  # what the mail server accepts from us; shared by every worker (Redis)
+    MAIL_JOB_SECONDS = 60  # one job sends this long, then queues the next: other jobs get a turn
 
     @classmethod
     def settings(cls, instance_path: str) -> dict:
@@ -71,6 +82,7 @@ class Config:
             # Stored results snapshots, shared by this machine's processes as memory-mapped files
             # (survey/results/snapshot.py); an empty SNAPSHOT_DIR turns them off.
             "SNAPSHOT_DIR": os.environ.get("SNAPSHOT_DIR", str(instance / "snapshots")) or None,
+            **_mail_settings(),
         }
 
     @classmethod
@@ -98,6 +110,9 @@ class ProductionConfig(Config):
             problems.append("DATABASE_URL must point at PostgreSQL (postgresql+psycopg://user@host/dbname)")
         if config.get("DEBUG"):
             problems.append("debug mode must be off (unset FLASK_DEBUG)")
+        clear = not (config.get("SMTP_SSL") or config.get("SMTP_STARTTLS"))
+        if config.get("SMTP_HOST") and clear and config["SMTP_HOST"] not in ("localhost", "127.0.0.1", "::1"):
+            problems.append("SMTP_STARTTLS or SMTP_SSL must be on: personal links must not cross networks in clear")
         if problems:
             raise ConfigError("Refusing to start in production:\n  - " + "\n  - ".join(problems))
 
@@ -130,6 +145,41 @@ def config_from_env() -> type[Config]:
     if name not in classes:
         raise ConfigError(f"SURVEY_ENV is {name!r}; use development or production")
     return classes[name]
+
+
+def _flag(name: str, default: bool) -> bool:
+    """Return an on/off variable: 1, true, yes or on is on; 0, false, no or off is off."""
+    value = os.environ.get(name, "").strip().lower()
+    if not value:
+        return default
+    if value not in ("1", "true", "yes", "on", "0", "false", "no", "off"):
+        raise ConfigError(f"{name} is {value!r}; use true or false")
+    return value in ("1", "true", "yes", "on")
+
+
+def _mail_settings() -> dict:
+    """Return the SMTP settings from the environment (survey/mail.py reads them)."""
+    use_ssl = _flag("SMTP_SSL", False)
+    starttls = _flag("SMTP_STARTTLS", not use_ssl)
+    if use_ssl and starttls:
+        raise ConfigError("SMTP_SSL and SMTP_STARTTLS are both on: use SMTP_SSL (port 465) or STARTTLS (587)")
+    try:
+        per_minute = int(os.environ.get("MAIL_PER_MINUTE") or Config.MAIL_PER_MINUTE)
+        port = int(os.environ["SMTP_PORT"]) if os.environ.get("SMTP_PORT") else None
+    except ValueError as error:
+        raise ConfigError(f"MAIL_PER_MINUTE and SMTP_PORT must be whole numbers ({error})") from None
+    if per_minute < 1:
+        raise ConfigError("MAIL_PER_MINUTE must be at least 1")
+    return {
+        "SMTP_HOST": os.environ.get("SMTP_HOST") or None,
+        "SMTP_PORT": port,
+        "SMTP_USERNAME": os.environ.get("SMTP_USERNAME") or None,
+        "SMTP_PASSWORD": os.environ.get("SMTP_PASSWORD") or None,
+        "SMTP_STARTTLS": starttls,
+        "SMTP_SSL": use_ssl,
+        "MAIL_FROM": os.environ.get("MAIL_FROM") or None,
+        "MAIL_PER_MINUTE": per_minute,
+    }
 
 
 def _kept_secret(path: Path) -> str:

@@ -3,7 +3,8 @@
 Work that must not run inside a member's or a staff member's request goes here. Today that is
 getting a survey's results ready after a release (`prepare_results`): its snapshot brought up to
 date and stored, and its equality flags worked out and kept in Redis for every worker
-(survey/results/shared.py), so that the first results page after a release reads them.
+(survey/results/shared.py), so that the first results page after a release reads them; and
+sending invitation emails and reminders (`send_mailing`, docs/decisions/0023-email-invitations.md).
 
 `flask jobs worker` runs the worker (`make run` starts one beside the app). Without REDIS_URL,
 or when Redis does not answer, nothing is queued: a warning is logged and the first request that
@@ -23,7 +24,7 @@ import redis
 from flask import Flask, current_app, has_app_context
 from flask.cli import AppGroup
 from rq import Queue, SimpleWorker, Worker
-from rq.job import Job
+from rq.job import Job, Retry
 from rq.serializers import JSONSerializer
 
 QUEUE = "survey"  # the default queue; JOBS_QUEUE names another (deployments sharing one Redis)
@@ -31,6 +32,7 @@ TIMEOUT = 0.5  # seconds: how long a request waits for Redis to answer before gi
 JOB_TIMEOUT = 3600  # seconds: a million responses take well under a minute
 WAITING_FOR = 900  # seconds: how long a queued job stands for later releases of its survey
 PREPARE = "survey.jobs.prepare_results"
+SEND = "survey.jobs.send_mailing"
 
 log = logging.getLogger(__name__)
 
@@ -158,6 +160,70 @@ def prepare_results(survey_id: int) -> dict:
         db.session.remove()
 
 
+def worker_listening() -> bool | None:
+    """Return whether a worker listens on the queue now; None when there is no queue (no Redis)."""
+    found = queue()
+    if found is None:
+        return None
+    try:
+        with found.connection:
+            return Worker.count(queue=found) > 0
+    except redis.RedisError:
+        return None
+
+
+def enqueue_mailing(mailing_id: int, holder: str | None = None) -> Job | None:
+    """Queue a turn of `send_mailing` (the first, or the next with the same holder); return the
+    job, or None when there is no queue (a warning is logged; the page offers the CSV files)."""
+    found = queue()
+    if found is None:
+        log.warning("no job queue (no Redis): mailing %s cannot be sent", mailing_id)
+        return None
+    holder = holder or uuid.uuid4().hex
+    try:
+        return found.enqueue_call(
+            SEND,
+            args=(int(mailing_id), holder),
+            job_id=f"{found.name}-mailing-{int(mailing_id)}-{uuid.uuid4().hex[:12]}",
+            timeout=JOB_TIMEOUT,
+            result_ttl=3600,
+            failure_ttl=7 * 24 * 3600,
+            retry=Retry(max=3),  # also for a turn whose worker died: the next worker's clean-up queues it again
+            description=f"send mailing {int(mailing_id)}",
+        )
+    except redis.RedisError as error:
+        log.warning("could not queue mailing %s: %s", mailing_id, error)
+        return None
+    finally:
+        found.connection.close()
+
+
+def send_mailing(mailing_id: int, holder: str) -> dict:
+    """Send one turn of a mailing (invitation emails or reminders), then queue the next turn if
+    some are left, so that other jobs get the worker in between. Logs counts, never an address."""
+    if not has_app_context():
+        from . import create_app
+
+        with create_app().app_context():
+            return send_mailing(mailing_id, holder)
+    from . import mail
+    from .extensions import db
+    from .organise import invitations
+
+    found = connection(timeout=None)
+    try:
+        key = f"survey:mail:{queue_name()}:next-slot"
+        limiter = mail.Limiter(current_app.config["MAIL_PER_MINUTE"], found, key)
+        more = invitations.send_some(int(mailing_id), holder, limiter)
+    finally:
+        db.session.remove()
+        if found is not None:
+            found.close()
+    if more:
+        enqueue_mailing(mailing_id, holder)
+    return {"mailing": mailing_id, "more": more}
+
+
 class AppWorker(SimpleWorker):
     """An RQ worker that runs each job in the app's context, in its own process (no fork): the
     snapshots it reads stay in its memory for the next release of the same survey."""
@@ -187,7 +253,7 @@ jobs_cli = AppGroup("jobs", help="The job queue (RQ on REDIS_URL).")
 @jobs_cli.command("worker")
 @click.option("--burst", is_flag=True, help="Run the jobs waiting, then stop.")
 def worker_command(burst: bool) -> None:
-    """Run a worker: getting results ready after each release, and any other queued job."""
+    """Run a worker: getting results ready after each release, sending emails, and any other queued job."""
     app = current_app._get_current_object()
     # The worker works for the newest release: never wait RESULTS_REFRESH_SECONDS to look for one.
     app.config["RESULTS_REFRESH_SECONDS"] = 0

@@ -214,7 +214,7 @@ def pinned_questionnaire(
     if found is not None:
         return found
     if parts is None:
-        found = load_text(source(), f"{slug} v{version}")
+        found = load_text(source(), f"{slug} v{version}", pinned=True)
     else:
         found = pinned_questionnaire(slug, checksum, version, source).for_audience(dict(parts))
     with _PINNED_LOCK:
@@ -378,8 +378,41 @@ class Invitee(db.Model):
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
     email: Mapped[str | None] = mapped_column(String(320))
     sealed_token: Mapped[bytes] = mapped_column(LargeBinary)
+    language: Mapped[str | None] = mapped_column(String(2))  # from the list's language column, if it has one
+    # Which mailing sent this member their invitation email, and the latest reminder: so that a
+    # mailing a worker left half-way carries on without sending anyone the same email twice.
+    # Mailing ids, not times; deleted with the row at close.
+    invitation_mailing_id: Mapped[int | None] = mapped_column(Integer)
+    reminder_mailing_id: Mapped[int | None] = mapped_column(Integer)
 
     invitation: Mapped[Invitation] = relationship()
+
+
+class Mailing(db.Model):
+    """Invitation emails or reminders an organiser asked the app to send: counts only.
+
+    Which members a mailing has reached is marked on their `Invitee` rows, deleted at close; this
+    row holds no address and stays, like the audit log. A chain of jobs sends it (survey/jobs.py),
+    one holder at a time: `holder` may send until `held_until` (survey/organise/invitations.py).
+    """
+
+    __tablename__ = "mailing"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(10))  # "invitation" or "reminder"
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    # Invitations made after the organiser pressed Send are not part of this mailing.
+    last_invitation_id: Mapped[int] = mapped_column(Integer)
+    link_prefix: Mapped[str] = mapped_column(String(500))  # the site's /i/ address, as the organiser used it
+    total: Mapped[int] = mapped_column(Integer)
+    sent: Mapped[int] = mapped_column(Integer, default=0)
+    refused: Mapped[int] = mapped_column(Integer, default=0)  # addresses the mail server would not take
+    holder: Mapped[str | None] = mapped_column(String(32))
+    held_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    problem: Mapped[str | None] = mapped_column(String(300))  # why sending stopped, plainly; never an address
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
 
 class SurveyDay(db.Model):

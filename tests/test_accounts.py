@@ -176,14 +176,15 @@ def test_an_idle_session_is_refused_by_the_server(app, client):
 
 def test_an_administrator_must_set_up_two_factor_before_anything_else(app, client):
     make_user(app, "ada@example.org", Role.ADMIN, totp=False)
-    response = sign_in(client, app, "ada@example.org")
-    assert client.get("/admin/users").location.endswith("/staff/two-factor")
-    page = client.get("/staff/two-factor")
+    response = _try_password(client, "ada@example.org", PASSWORD)
+    assert response.location.endswith("/staff/sign-in/two-factor")
+    assert "/staff/sign-in" in client.get("/admin/users").location  # the password alone signs nobody in
+    page = client.get("/staff/sign-in/two-factor")
     assert page.status_code == 200 and "<svg" in page.text
     secret = page.text.split('<code class="secret">')[1].split("</code>")[0]
-    wrong = post_form(client, "/staff/two-factor", {"code": "123456"})
+    wrong = post_form(client, "/staff/sign-in/two-factor", {"code": "123456"})
     assert wrong.status_code == 400
-    response = post_form(client, "/staff/two-factor", {"code": pyotp.TOTP(secret).now()})
+    response = post_form(client, "/staff/sign-in/two-factor", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302
     assert client.get("/admin/users").status_code == 200
     assert _user(app, "ada@example.org").totp_secret == secret

@@ -20,7 +20,7 @@ from survey.models import AuditEvent, QuestionnaireVersion, Role, StaffSession, 
 
 from .helpers import FIXTURES, get_page
 from .journey import csrf_token, errors_on, make_survey, post_form
-from .staff import HEALTH, PROBATION, make_user, sign_in
+from .staff import HEALTH, PASSWORD, PROBATION, make_user, sign_in
 
 ADMIN = "ada@example.org"
 TINY_TEXT = (FIXTURES / "tiny.yaml").read_text()
@@ -142,7 +142,7 @@ def test_every_admin_page_has_a_title_and_unique_ids(app, admin):
 
 
 def test_the_accounts_list_shows_roles_scopes_and_sign_in_state(app, admin):
-    make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION, {"region": "cymru_wales"}])
+    make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION, {"region": "cymru_wales"}], totp=False)
     make_user(app, "vic@example.org", Role.VIEWER, [HEALTH])
     with app.app_context():
         vic = db.session.scalar(select(User).where(User.email == "vic@example.org"))
@@ -152,7 +152,7 @@ def test_the_accounts_list_shows_roles_scopes_and_sign_in_state(app, admin):
     assert "Police and justice (police staff, probation, CAFCASS): Probation Service" in page
     assert "Cymru/Wales" in page and "Health" in page
     assert "Locked" in page and "Everything" in page
-    assert page.count(">On<") == 1 and page.count(">Off<") == 2  # only the administrator has two-factor
+    assert page.count(">On<") == 2 and page.count(">Off<") == 1  # Pat sets it up at the next sign-in
 
 
 def test_an_admin_adds_an_organiser_who_signs_in_with_the_temporary_password(app, admin):
@@ -327,8 +327,11 @@ def test_resetting_two_factor_makes_an_admin_set_it_up_again(app, admin):
     assert response.status_code == 302
     assert _user(app, "bob@example.org").totp_secret is None
     assert "/staff/sign-in" in other.get("/admin/users").location  # signed out everywhere
-    assert sign_in(other, app, "bob@example.org").status_code == 302  # the password alone, then:
-    assert other.get("/admin/users").location.endswith("/staff/two-factor")
+    password = post_form(other, "/staff/sign-in", {"email": "bob@example.org", "password": PASSWORD})
+    assert password.location.endswith("/staff/sign-in/two-factor")  # the password alone, then set-up:
+    assert "/staff/sign-in" in other.get("/admin/users").location  # and nothing before it is done
+    assert sign_in(other, app, "bob@example.org").status_code == 302  # through the set-up page
+    assert other.get("/admin/users").status_code == 200 and _user(app, "bob@example.org").totp_secret
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(StaffSession.user_id == bob.id)) == 1
     assert _events(app, "reset two-factor sign-in")[0].detail == {"account": "bob@example.org"}

@@ -254,16 +254,13 @@ def _held_keys_of(app, survey) -> dict[str, str]:
 @pytest.mark.browser
 def test_the_review_page_in_a_real_browser_on_a_phone(app, browser, held):  # noqa: F811
     from .browser import PHONE, assert_no_horizontal_scroll, axe_violations, live_server, screenshot
-    from .staff import PASSWORD
+    from .staff import browser_sign_in
 
     make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION])
     with live_server(app) as server:
         context = browser.new_context(viewport=PHONE)
         page = context.new_page()
-        page.goto(f"{server}/staff/sign-in")
-        page.fill("#email", "pat@example.org")
-        page.fill("#password", PASSWORD)
-        page.click("button:has-text('Continue')")
+        browser_sign_in(page, server, app, "pat@example.org")
         page.goto(f"{server}/organise/surveys/{held.id}/results/q/ai_detail")
         page.click("a:has-text('Review them')")
         assert page.locator("ol.review > li").count() == len(HELD)

@@ -7,6 +7,7 @@ import csv
 import io
 import re
 import tracemalloc
+import zipfile
 
 import openpyxl
 import pytest
@@ -520,3 +521,88 @@ def test_the_dashboard_links_to_the_exports(app, admin, filled):
     assert exports.status_code == 200 and '/exports/responses"' in exports.text
     with app.app_context():
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "exported responses")) is None
+
+
+# --- the first bytes at once (issue 17 item 7) -----------------------------------------------------
+
+DOWNLOADS = [
+    "survey.xlsx",
+    "results.csv",
+    "responses-by-group.csv",
+    "equality-flags.csv",
+    "comments.csv",
+    "q/monitoring.csv?by=group",
+    "q/monitoring.xlsx?by=group",
+    "q/trust.xlsx",
+    "q/ai_detail.csv",
+    "q/ai_detail.xlsx",
+]
+ENGINE = ("overview", "question_table", "comments", "equality_flags", "query_options", "dimensions")
+
+
+@pytest.mark.parametrize("download", DOWNLOADS)
+def test_every_download_sends_its_first_bytes_before_anything_is_counted(app, admin, tiny, monkeypatch, download):
+    """The first chunk leaves before the results engine is asked for anything; the rest follows,
+    and the whole is a file (a workbook that opens; a CSV with its byte-order mark)."""
+    from survey import results
+
+    asked: list[str] = []
+
+    def spy(name: str):
+        real = getattr(results, name)
+        return lambda *args, **kwargs: asked.append(name) or real(*args, **kwargs)
+
+    for name in ENGINE:
+        monkeypatch.setattr(results, name, spy(name))
+    response = admin.get(f"/organise/surveys/{tiny.id}/exports/{download}", buffered=False)
+    assert response.status_code == 200 and response.is_streamed
+    chunks = iter(response.response)
+    first = next(chunks)
+    assert first and asked == [], asked
+    whole = first + b"".join(chunks)
+    response.close()
+    assert asked, "the rows came from the engine"
+    if ".xlsx" in download:
+        assert first.startswith(b"PK\x03\x04")  # a ZIP's first part
+        book = openpyxl.load_workbook(io.BytesIO(whole))
+        assert book["About"].max_row >= 2 and len(book.sheetnames) >= 2
+    else:
+        assert first == "\ufeff".encode() and whole.decode().count("\n") >= 1  # a header, at least
+
+
+def test_the_streamed_workbook_holds_the_csv_files_rows(app, admin, tiny):
+    """The whole-survey workbook, made as it is sent, is a sound ZIP whose sheets hold exactly the
+    rows of the four CSV files; headers bold, the first row frozen, every text cell a string."""
+    base = f"/organise/surveys/{tiny.id}/exports"
+    data = admin.get(f"{base}/survey.xlsx").data
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        assert archive.testzip() is None
+        assert {"[Content_Types].xml", "xl/workbook.xml", "xl/styles.xml"} <= set(archive.namelist())
+    book = openpyxl.load_workbook(io.BytesIO(data))
+    assert book.sheetnames == ["About", "Responses", "Results", "Equality flags", "Comments"]
+    for sheet, part in [
+        ("Responses", "responses-by-group"),
+        ("Results", "results"),
+        ("Equality flags", "equality-flags"),
+        ("Comments", "comments"),
+    ]:
+        worksheet = book[sheet]
+        assert worksheet.freeze_panes == "A2" and worksheet["A1"].font.b
+        from_csv = [_plain(row) for row in _csv(admin.get(f"{base}/{part}.csv"))]
+        assert [_plain(row) for row in _sheet_dicts(worksheet)] == from_csv, sheet
+        assert all(
+            cell.data_type == "s" for row in worksheet.iter_rows() for cell in row if isinstance(cell.value, str)
+        )
+
+
+def test_no_workbook_is_written_to_disk(app, admin, tiny, monkeypatch):
+    """The workbook goes from memory to the wire: no temporary file holds members' comments."""
+    import tempfile
+
+    def refuse(*args, **kwargs):
+        raise AssertionError("a temporary file was made")
+
+    for name in ("TemporaryFile", "NamedTemporaryFile", "SpooledTemporaryFile", "mkstemp"):
+        monkeypatch.setattr(tempfile, name, refuse)
+    response = admin.get(f"/organise/surveys/{tiny.id}/exports/survey.xlsx")
+    assert response.status_code == 200 and openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames

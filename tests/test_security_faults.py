@@ -105,7 +105,7 @@ def test_an_export_that_fails_part_way_never_looks_complete_and_a_retry_is_whole
     from survey import demo
     from survey.exports import views as exports
 
-    from .staff import PASSWORD, PROBATION, make_user
+    from .staff import PASSWORD, PROBATION, fresh_code, make_user
 
     survey = make_survey(
         app, "exported", app.extensions["questionnaires"]["ai-at-work"], status="published", audience=PROBATION
@@ -129,6 +129,9 @@ def test_an_export_that_fails_part_way_never_looks_complete_and_a_retry_is_whole
         _, _, html = phone.request("GET", "/staff/sign-in")
         form = fields(html) | {"email": "pat@example.org", "password": PASSWORD}
         assert phone.request("POST", "/staff/sign-in", form)[0] == 302
+        _, _, html = phone.request("GET", "/staff/sign-in/code")
+        form = fields(html) | {"code": fresh_code(app, "pat@example.org")}
+        assert phone.request("POST", "/staff/sign-in/code", form)[0] == 302
         url = f"/organise/surveys/{survey.id}/exports/q/E3.csv?by=A5"
 
         monkeypatch.setattr(exports, "csv_chunks", failing)

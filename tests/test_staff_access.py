@@ -16,7 +16,7 @@ from .journey import csrf_token, make_survey
 from .staff import HEALTH, PROBATION, make_user, sign_in
 
 STAFF_BLUEPRINTS = ("accounts", "organise", "admin", "dashboards", "exports")
-OPEN_TO_ALL = {"accounts.sign_in", "accounts.code"}
+OPEN_TO_ALL = {"accounts.sign_in", "accounts.code", "accounts.enrol"}
 WRITE = "POST"
 
 
@@ -46,14 +46,18 @@ def fill(app: Flask, rule, survey) -> str:
             values[name] = survey.questionnaire_version_id
         elif name == "questionnaire_id":
             values[name] = "ai-at-work"
-        elif name == "kind":
-            values[name] = "svg"
+        elif name == "kind":  # a QR code's format, or what a mailing sends
+            values[name] = "reminder" if "/invitations/send/" in rule.rule else "svg"
         elif name == "question_id":
             values[name] = "E3"
         elif name == "fmt":
             values[name] = "csv"
         elif name == "part":
             values[name] = "results"
+        elif name == "mailing_id":  # no mailing exists: the checks before the view (sign-in, scope, CSRF) still run
+            values[name] = 1
+        elif name == "action":
+            values[name] = "stop"
         else:
             raise AssertionError(f"test_staff_access does not know how to fill <{name}> in {rule.rule}; teach fill()")
     with app.test_request_context():

@@ -43,7 +43,7 @@ from survey.questionnaire.answers import (
     PageResult,
     Problem,
     _answered,
-    _first_missing,
+    _missing,
     off_page,
     page_values,
     read_page,
@@ -209,8 +209,9 @@ def full_read_page(questionnaire: Questionnaire, section, form, saved: dict, lan
         answers.update(result.answers)
         problems += result.problems
         missing = is_required(questionnaire, question, values) and not _answered(question, result, values)
-        if missing and not any(p.field.split(".")[0] == question.id for p in result.problems):
-            problems.append(Problem(_first_missing(question, result, values), "required_" + question.type))
+        if missing:
+            keys = _missing(question, result, values, {p.field for p in result.problems})
+            problems += [Problem(key, "required_" + question.type) for key in keys]
     return PageResult(answers, problems)
 
 

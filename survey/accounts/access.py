@@ -23,7 +23,9 @@ login_manager.session_protection = None  # sessions are checked on the server in
 
 ALL_STAFF = (Role.ADMIN, Role.ORGANISER, Role.VIEWER)
 MANAGERS = (Role.ADMIN, Role.ORGANISER)
-# Pages a signed-in user can reach before finishing set-up (new password, second factor).
+# The steps of signing in, before anyone is signed in: password, then a code or setting up the app.
+SIGN_IN_STEPS = {"accounts.sign_in", "accounts.code", "accounts.enrol"}
+# Pages a signed-in user can reach before choosing their own password.
 SETUP_ENDPOINTS = {"accounts.change_password", "accounts.two_factor", "accounts.sign_out"}
 
 
@@ -47,15 +49,15 @@ def guard(bp: Blueprint) -> None:
 
     @bp.before_request
     def _check():
-        if request.endpoint in ("accounts.sign_in", "accounts.code"):
+        if request.endpoint in SIGN_IN_STEPS:
             return None
+        # Signed in means the password and a one-time code were both right: an account without
+        # an authenticator app sets one up on the way in (accounts.enrol), never after, and the
+        # user loader refuses any session of an account that has none (ADR 0008).
         if not current_user.is_authenticated:
             return current_app.login_manager.unauthorized()
-        if request.endpoint not in SETUP_ENDPOINTS:
-            if current_user.must_change_password:
-                return redirect(url_for("accounts.change_password"))
-            if current_user.is_admin and not current_user.totp_secret:
-                return redirect(url_for("accounts.two_factor"))
+        if request.endpoint not in SETUP_ENDPOINTS and current_user.must_change_password:
+            return redirect(url_for("accounts.change_password"))
         view = current_app.view_functions.get(request.endpoint or "")
         if current_user.role not in getattr(view, "allowed_roles", ()):
             _audit_refusal("refused: not allowed for this role")

@@ -2,7 +2,9 @@
 
 Passwords are hashed with Argon2id. A staff session is a random token in the (signed) cookie
 and the token's hash in `staff_session`; signing out deletes the row, so an old cookie stops
-working, and the server refuses a session idle for longer than STAFF_IDLE_TIMEOUT.
+working, and the server refuses a session idle for longer than STAFF_IDLE_TIMEOUT. Every role
+sees results or member lists, so every account needs a second factor: a session is only ever
+started after a one-time code, and one whose account has no authenticator app is refused.
 """
 
 from __future__ import annotations
@@ -189,7 +191,9 @@ def load_session(token: str) -> User | None:
     now = utcnow()
     idle = now - as_utc(row.last_seen_at) > current_app.config["STAFF_IDLE_TIMEOUT"]
     old = now - as_utc(row.created_at) > current_app.config["PERMANENT_SESSION_LIFETIME"]
-    if idle or old or not row.user.active:
+    # No second factor (an administrator has just reset it): whatever this session once was,
+    # it stops here, for every page and the API alike (ADR 0008).
+    if idle or old or not row.user.active or not row.user.totp_secret:
         db.session.delete(row)
         db.session.commit()
         return None

@@ -1,4 +1,5 @@
-"""Sign in (password, then a one-time code), sign out, set up a second factor, change password."""
+"""Sign in (password, then a one-time code, or setting up the app that makes them), sign out, move the
+second factor to a new phone, change password."""
 
 from __future__ import annotations
 
@@ -34,6 +35,8 @@ from .service import (
 
 guard(bp)
 CODE_WINDOW = 300  # seconds between a right password and its one-time code
+ENROL_WINDOW = 900  # seconds between a right password and setting up an app (time to install one)
+WRONG_SETUP_CODE = "That code is not right. Check the time on your phone is correct, and try the newest code."
 
 
 class SignInForm(FlaskForm):
@@ -61,7 +64,7 @@ def _locked_message(user: User) -> str:
     )
 
 
-def _finish(user: User):
+def _finish(user: User, *events: str):
     """Every check passed: a fresh session (new token, old cookie contents dropped)."""
     language = session.get("lang")
     session.clear()
@@ -69,37 +72,81 @@ def _finish(user: User):
         session["lang"] = language
     user.session_token = start_session(user)
     login_user(user)
-    audit.record("signed in")
+    for event in (*events, "signed in"):
+        audit.record(event)
     db.session.commit()
     return redirect(url_for("organise.surveys"))
+
+
+def _pending(key: str, window: int) -> User | None:
+    """Return the account a password was right for a moment ago (within `window` seconds), or None."""
+    pending = session.get(key) or {}
+    user = db.session.get(User, pending.get("user", 0))
+    if user is None or not user.active or time.time() - pending.get("at", 0) > window:
+        session.pop(key, None)
+        return None
+    return user
+
+
+def _setup(form: CodeForm, user: User, message: str | None, status: int):
+    """The set-up page: the QR code and key of the secret being set up, and the code box."""
+    secret = session["totp_setup"]
+    uri = totp_uri(user, secret)
+    qr = segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
+    page = render_template("accounts/two_factor.html", form=form, message=message, qr=qr, secret=secret, uri=uri)
+    return page, status
 
 
 @bp.route("/sign-in", methods=["GET", "POST"])
 @limiter.limit(rate("SIGN_IN"), methods=["POST"])
 def sign_in():
-    """Ask for email and password; then a code, if the account has a second factor."""
+    """Ask for email and password; then a code, or, for an account without one yet, set one up."""
     form = SignInForm()
     message = None
     if form.validate_on_submit():
         outcome, user = check_password(form.email.data, form.password.data)
         if outcome is SignIn.OK and user is not None:
-            if not user.totp_secret:
-                return _finish(user)
-            session["pending_sign_in"] = {"user": user.id, "at": int(time.time())}
-            return redirect(url_for("accounts.code"))
+            step = "pending_sign_in" if user.totp_secret else "pending_enrolment"
+            session.pop("totp_setup", None)
+            session[step] = {"user": user.id, "at": int(time.time())}
+            return redirect(url_for("accounts.code" if user.totp_secret else "accounts.enrol"))
         message = _locked_message(user) if outcome is SignIn.LOCKED and user else "Email or password is not right."
     status = 200 if request.method == "GET" else 400 if form.errors or message else 200
     return render_template("accounts/sign_in.html", form=form, message=message), status
+
+
+@bp.route("/sign-in/two-factor", methods=["GET", "POST"])
+@limiter.limit(rate("SIGN_IN"), methods=["POST"])
+def enrol():
+    """The second step for an account with no authenticator app yet: set one up before anything else.
+
+    Nobody is signed in until a code from the new app is right: there is no session, so no page
+    and no API call can be reached on the password alone (ADR 0008).
+    """
+    user = _pending("pending_enrolment", ENROL_WINDOW)
+    if user is None or user.totp_secret:
+        flash("Sign in again: setting up two-factor sign-in must follow the password within 15 minutes.")
+        return redirect(url_for("accounts.sign_in"))
+    session.setdefault("totp_setup", new_totp_secret())
+    form = CodeForm()
+    if form.validate_on_submit():
+        if locked_until(user):
+            return _setup(form, user, _locked_message(user), 400)
+        if check_code(user, form.code.data, session["totp_setup"]):
+            user.totp_secret = session["totp_setup"]
+            finished = _finish(user, "set up two-factor sign-in")  # clears the session: flash after
+            flash("Two-factor sign-in is set up. You will be asked for a code each time you sign in.")
+            return finished
+        return _setup(form, user, WRONG_SETUP_CODE, 400)
+    return _setup(form, user, None, 400 if request.method == "POST" else 200)
 
 
 @bp.route("/sign-in/code", methods=["GET", "POST"])
 @limiter.limit(rate("SIGN_IN"), methods=["POST"])
 def code():
     """The second step: a one-time code from the authenticator app, within five minutes."""
-    pending = session.get("pending_sign_in") or {}
-    user = db.session.get(User, pending.get("user", 0))
-    if user is None or time.time() - pending.get("at", 0) > CODE_WINDOW:
-        session.pop("pending_sign_in", None)
+    user = _pending("pending_sign_in", CODE_WINDOW)
+    if user is None:
         flash("Sign in again: the code must follow the password within five minutes.")
         return redirect(url_for("accounts.sign_in"))
     form = CodeForm()
@@ -133,24 +180,18 @@ def sign_out():
 @bp.route("/two-factor", methods=["GET", "POST"])
 @roles(*ALL_STAFF)
 def two_factor():
-    """Set up an authenticator app: scan the code, then type one code to prove it works."""
-    secret = session.get("totp_setup") or new_totp_secret()
-    session["totp_setup"] = secret
+    """Move two-factor sign-in to a new phone: scan the new code, then type one code to prove it works."""
+    session.setdefault("totp_setup", new_totp_secret())
     form = CodeForm()
-    message = None
     if form.validate_on_submit():
-        if check_code(current_user, form.code.data, secret):
-            current_user.totp_secret = secret
-            session.pop("totp_setup")
+        if check_code(current_user, form.code.data, session["totp_setup"]):
+            current_user.totp_secret = session.pop("totp_setup")
             audit.record("set up two-factor sign-in")
             db.session.commit()
-            flash("Two-factor sign-in is set up. You will be asked for a code each time you sign in.")
+            flash("Two-factor sign-in is set up on your new phone. Codes from the old one no longer work.")
             return redirect(url_for("organise.surveys"))
-        message = "That code is not right. Check the time on your phone is correct, and try the newest code."
-    uri = totp_uri(current_user, secret)
-    qr = segno.make(uri, error="m").svg_inline(scale=5, title="QR code for your authenticator app")
-    status = 400 if request.method == "POST" else 200
-    return render_template("accounts/two_factor.html", form=form, message=message, qr=qr, secret=secret), status
+        return _setup(form, current_user, WRONG_SETUP_CODE, 400)
+    return _setup(form, current_user, None, 400 if request.method == "POST" else 200)
 
 
 @bp.route("/password", methods=["GET", "POST"])

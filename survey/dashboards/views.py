@@ -78,6 +78,7 @@ def question(survey_id: int, question_id: str):
             question=asked,
             comments=found,
             shown=found.comments[(page - 1) * COMMENTS_PER_PAGE : page * COMMENTS_PER_PAGE],
+            languages=found.languages[(page - 1) * COMMENTS_PER_PAGE : page * COMMENTS_PER_PAGE],
             page=page,
             pages=max(1, -(-len(found.comments) // COMMENTS_PER_PAGE)),
             rules=results.filter_rules(survey),

@@ -1,24 +1,22 @@
-"""File formats for exports: CSV and XLSX written a chunk at a time, every text cell made inert.
+"""File formats for exports: CSV and XLSX sent as they are written, every text cell made inert.
 
 Rows are sequences of plain values: str, int, float or None. Numbers stay numbers (a negative
 number is a number, not a formula); every text cell goes through `text`, which drops characters
 a spreadsheet file cannot hold and makes a would-be formula (=, +, -, @, tab, carriage return at
-the start) show as text: a single quote in front, and, in XLSX, a cell typed as a string.
+the start) show as text: a single quote in front, and, in XLSX, an inline string cell.
 """
 
 from __future__ import annotations
 
 import csv
 import io
+import math
 import re
-import tempfile
+import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cache
 from itertools import islice
-
-from openpyxl import Workbook
-from openpyxl.cell import WriteOnlyCell
-from openpyxl.styles import Font
 
 from ..organise.invitations import inert
 
@@ -30,8 +28,6 @@ CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 # A plain number written as text (a scale code such as "-2") is a number to a spreadsheet, not a formula.
 PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
 CSV_CHUNK_ROWS = 1000
-FILE_CHUNK_BYTES = 64 * 1024
-BOLD = Font(bold=True)
 
 
 def text(value: str) -> str:
@@ -45,7 +41,7 @@ def _csv_value(value: Value) -> Value:
 
 
 def csv_chunks(
-    header: Row, rows: Iterable[Row], chunk: int = CSV_CHUNK_ROWS, *, prepared: bool = False
+    header: Row, rows: Iterable[Row], chunk: int = CSV_CHUNK_ROWS, *, prepared: bool = False, bom: bool = True
 ) -> Iterator[str]:
     """Yield a CSV file (UTF-8 with a byte-order mark, so Excel reads it) a chunk of rows at a time.
 
@@ -56,7 +52,8 @@ def csv_chunks(
     """
     buffer = io.StringIO()
     writer = csv.writer(buffer)
-    buffer.write("\ufeff")
+    if bom:  # False: the caller sent it already, to start the download before counting
+        buffer.write("\ufeff")
     writer.writerow([_csv_value(v) for v in header])
     yield buffer.getvalue()  # the header at once: the download starts before anything is counted
     rows = iter(rows)
@@ -105,36 +102,168 @@ class Sheet:
     widths: Sequence[int] = ()
 
 
-def _xlsx_cell(sheet, value: Value, bold: bool = False) -> WriteOnlyCell:
+# --- XLSX, streamed ------------------------------------------------------------------------------
+# An XLSX file is a ZIP of XML parts. It is written here part by part into a ZIP that is sent as
+# it grows (zipfile writes to a stream it cannot seek by putting each part's sizes after its
+# data), so the first bytes leave before anything is counted, each sheet's rows follow as they are
+# made, and the parts that name the sheets (the workbook, its relationships, the content types)
+# come last: a ZIP is read from its directory, at the end, so the order of parts does not matter.
+# Nothing is written to disk. Text cells are inline strings typed "inlineStr": never a formula.
+
+NS = 'xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"'
+NS_R = 'xmlns:r="http://schemas.openxmlformats.org/officeDocument/2006/relationships"'
+REL = "http://schemas.openxmlformats.org/officeDocument/2006/relationships"
+XML_HEAD = '<?xml version="1.0" encoding="UTF-8" standalone="yes"?>\n'
+STYLES = (
+    XML_HEAD + f"<styleSheet {NS}>"
+    '<fonts count="2"><font><sz val="11"/><name val="Calibri"/></font>'
+    '<font><b/><sz val="11"/><name val="Calibri"/></font></fonts>'
+    '<fills count="2"><fill><patternFill patternType="none"/></fill>'
+    '<fill><patternFill patternType="gray125"/></fill></fills>'
+    '<borders count="1"><border><left/><right/><top/><bottom/><diagonal/></border></borders>'
+    '<cellStyleXfs count="1"><xf numFmtId="0" fontId="0" fillId="0" borderId="0"/></cellStyleXfs>'
+    '<cellXfs count="2"><xf numFmtId="0" fontId="0" fillId="0" borderId="0" xfId="0"/>'
+    '<xf numFmtId="0" fontId="1" fillId="0" borderId="0" xfId="0" applyFont="1"/></cellXfs>'
+    '<cellStyles count="1"><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
+    "</styleSheet>"
+)
+ROOT_RELS = (
+    XML_HEAD + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+    f'<Relationship Id="rId1" Type="{REL}/officeDocument" Target="xl/workbook.xml"/></Relationships>'
+)
+XLSX_ROWS_PER_CHUNK = 200  # rows compressed between looks at what is ready to send
+
+
+class _Outbox:
+    """A file zipfile can write to but not seek: what is written waits here until it is sent."""
+
+    def __init__(self) -> None:
+        self.parts: list[bytes] = []
+        self.size = 0
+
+    def write(self, data) -> int:
+        self.parts.append(bytes(data))
+        self.size += len(data)
+        return len(data)
+
+    def flush(self) -> None:
+        """Nothing to flush: the parts wait for `take`."""
+
+    def take(self) -> bytes:
+        """Return everything written since the last call."""
+        data = b"".join(self.parts)
+        self.parts.clear()
+        self.size = 0
+        return data
+
+
+@cache
+def column_letter(index: int) -> str:
+    """Return a column's letters from its 0-based index (0: A, 26: AA)."""
+    letters = ""
+    index += 1
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _xml_text(value: str) -> str:
+    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")
+
+
+def _cell(reference: str, value: Value, style: str) -> str:
+    """Return one cell's XML, or "" for an empty one; text is an inline string, never a formula."""
+    if value is None:
+        return ""
     if isinstance(value, str):
-        cell = WriteOnlyCell(sheet, value=text(value))
-        cell.data_type = "s"  # a string, whatever it looks like: never a formula
-    else:
-        cell = WriteOnlyCell(sheet, value=value)
-    if bold:
-        cell.font = BOLD
-    return cell
+        return (
+            f'<c r="{reference}"{style} t="inlineStr"><is><t xml:space="preserve">{_xml_text(text(value))}</t></is></c>'
+        )
+    if isinstance(value, bool):
+        return f'<c r="{reference}"{style} t="b"><v>{int(value)}</v></c>'
+    if isinstance(value, float) and not math.isfinite(value):
+        return ""
+    return f'<c r="{reference}"{style}><v>{value!r}</v></c>'
+
+
+def _row(number: int, values: Row, bold: bool = False) -> str:
+    style = ' s="1"' if bold else ""
+    cells = "".join(_cell(f"{column_letter(i)}{number}", v, style) for i, v in enumerate(values))
+    return f'<row r="{number}">{cells}</row>'
+
+
+def _sheet_start(sheet: Sheet) -> str:
+    cols = "".join(
+        f'<col min="{i}" max="{i}" width="{width}" customWidth="1"/>' for i, width in enumerate(sheet.widths, 1)
+    )
+    return (
+        XML_HEAD + f"<worksheet {NS} {NS_R}>"
+        '<sheetViews><sheetView workbookViewId="0">'
+        '<pane ySplit="1" topLeftCell="A2" activePane="bottomLeft" state="frozen"/>'
+        '<selection pane="bottomLeft" activeCell="A2" sqref="A2"/></sheetView></sheetViews>'
+        '<sheetFormatPr defaultRowHeight="15"/>' + (f"<cols>{cols}</cols>" if cols else "") + "<sheetData>"
+    )
+
+
+def _workbook_parts(names: list[str]) -> dict[str, str]:
+    """Return the parts that name the sheets: the workbook, its relationships, the content types."""
+    sheets = "".join(
+        f'<sheet name="{_xml_text(name)}" sheetId="{n}" r:id="rId{n}"/>' for n, name in enumerate(names, 1)
+    )
+    rels = "".join(
+        f'<Relationship Id="rId{n}" Type="{REL}/worksheet" Target="worksheets/sheet{n}.xml"/>'
+        for n in range(1, len(names) + 1)
+    )
+    main = "application/vnd.openxmlformats-officedocument.spreadsheetml"
+    overrides = "".join(
+        f'<Override PartName="/xl/worksheets/sheet{n}.xml" ContentType="{main}.worksheet+xml"/>'
+        for n in range(1, len(names) + 1)
+    )
+    return {
+        "xl/workbook.xml": XML_HEAD + f"<workbook {NS} {NS_R}><bookViews><workbookView/></bookViews>"
+        f"<sheets>{sheets}</sheets></workbook>",
+        "xl/_rels/workbook.xml.rels": XML_HEAD
+        + '<Relationships xmlns="http://schemas.openxmlformats.org/package/2006/relationships">'
+        + rels
+        + f'<Relationship Id="rId{len(names) + 1}" Type="{REL}/styles" Target="styles.xml"/></Relationships>',
+        "[Content_Types].xml": XML_HEAD + '<Types xmlns="http://schemas.openxmlformats.org/package/2006/content-types">'
+        '<Default Extension="rels" ContentType="application/vnd.openxmlformats-package.relationships+xml"/>'
+        '<Default Extension="xml" ContentType="application/xml"/>'
+        f'<Override PartName="/xl/workbook.xml" ContentType="{main}.sheet.main+xml"/>'
+        f'<Override PartName="/xl/styles.xml" ContentType="{main}.styles+xml"/>' + overrides + "</Types>",
+    }
+
+
+def xlsx_chunks(sheets: Iterable[Sheet]) -> Iterator[bytes]:
+    """Yield an XLSX file as it is made: its first bytes before the first sheet is asked for (so
+    `sheets` may be a generator that counts), then each sheet's rows as they come: every
+    XLSX_ROWS_PER_CHUNK rows, whatever the compressor has made so far goes. Memory holds a chunk
+    and the compressor's window, never the rows or the file."""
+    outbox = _Outbox()
+    names: list[str] = []
+    with zipfile.ZipFile(outbox, "w", compression=zipfile.ZIP_DEFLATED) as book:
+        book.writestr("_rels/.rels", ROOT_RELS)
+        book.writestr("xl/styles.xml", STYLES)
+        yield outbox.take()  # the first bytes, before anything is counted
+        for number, sheet in enumerate(sheets, 1):
+            names.append(sheet.name[:31])
+            with book.open(f"xl/worksheets/sheet{number}.xml", "w") as part:
+                part.write(_sheet_start(sheet).encode())
+                part.write(_row(1, sheet.header, bold=True).encode())
+                for row_number, row in enumerate(sheet.rows, 2):
+                    part.write(_row(row_number, row).encode("utf-8", "replace"))
+                    if row_number % XLSX_ROWS_PER_CHUNK == 0 and outbox.size:
+                        yield outbox.take()
+                part.write(b"</sheetData></worksheet>")
+            if outbox.size:
+                yield outbox.take()
+        for name, content in _workbook_parts(names).items():
+            book.writestr(name, content)
+    yield outbox.take()
 
 
 def write_xlsx(sheets: Iterable[Sheet], into) -> None:
-    """Write a workbook to a binary file, row by row (openpyxl's write-only mode keeps no rows)."""
-    book = Workbook(write_only=True)
-    for sheet in sheets:
-        worksheet = book.create_sheet(sheet.name[:31])
-        for column, width in enumerate(sheet.widths):
-            worksheet.column_dimensions[chr(ord("A") + column)].width = width
-        worksheet.freeze_panes = "A2"
-        worksheet.append([_xlsx_cell(worksheet, v, bold=True) for v in sheet.header])
-        for row in sheet.rows:
-            worksheet.append([_xlsx_cell(worksheet, v) for v in row])
-    book.save(into)
-
-
-def xlsx_chunks(sheets: Iterable[Sheet], chunk: int = FILE_CHUNK_BYTES) -> Iterator[bytes]:
-    """Yield an XLSX file in chunks: written to a temporary file first (a ZIP's directory comes
-    last), then read back a chunk at a time; memory holds neither the rows nor the file."""
-    with tempfile.TemporaryFile() as spool:
-        write_xlsx(sheets, spool)
-        spool.seek(0)
-        while block := spool.read(chunk):
-            yield block
+    """Write a workbook to a binary file (the streamed workbook, kept)."""
+    for block in xlsx_chunks(sheets):
+        into.write(block)

@@ -1,4 +1,8 @@
-"""Export pages and downloads: thin views over survey/exports/tables.py and responses.py."""
+"""Export pages and downloads: thin views over survey/exports/tables.py and responses.py.
+
+Every download's first bytes leave before anything is counted (ADR 0014: the whole-survey
+workbook of a large survey takes minutes to count, and a download that says nothing for that
+long looks broken, and is cut off by proxies)."""
 
 from __future__ import annotations
 
@@ -15,6 +19,7 @@ from . import bp, tables
 from .files import Sheet, csv_chunks, xlsx_chunks
 from .responses import answer_columns, export_responses, released_count, response_rows
 
+BOM = "\ufeff"  # so that Excel reads the CSV as UTF-8
 CSV = "text/csv; charset=utf-8"
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -44,15 +49,23 @@ def _streamed(survey_id: int, chunks: Callable[[Survey], Iterator]) -> Iterator:
 
 
 def _csv(survey_id: int, sheet: Callable[[Survey], Sheet], filename: str) -> Response:
+    """Stream a table as CSV: the byte-order mark goes at once, before any table is counted."""
+
     def chunks(survey: Survey) -> Iterator[str]:
+        yield BOM
         made = sheet(survey)
-        return csv_chunks(made.header, made.rows)
+        yield from csv_chunks(made.header, made.rows, bom=False)
 
     return _download(_streamed(survey_id, chunks), CSV, filename)
 
 
 def _xlsx(survey_id: int, sheets: Callable[[Survey], list[Sheet]], filename: str) -> Response:
-    return _download(_streamed(survey_id, lambda survey: xlsx_chunks(sheets(survey))), XLSX, filename)
+    """Stream a workbook: its first parts go at once, each sheet follows as it is counted."""
+
+    def lazily(survey: Survey) -> Iterator[Sheet]:
+        yield from sheets(survey)  # asked for only once the first bytes have gone
+
+    return _download(_streamed(survey_id, lambda survey: xlsx_chunks(lazily(survey))), XLSX, filename)
 
 
 def _query() -> tuple[str | None, dict[str, str]]:

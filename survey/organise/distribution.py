@@ -2,6 +2,8 @@
 
 Only managers (administrators and organisers) reach these pages: viewers never see links or
 who was invited. Downloads of links are POSTs (CSRF-protected) and are recorded in the audit log.
+Invitation emails and reminders are sent by the job worker, never in the organiser's request;
+these pages start them and show how far they have gone, in counts.
 """
 
 from __future__ import annotations
@@ -31,6 +33,7 @@ from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
+from .. import jobs, mail
 from ..accounts.access import MANAGERS, roles, survey_or_404
 from ..extensions import csrf
 from ..models import LONDON, AccessMode, Survey, as_utc
@@ -152,11 +155,13 @@ def _closing(moment: datetime) -> dict[str, str]:
 def _page(survey: Survey, status: int = 200, **forms_and_messages):
     """Render the invitations page (with a form's errors, when there are some)."""
     context = {"links_form": LinksForm(formdata=None), "upload_form": UploadForm(formdata=None)} | forms_and_messages
+    can_invite = invitations.can_invite(survey)
     return render_template(
         "organise/invitations.html",
         survey=survey,
         overview=invitations.overview(survey),
-        can_invite=invitations.can_invite(survey),
+        can_invite=can_invite,
+        email=_email(survey) if can_invite else None,
         AccessMode=AccessMode,
         max_invitations=MAX_INVITATIONS,
         upload_limit_mb=current_app.config["UPLOAD_LIMIT"] // (1024 * 1024),
@@ -247,9 +252,108 @@ def download_not_yet_used(survey_id: int):
     return _csv(download)
 
 
+# --- invitation emails and reminders, sent by the job worker ------------------------------------
+
+
+def _email(survey: Survey) -> dict:
+    """Return what the invitations page says about sending emails: whether it can, and how far the
+    latest sending has gone. Counts only."""
+    mailing = invitations.latest_mailing(survey)
+    problem = invitations.sending_problem(survey)
+    return {
+        "problem": problem,
+        "worker": None if problem else jobs.worker_listening(),  # None: no job queue at all
+        "mailing": mailing,
+        "state": invitations.mailing_state(mailing) if mailing else None,
+        "to_invite": invitations.to_send(survey, invitations.INVITATION),
+        "per_minute": current_app.config["MAIL_PER_MINUTE"],
+    }
+
+
+def _minutes(count: int) -> int:
+    """Return about how many minutes sending this many emails takes at MAIL_PER_MINUTE."""
+    return max(1, -(-count // current_app.config["MAIL_PER_MINUTE"]))
+
+
+@bp.get("/surveys/<int:survey_id>/invitations/send/<any(invitation, reminder):kind>")
+@roles(*MANAGERS)
+def confirm_send(survey_id: int, kind: str):
+    """Say who the emails go to, how long sending takes and what they say; then Send."""
+    found = survey_or_404(survey_id)
+    email = _email(found)
+    count = email["to_invite"] if kind == invitations.INVITATION else invitations.overview(found).not_yet_used
+    previews = [
+        mail.wording(kind, language, found.title(language), found.closes_at)
+        for language in found.questionnaire.languages
+    ]
+    return render_template(
+        "organise/send_email.html",
+        survey=found,
+        kind=kind,
+        count=count,
+        email=email,
+        minutes=_minutes(count),
+        previews=previews,
+        sender=current_app.config.get("MAIL_FROM"),
+        link=_link_prefix() + "…",
+    )
+
+
+@bp.post("/surveys/<int:survey_id>/invitations/send/<any(invitation, reminder):kind>")
+@roles(*MANAGERS)
+def send(survey_id: int, kind: str):
+    """Start sending invitation emails or reminders: the job worker sends them, a few a second."""
+    found = survey_or_404(survey_id)
+    if not jobs.worker_listening():
+        return _page(found, 409, message=NO_WORKER)
+    try:
+        mailing = invitations.start_mailing(current_user, found, kind, _link_prefix())
+    except InvitationError as error:
+        return _page(found, 409, message=str(error))
+    if jobs.enqueue_mailing(mailing.id) is None:
+        invitations.stop_mailing(found, mailing.id)
+        return _page(found, 409, message=NO_WORKER)
+    what = "invitation emails" if kind == invitations.INVITATION else "reminders"
+    flash(f"Sending {mailing.total:,} {what}. This page shows how far it has gone: refresh it to see.")
+    return redirect(url_for("organise.invitations_page", survey_id=found.id, _anchor="email"))
+
+
+NO_WORKER = (
+    "Emails cannot be sent from here now: the job worker is not running. Nothing was sent. "
+    "Download the links as a CSV file for a mail-merge instead, or ask an administrator to start the worker."
+)
+
+
+@bp.post("/surveys/<int:survey_id>/invitations/mailings/<int:mailing_id>/<any('carry-on', 'stop'):action>")
+@roles(*MANAGERS)
+def mailing_action(survey_id: int, mailing_id: int, action: str):
+    """Carry on sending emails that stopped half-way (nobody gets one twice), or stop them for good."""
+    found = survey_or_404(survey_id)
+    try:
+        if action == "stop":
+            invitations.stop_mailing(found, mailing_id)
+            flash("Sending stopped. Nobody else will be sent these emails.")
+        else:
+            if not jobs.worker_listening():
+                return _page(found, 409, message=NO_WORKER)
+            mailing = invitations.carry_on(found, mailing_id)
+            jobs.enqueue_mailing(mailing.id)
+            flash("Sending carries on from where it stopped. Nobody is sent the same email twice.")
+    except LookupError:
+        abort(404)
+    except InvitationError as error:
+        return _page(found, 409, message=str(error))
+    return redirect(url_for("organise.invitations_page", survey_id=found.id, _anchor="email"))
+
+
 def _invitation_link(token: str) -> str:
     """Return the full address of an invitation, as members receive it."""
     return url_for("responses.invitation", token=token, _external=True)
+
+
+def _link_prefix() -> str:
+    """Return the address of an invitation up to its token ("https://…/i/"), for the job worker."""
+    return _invitation_link("-").removesuffix("-")
 
 
 def _csv(download: invitations.Download) -> Response:

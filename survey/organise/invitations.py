@@ -11,21 +11,34 @@ from __future__ import annotations
 import base64
 import csv
 import io
+import logging
 import random
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 
 from cryptography.fernet import Fernet, InvalidToken
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 from flask import current_app
-from sqlalchemy import func, insert, select
+from sqlalchemy import func, insert, or_, select, update
 
-from .. import audit
+from .. import audit, mail
 from ..extensions import db
-from ..models import Invitation, InvitationBatch, Invitee, Survey, SurveyStatus, UnusedInvitation, User
+from ..models import (
+    Invitation,
+    InvitationBatch,
+    Invitee,
+    Mailing,
+    Survey,
+    SurveyStatus,
+    UnusedInvitation,
+    User,
+    as_utc,
+    utcnow,
+)
 from ..responses.service import new_invitation_token, sha256, used_condition
 
 MAX_INVITATIONS = 100_000  # per batch: links made at once, or members in one uploaded file
@@ -34,6 +47,11 @@ MAX_EMAIL_LENGTH = 254
 MAX_SEGMENT_LENGTH = 100  # Invitation.segment
 EMAIL_HEADERS = ("email", "e-mail", "email address")
 SEGMENT_HEADERS = ("segment", "branch", "sector")  # "segment" wins; otherwise branch or sector, not both
+LANGUAGE_HEADERS = ("language", "iaith")  # the language of the member's emails
+LANGUAGES = {
+    "en": "en", "english": "en", "saesneg": "en", "eng": "en",
+    "cy": "cy", "welsh": "cy", "cymraeg": "cy", "cym": "cy",
+}  # fmt: skip
 DELIMITERS = (",", ";", "\t")  # Excel saves with ";" in some countries
 # One address: no spaces, commas or brackets (two pasted together), not starting like a formula.
 EMAIL = re.compile(r"[^@\s,;<>\"=+\-][^@\s,;<>\"]*@[^@\s,;<>\".]+(?:\.[^@\s,;<>\".]+)+")
@@ -44,6 +62,9 @@ SAVE_AS_UTF8 = (
     "in Google Sheets choose File, Download, Comma-separated values."
 )
 
+
+JOB_QUEUE = "job queue"  # the audit log's actor for what the job worker does
+log = logging.getLogger(__name__)
 
 CLOSED = "This survey has closed: its member lists and links were deleted, and no more invitations can be made."
 
@@ -122,7 +143,7 @@ def make_links(user: User, survey: Survey, count: int, segment: str | None = Non
     segment = (segment or "").strip() or None
     if segment and len(segment) > MAX_SEGMENT_LENGTH:
         raise InvitationError(f"Use {MAX_SEGMENT_LENGTH} characters or fewer for the segment.")
-    prepared = _prepare([(None, segment)] * count)
+    prepared = _prepare([(None, segment, None)] * count)
     batch = _new_batch(user, survey, "links", count)
     _store(survey, batch, prepared)
     audit.record("made invitation links", survey, batch=batch.id, count=count, segment=segment)
@@ -141,9 +162,9 @@ def import_members(user: User, survey: Survey, data: bytes, filename: str | None
     if clashes:
         raise MemberListError(clashes)
     name = (filename or "").replace("\\", "/").rsplit("/", 1)[-1][:255] or None
-    pairs = [(m.email, m.segment) for m in members]
-    random.SystemRandom().shuffle(pairs)  # invitation ids must not follow the order of the file
-    prepared = _prepare(pairs)
+    rows = [(m.email, m.segment, m.language) for m in members]
+    random.SystemRandom().shuffle(rows)  # invitation ids must not follow the order of the file
+    prepared = _prepare(rows)
     batch = _new_batch(user, survey, "upload", len(members), name)
     _store(survey, batch, prepared)
     segments = len({m.segment for m in members if m.segment})
@@ -160,21 +181,25 @@ def _new_batch(user: User, survey: Survey, kind: str, count: int, filename: str 
     return batch
 
 
-def _prepare(pairs: list[tuple[str | None, str | None]]) -> list[tuple[str, bytes, str | None, str | None]]:
-    """Return (token hash, sealed token, email, segment) per (email, segment), each with a new token.
+Prepared = tuple[str, bytes, str | None, str | None, str | None]  # hash, sealed token, email, segment, language
+
+
+def _prepare(rows: list[tuple[str | None, str | None, str | None]]) -> list[Prepared]:
+    """Return (token hash, sealed token, email, segment, language) per (email, segment, language),
+    each with a new token.
 
     This is the slow part, so it is done before the transaction takes SQLite's write lock.
     """
     prepared = []
-    for email, segment in pairs:
+    for email, segment, language in rows:
         token = new_invitation_token()
-        prepared.append((sha256(token), seal(token), email, segment))
+        prepared.append((sha256(token), seal(token), email, segment, language))
     return prepared
 
 
-def _store(survey: Survey, batch: InvitationBatch, prepared: list[tuple[str, bytes, str | None, str | None]]) -> None:
+def _store(survey: Survey, batch: InvitationBatch, prepared: list[Prepared]) -> None:
     """Insert one invitation (hash only, and a random record key), its unused row, and one invitee
-    (email, sealed token) per prepared row.
+    (email, sealed token, language) per prepared row.
 
     Core inserts, many rows per statement: a batch can hold 100,000 invitations.
     """
@@ -193,20 +218,21 @@ def _store(survey: Survey, batch: InvitationBatch, prepared: list[tuple[str, byt
                 "used": False,
                 "record_key": key,
             }
-            for (token_hash, _, _, segment), key in zip(prepared, keys, strict=True)
+            for (token_hash, _, _, segment, _), key in zip(prepared, keys, strict=True)
         ],
     ).all()
     connection.execute(
         insert(UnusedInvitation.__table__),
         [{"invitation_id": invitation_id, "survey_id": survey.id} for invitation_id, _ in stored],
     )
-    by_hash = {token_hash: (sealed, email) for token_hash, sealed, email, _ in prepared}
+    by_hash = {token_hash: (sealed, email, language) for token_hash, sealed, email, _, language in prepared}
     invitees = [
         {
             "invitation_id": invitation_id,
             "survey_id": survey.id,
             "email": by_hash[token_hash][1],
             "sealed_token": by_hash[token_hash][0],
+            "language": by_hash[token_hash][2],
         }
         for invitation_id, token_hash in stored
     ]
@@ -223,6 +249,7 @@ class Member:
     row: int
     email: str
     segment: str | None
+    language: str | None = None  # "en" or "cy", from a language column
 
 
 @dataclass
@@ -242,16 +269,18 @@ def read_member_list(data: bytes) -> list[Member]:
     """Return the members in a CSV file, or raise MemberListError with every problem found.
 
     The first row names the columns: `email` (required) and optionally `segment`, or `branch`
-    or `sector` instead. Other columns are ignored. Rows that are wholly blank are skipped.
+    or `sector` instead, and `language` (en or cy: the language of the member's emails). Other
+    columns are ignored. Rows that are wholly blank are skipped.
     """
     rows = _rows(_text(data))
     header = [cell.strip().lower() for cell in next(rows, [])]
     if not any(header):
         raise MemberListError(["The file is empty. Its first row must name the columns, one of them email."])
     email_at, segment_at = _columns(header)
+    language_at = next((header.index(name) for name in LANGUAGE_HEADERS if name in header), None)
     reading = _Reading()
     for number, cells in enumerate(rows, start=2):
-        _read_row(reading, number, cells, email_at, segment_at)
+        _read_row(reading, number, cells, email_at, segment_at, language_at)
     return _finish(reading)
 
 
@@ -296,7 +325,9 @@ def _columns(header: list[str]) -> tuple[int, int | None]:
     return emails[0], segments.get("segment", next(iter(segments.values()), None))
 
 
-def _read_row(reading: _Reading, number: int, cells: list[str], email_at: int, segment_at: int | None) -> None:
+def _read_row(
+    reading: _Reading, number: int, cells: list[str], email_at: int, segment_at: int | None, language_at: int | None
+) -> None:
     """Check one row and keep its member, or note its problems."""
     if not any(cell.strip() for cell in cells):
         return
@@ -315,8 +346,12 @@ def _read_row(reading: _Reading, number: int, cells: list[str], email_at: int, s
         reading.first_row[email.casefold()] = number
     if segment and len(segment) > MAX_SEGMENT_LENGTH:
         reading.problem(number, f"Row {number}: the segment is longer than {MAX_SEGMENT_LENGTH} characters.")
+    written = cells[language_at].strip() if language_at is not None and language_at < len(cells) else ""
+    language = LANGUAGES.get(written.casefold()) if written else None
+    if written and language is None:
+        reading.problem(number, f"Row {number}: the language “{_short(written)}” is not en or cy (English or Welsh).")
     if len(reading.problems) == problems:
-        reading.members.append(Member(number, email, segment))
+        reading.members.append(Member(number, email, segment, language))
 
 
 def _finish(reading: _Reading) -> list[Member]:
@@ -495,3 +530,274 @@ def csv_chunks(rows: Iterable[tuple[str, ...]], chunk: int = 1000) -> Iterator[s
             buffer.seek(0)
             buffer.truncate()
     yield buffer.getvalue()
+
+
+# --- email: invitations and reminders sent from the app ------------------------------------------
+# The organiser starts a mailing here; survey/jobs.py sends it, a turn at a time, with send_some.
+# Who has been sent what is marked on the invitee rows (deleted at close), in the same commit as
+# the mailing's count; the organiser sees counts only, and the log says counts only.
+
+INVITATION, REMINDER = mail.KINDS
+HAND_OFF_SECONDS = 15 * 60  # a turn's successor may wait this long in the queue behind other jobs
+WHAT = {INVITATION: "invitation emails", REMINDER: "reminders"}
+
+
+def _now() -> datetime:
+    return datetime.fromtimestamp(mail.clock.time(), UTC)
+
+
+def _lease(per_minute: int) -> timedelta:
+    """Return how long a job holds a mailing after each message: longer than any wait between two."""
+    return timedelta(seconds=max(300, 3 * 60 / per_minute))
+
+
+def _recipients(survey_id: int, kind: str, mailing: Mailing | _Sending | None = None):
+    """Return a query for the members a mailing of this kind goes to: on uploaded lists, their
+    invitation not used yet, and not yet sent this (an invitation email, or this reminder)."""
+    query = (
+        select(Invitee.invitation_id, Invitee.email, Invitee.sealed_token, Invitee.language)
+        .join(UnusedInvitation, UnusedInvitation.invitation_id == Invitee.invitation_id)
+        .where(Invitee.survey_id == survey_id, Invitee.email.is_not(None))
+    )
+    if kind == INVITATION:
+        query = query.where(Invitee.invitation_mailing_id.is_(None))
+    elif mailing is not None:
+        query = query.where(or_(Invitee.reminder_mailing_id.is_(None), Invitee.reminder_mailing_id != mailing.id))
+    if mailing is not None:
+        query = query.where(Invitee.invitation_id <= mailing.last_invitation_id)
+    return query
+
+
+def to_send(survey: Survey, kind: str) -> int:
+    """Return how many members a new mailing of this kind would go to now."""
+    return _count(_recipients(survey.id, kind))
+
+
+def mailing_state(mailing: Mailing) -> str:
+    """Return "waiting" (for a worker), "sending", "stopped" (it can carry on) or "finished"."""
+    if mailing.finished_at is not None:
+        return "finished"
+    if mailing.problem:
+        return "stopped"
+    if mailing.held_until is None:
+        return "waiting"
+    return "sending" if as_utc(mailing.held_until) >= _now() else "stopped"
+
+
+def latest_mailing(survey: Survey) -> Mailing | None:
+    """Return the survey's newest mailing, if any."""
+    return db.session.scalar(select(Mailing).where(Mailing.survey_id == survey.id).order_by(Mailing.id.desc()))
+
+
+def sending_problem(survey: Survey) -> str | None:
+    """Return why emails cannot be sent for this survey now, or None."""
+    if not can_invite(survey):
+        return CLOSED
+    if survey.state() != "open":
+        return "Send emails once the survey is open: until then the links would only say it has not opened."
+    if not mail.configured():
+        return "Sending email from here is not set up: an administrator sets SMTP_HOST and MAIL_FROM."
+    return None
+
+
+def start_mailing(user: User, survey: Survey, kind: str, link_prefix: str) -> Mailing:
+    """Start sending invitation emails or reminders to every member they are due to. Commits.
+
+    The job queue does the sending (survey/jobs.py); this only records what to send.
+    """
+    if kind not in WHAT:
+        raise LookupError(kind)
+    problem = sending_problem(survey)
+    if problem:
+        raise InvitationError(problem)
+    _lock_while_open(survey)
+    current = latest_mailing(survey)
+    if current is not None and mailing_state(current) != "finished":
+        raise InvitationError("Emails are being sent already: let them finish, or stop them, before sending more.")
+    total = to_send(survey, kind)
+    if not total:
+        raise InvitationError(
+            "Every member on the uploaded lists has been sent an invitation email already, or has answered."
+            if kind == INVITATION
+            else "Every member on the uploaded lists has answered: there is nobody to remind."
+        )
+    last = db.session.scalar(select(func.max(Invitation.id)).where(Invitation.survey_id == survey.id))
+    mailing = Mailing(
+        survey_id=survey.id,
+        kind=kind,
+        created_by=user.email,
+        last_invitation_id=last,
+        link_prefix=link_prefix,
+        total=total,
+        sent=0,
+        refused=0,
+    )
+    db.session.add(mailing)
+    db.session.flush()
+    audit.record(f"started sending {WHAT[kind]}", survey, mailing=mailing.id, count=total)
+    db.session.commit()
+    return mailing
+
+
+def _mailing_of(survey: Survey, mailing_id: int) -> Mailing:
+    mailing = db.session.get(Mailing, mailing_id)
+    if mailing is None or mailing.survey_id != survey.id:
+        raise LookupError(mailing_id)
+    return mailing
+
+
+def carry_on(survey: Survey, mailing_id: int) -> Mailing:
+    """Let a stopped mailing carry on from where it stopped: nobody is sent the same email twice. Commits."""
+    mailing = _mailing_of(survey, mailing_id)
+    problem = sending_problem(survey)
+    if problem:
+        raise InvitationError(problem)
+    if mailing_state(mailing) != "stopped":
+        raise InvitationError("These emails are not stopped, so there is nothing to carry on with.")
+    mailing.problem = None
+    mailing.holder = None  # whichever job takes it next holds it; one that was only slow finds it gone
+    mailing.held_until = None
+    audit.record(f"carried on sending {WHAT[mailing.kind]}", survey, mailing=mailing.id, sent=mailing.sent)
+    db.session.commit()
+    return mailing
+
+
+def stop_mailing(survey: Survey, mailing_id: int) -> None:
+    """Stop a mailing for good: the job sending it stops before its next message. Commits."""
+    mailing = _mailing_of(survey, mailing_id)
+    if mailing.finished_at is None:
+        mailing.finished_at = utcnow()
+        mailing.problem = "Stopped by an organiser."
+        mailing.holder = None
+        audit.record(f"stopped sending {WHAT[mailing.kind]}", survey, mailing=mailing.id, sent=mailing.sent)
+    db.session.commit()
+
+
+@dataclass(frozen=True)
+class _Sending:
+    """What a turn needs to know of its mailing, read once: the turn holds no transaction open
+    while it waits for its slot or for the mail server."""
+
+    id: int
+    survey_id: int
+    kind: str
+    last_invitation_id: int
+    link_prefix: str
+
+
+def _take(mailing_id: int, holder: str) -> _Sending | None:
+    """Make `holder` the one job that sends this mailing, unless it is finished, stopped or held
+    by another still; return what sending it needs, or None. Commits."""
+    now = _now()
+    taken = db.session.execute(
+        update(Mailing)
+        .where(
+            Mailing.id == mailing_id,
+            Mailing.finished_at.is_(None),
+            Mailing.problem.is_(None),
+            or_(Mailing.holder.is_(None), Mailing.holder == holder, Mailing.held_until < now),
+        )
+        .values(holder=holder, held_until=now + _lease(current_app.config["MAIL_PER_MINUTE"]))
+    ).rowcount
+    mailing = db.session.get(Mailing, mailing_id) if taken == 1 else None
+    sending = mailing and _Sending(
+        mailing.id, mailing.survey_id, mailing.kind, mailing.last_invitation_id, mailing.link_prefix
+    )
+    db.session.commit()
+    return sending
+
+
+def _end_turn(sending: _Sending, by: str, **values) -> None:
+    """Write how the turn ended, if its holder (`by`) still holds the mailing. Commits."""
+    db.session.execute(update(Mailing).where(Mailing.id == sending.id, Mailing.holder == by).values(**values))
+    db.session.commit()
+
+
+def _finish_mailing(sending: _Sending, holder: str, problem: str | None = None) -> None:
+    """Mark a mailing finished (or stopped, with the reason) and record it in the audit log. Commits."""
+    if problem is None:
+        _end_turn(sending, holder, finished_at=utcnow(), holder=None)
+    else:
+        _end_turn(sending, holder, problem=problem[:300], holder=None, held_until=None)
+    mailing = db.session.get(Mailing, sending.id)
+    audit.record(
+        f"{'stopped' if problem else 'finished'} sending {WHAT[sending.kind]}",
+        db.session.get(Survey, sending.survey_id),
+        actor=JOB_QUEUE,
+        mailing=mailing.id,
+        sent=mailing.sent,
+        refused=mailing.refused,
+    )
+    db.session.commit()
+    log.info("mailing %s (%s) %s: %s sent, %s refused", mailing.id, mailing.kind, "stopped" if problem else "finished",
+             mailing.sent, mailing.refused)  # fmt: skip
+
+
+def _mark(sending: _Sending, holder: str, invitation_id: int, refused: bool) -> bool:
+    """Mark one member as sent this mailing, count it, and hold the mailing longer; one commit.
+    Return False if another job holds the mailing now (this one then stops)."""
+    column = Invitee.invitation_mailing_id if sending.kind == INVITATION else Invitee.reminder_mailing_id
+    held = db.session.execute(
+        update(Mailing)
+        .where(Mailing.id == sending.id, Mailing.holder == holder)
+        .values(
+            sent=Mailing.sent + (0 if refused else 1),
+            refused=Mailing.refused + (1 if refused else 0),
+            held_until=_now() + _lease(current_app.config["MAIL_PER_MINUTE"]),
+        )
+    ).rowcount
+    db.session.execute(update(Invitee).where(Invitee.invitation_id == invitation_id).values({column: sending.id}))
+    db.session.commit()
+    return held == 1
+
+
+def send_some(mailing_id: int, holder: str, limiter: mail.Limiter) -> bool:
+    """Send a mailing's next emails for one turn (MAIL_JOB_SECONDS), at the limiter's pace; return
+    whether some are left for the next turn. Commits after each message.
+
+    Each message is handed to the mail server, then its member is marked in one commit: a worker
+    that dies between the two sends that one message again when the mailing carries on, and no other.
+    """
+    sending = _take(mailing_id, holder)
+    if sending is None:
+        return False  # finished, stopped, or another job sends it
+    survey = db.session.get(Survey, sending.survey_id)
+    languages = survey.questionnaire.languages
+    words = {
+        language: mail.wording(sending.kind, language, survey.title(language), survey.closes_at)
+        for language in languages
+    }
+    deadline = mail.clock.time() + current_app.config["MAIL_JOB_SECONDS"]
+    with mail.Postman() as postman:
+        while True:
+            status = db.session.scalar(select(Survey.status).where(Survey.id == sending.survey_id))
+            if status != SurveyStatus.OPEN:
+                _finish_mailing(sending, holder, "The survey closed, and its member lists were deleted.")
+                return False
+            row = db.session.execute(
+                _recipients(sending.survey_id, sending.kind, sending).order_by(Invitee.invitation_id).limit(1)
+            ).first()
+            db.session.commit()  # no transaction stays open while this waits for its slot or the server
+            if row is None:
+                _finish_mailing(sending, holder)
+                return False
+            if mail.clock.time() >= deadline:
+                _end_turn(sending, holder, held_until=_now() + timedelta(seconds=HAND_OFF_SECONDS))
+                return True
+            language = row.language if row.language in languages else languages[0]
+            try:
+                link = f"{sending.link_prefix}{unseal(row.sealed_token)}?lang={language}"
+            except InvalidToken:
+                _finish_mailing(sending, holder, "The links can no longer be read: the secret key has changed.")
+                return False
+            limiter.wait()
+            refused = False
+            try:
+                postman.send(mail.compose(words[language], row.email, link))
+            except mail.Refused:
+                refused = True
+            except mail.Unavailable as error:
+                _finish_mailing(sending, holder, f"{str(error)[:1].upper()}{str(error)[1:]}.")
+                return False
+            if not _mark(sending, holder, row.invitation_id, refused):
+                return False

@@ -10,6 +10,7 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 
 from ..accounts.access import ALL_STAFF, roles, survey_or_404
 from ..config import Config
+from ..questionnaire import timing
 from ..questionnaire.answers import page_values, read_page
 from ..questionnaire.model import ITEM_TYPES, TEXT_TYPES, Questionnaire
 from ..questionnaire.rules import clean_answers
@@ -37,7 +38,31 @@ def _keep(survey_id: int, questionnaire: Questionnaire, answers: dict, language:
 @bp.get("/surveys/<int:survey_id>/preview/<language>")
 @roles(*ALL_STAFF)
 def preview(survey_id: int, language: str):
-    """Start a preview afresh at the first page."""
+    """Start a preview afresh at the start page, as members first see the survey."""
+    survey = survey_or_404(survey_id)
+    if language not in Config.LANGUAGES:
+        abort(404)
+    switch = request.args.get("lang")
+    if switch in Config.LANGUAGES and switch != language:  # the start page's own language link
+        return redirect(url_for("organise.preview", survey_id=survey.id, language=switch))
+    session.pop("preview", None)
+    g.preview_language = language
+    questionnaire = survey.member_questionnaire
+    return render_template(
+        "organise/preview_start.html",
+        survey=survey,
+        questionnaire=questionnaire,
+        minutes=timing.minutes(questionnaire, language),
+        started=False,
+        invited_only=False,
+        start_action=url_for("organise.preview_begin", survey_id=survey.id, language=language),
+    )
+
+
+@bp.post("/surveys/<int:survey_id>/preview/<language>")
+@roles(*ALL_STAFF)
+def preview_begin(survey_id: int, language: str):
+    """Start now, in a preview: go to the first page, with nothing stored."""
     survey = survey_or_404(survey_id)
     if language not in Config.LANGUAGES:
         abort(404)
@@ -99,7 +124,7 @@ def _render(survey, section, answers, form, problems, language):
     back = (
         url_for("organise.preview_page", survey_id=survey.id, language=language, section_id=previous.id)
         if previous
-        else url_for("organise.survey", survey_id=survey.id)
+        else url_for("organise.preview", survey_id=survey.id, language=language)
     )
     return render_template(
         "organise/preview_page.html", survey=survey, back=back, unsaved=False, expired=False, **shown

@@ -18,6 +18,7 @@ from .. import audit
 from ..extensions import db
 from ..models import (
     AUDIENCE_KEYS,
+    AccessMode,
     Draft,
     Invitation,
     Invitee,
@@ -32,7 +33,8 @@ from ..models import (
     as_utc,
     utcnow,
 )
-from ..questionnaire.model import Option, Questionnaire
+from ..questionnaire import checks
+from ..questionnaire.model import Option, Questionnaire, Section
 from ..questionnaire.rules import visible_options, with_derived
 from ..responses.service import forget_withdrawal_codes, release_batch, used_condition
 
@@ -86,6 +88,12 @@ def audience_problem(questionnaire: Questionnaire, audience: dict) -> str | None
         if audience["sector"] not in {o.code for o in offered}:
             return "That sector is not part of the chosen service group."
     return None
+
+
+def lost_intros(survey: Survey) -> list[Section]:
+    """Return the pages whose introduction this survey's members will not see: a sector (or
+    region) survey skips a page that holds only the questions its audience answers."""
+    return checks.lost_intros(survey.questionnaire, survey.audience or {})
 
 
 def describe_audience(questionnaire: Questionnaire, audience: dict, language: str = "en") -> str:
@@ -459,7 +467,12 @@ class Segment:
 
 @dataclass
 class Tracking:
-    """How a survey is filling: counts only, never answers."""
+    """How a survey is filling: counts of participation only, never answers.
+
+    These are exact counts of starts and submits (a day in the UK, nothing finer), as ADR 0020
+    lets staff watch while a survey is open; they are not the results' counts, which hold only
+    released answers and are perturbed (see in_results).
+    """
 
     started: int
     submitted: int
@@ -468,6 +481,7 @@ class Tracking:
     used: int
     segments: list[Segment]
     threshold: int
+    open_link: bool = False  # members can also answer through the survey's open link
 
     @property
     def completion(self) -> float | None:
@@ -478,6 +492,15 @@ class Tracking:
     def response_rate(self) -> float | None:
         """Return the share of invitations used."""
         return self.used / self.invited if self.invited else None
+
+    @property
+    def through_link(self) -> int | None:
+        """Return how many were sent through the open link (None for an invitation-only survey).
+
+        A used invitation is exactly one response sent with it, so every other response came
+        through the link; both counts are shown already, so their difference tells nothing new.
+        """
+        return max(self.submitted - self.used, 0) if self.open_link else None
 
 
 def tracking(survey: Survey) -> Tracking:
@@ -509,7 +532,38 @@ def tracking(survey: Survey) -> Tracking:
         used=sum(r[2] for r in rows),
         segments=segments_shown([(r[0], r[1], r[2], int(r[3])) for r in rows if r[0]], survey.threshold),
         threshold=survey.threshold,
+        open_link=survey.access == AccessMode.OPEN_LINK,
     )
+
+
+def in_results(survey: Survey) -> int | None:
+    """Return how many responses the results hold now, as the results page shows it, or None.
+
+    The results hold only released answers (an invitation survey's once, at close; an open-link
+    survey's in large steps while open, ADR 0020), leave out withdrawn ones, and publish their
+    count perturbed (ADR 0019); None when nothing is shown yet (a draft, an invitation survey
+    still open, or fewer than the threshold).
+    """
+    from .. import results  # here: the results engine is imported only where it is used
+
+    if survey.status == SurveyStatus.DRAFT:
+        return None
+    if survey.access == AccessMode.INVITATION and survey.status == SurveyStatus.OPEN:
+        return None  # released at close: the engine has nothing, so do not ask it
+    overview = results.overview(survey)
+    return None if overview.suppressed else overview.responses
+
+
+def submitted_counts(surveys: list[Survey]) -> dict[int, int]:
+    """Return each survey's submitted count (participation, as tracking counts it), in one query."""
+    if not surveys:
+        return {}
+    rows = db.session.execute(
+        select(SurveyDay.survey_id, func.sum(SurveyDay.submitted))
+        .where(SurveyDay.survey_id.in_([s.id for s in surveys]))
+        .group_by(SurveyDay.survey_id)
+    )
+    return {survey_id: int(total or 0) for survey_id, total in rows}
 
 
 def segments_shown(rows: list[tuple[str, int, int, int]], k: int) -> list[Segment]:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import current_app, flash, redirect, render_template, request, url_for
+from flask import current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from wtforms import SelectChoice
 
@@ -24,7 +24,10 @@ def _close_due() -> None:
 @roles(*ALL_STAFF)
 def surveys():
     """The surveys this account may see, newest first."""
-    return render_template("organise/surveys.html", surveys=service.visible_surveys(current_user))
+    found = service.visible_surveys(current_user)
+    return render_template(
+        "organise/surveys.html", surveys=found, submitted=service.submitted_counts(found), SurveyStatus=SurveyStatus
+    )
 
 
 @bp.route("/surveys/new", methods=["GET", "POST"])
@@ -58,6 +61,8 @@ def survey(survey_id: int):
         survey=found,
         audience=service.describe_audience(found.questionnaire, found.audience or {}),
         tracking=service.tracking(found),
+        in_results=service.in_results(found),
+        lost_intros=service.lost_intros(found),
         state=found.state(),
         member_link=url_for("responses.start", slug=found.slug, _external=True),
         AccessMode=AccessMode,
@@ -134,6 +139,7 @@ def _life_cycle(found, step: str, action, done: str, *first):
         except service.SurveyError as error:
             message = str(error)
         else:
+            session.pop("_flashes", None)  # a message from an earlier step ("Saved") is stale now
             flash(done)
             return redirect(url_for("organise.survey", survey_id=found.id))
     status = 409 if message else 200
@@ -144,4 +150,5 @@ def _life_cycle(found, step: str, action, done: str, *first):
         message=message,
         audience=service.describe_audience(found.questionnaire, found.audience or {}),
         now_file=current_app.extensions["questionnaires"].get(found.questionnaire_version.slug),
+        lost_intros=service.lost_intros(found) if step == "launch" else [],
     ), status

@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from .model import Question, Questionnaire, Section
+from .model import ITEM_TYPES, Question, Questionnaire, Section
 from .rules import Derivation, evaluate, is_required, question_visible, shown_keys, visible_options
 
 # Control characters other than tab, newline and carriage return; NUL included.
@@ -231,8 +231,10 @@ def read_page(
         answers.update(result.answers)
         problems += result.problems
         missing = is_required(questionnaire, question, values) and not _answered(question, result, values)
-        if missing and not any(p.field.split(".")[0] == question.id for p in result.problems):
-            problems.append(Problem(_first_missing(question, result, values), "required_" + question.type))
+        if missing:  # every row of a grid left empty, not one at a time; a row already at fault once
+            at_fault = {p.field for p in result.problems}
+            keys = _missing(question, result, values, at_fault)
+            problems += [Problem(key, "required_" + question.type) for key in keys]
         derivation.add(result.answers)  # after this question's checks, which see the answers before it
     return PageResult(answers, problems)
 
@@ -251,8 +253,12 @@ def _answered(question: Question, result: PageResult, values: Mapping) -> bool:
     return all(key in result.answers for key in shown_keys(question, values))
 
 
-def _first_missing(question: Question, result: PageResult, values: Mapping) -> str:
-    return next((key for key in shown_keys(question, values) if key not in result.answers), question.id)
+def _missing(question: Question, result: PageResult, values: Mapping, at_fault: set[str]) -> list[str]:
+    """Return the answer keys still to give: every shown row of a grid or statements question not
+    already at fault, or the question itself when nothing about it is."""
+    if question.type not in ITEM_TYPES:
+        return [] if any(field.split(".")[0] == question.id for field in at_fault) else [question.id]
+    return [key for key in shown_keys(question, values) if key not in result.answers and key not in at_fault]
 
 
 def page_values(section: Section, answers: Mapping[str, Any]) -> dict[str, list[str]]:

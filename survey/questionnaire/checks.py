@@ -6,17 +6,17 @@ number. Every check runs, so one pass reports every problem in a file.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from .model import ITEM_TYPES, STATEMENT_CODES
+from .model import ITEM_TYPES, STATEMENT_CODES, Questionnaire, Section
 from .rules import references
 
 Path = tuple[Any, ...]
 Found = list[tuple[Path, str]]
 
-TEXT_KEYS = frozenset({"title", "description", "intro", "text", "hint", "label", "group", "unit"})
+TEXT_KEYS = frozenset({"title", "description", "intro", "text", "hint", "label", "group", "unit", "error"})
 LANGUAGE = "language"
 LANGUAGE_CODES = ("en", "cy")
 
@@ -68,8 +68,13 @@ class Index:
     scales: dict[str, dict] = field(default_factory=dict)
 
 
-def check(tree: dict) -> Found:
-    """Return every meaning problem in a questionnaire tree."""
+def check(tree: dict, promises: bool = True) -> Found:
+    """Return every meaning problem in a questionnaire tree.
+
+    promises=False leaves out the rules that keep the start page's promises to members, which
+    came after some questionnaires were pinned to surveys: a pinned version is read again
+    whenever its survey is shown, and must still open.
+    """
     index = Index(languages=list(tree.get("languages", [])))
     found: Found = []
     found += _check_texts(tree, (), index.languages)
@@ -79,7 +84,153 @@ def check(tree: dict) -> Found:
     found += _check_sections(tree, index)
     found += _check_dimensions(tree, index)
     found += _check_audience(tree, index)
+    if promises:
+        found += _check_equality(tree, index)
     return found
+
+
+def warnings(tree: dict) -> Found:
+    """Return what a valid questionnaire allows but its author probably did not mean."""
+    audience = {str(q) for q in (tree.get("audience") or {}).values()}
+    found: Found = []
+    for s_index, section in enumerate(tree.get("sections") or []):
+        questions = [str(q.get("id")) for q in section.get("questions") or []]
+        if section.get("intro") and questions and set(questions) <= audience:
+            found.append(
+                (
+                    ("sections", s_index, "intro"),
+                    f"warning: this page asks only {_and(questions)}, which a survey for one "
+                    f"{_audience_words(tree, questions)} answers for its members, so they skip the page "
+                    "and never see this introduction; move it to the next page",
+                )
+            )
+    return found
+
+
+def lost_intros(questionnaire: Questionnaire, audience: Mapping[str, str | None]) -> list[Section]:
+    """Return the pages with an introduction that this audience's members never see: a page that
+    holds only questions the audience answers is skipped (Questionnaire.for_audience)."""
+    fixed = {questionnaire.audience[key] for key, code in audience.items() if code and key in questionnaire.audience}
+    return [s for s in questionnaire.sections if s.intro and s.questions and all(q.id in fixed for q in s.questions)]
+
+
+def _and(words: list[str]) -> str:
+    return words[0] if len(words) == 1 else f"{', '.join(words[:-1])} and {words[-1]}"
+
+
+def _audience_words(tree: dict, questions: list[str]) -> str:
+    keys = [str(k).replace("_", " ") for k, q in (tree.get("audience") or {}).items() if str(q) in questions]
+    return " or ".join(keys)
+
+
+# --- equality questions: optional, with "Prefer not to say" (DESIGN.md §5; the start page says so)
+
+PREFER_NOT_CODES = frozenset({"pnts", "prefer_not", "prefer_not_to_say"})
+PREFER_NOT_LABEL = "prefer not to say"
+PREFER_NOT_EXAMPLE = "{code: pnts, label: {en: Prefer not to say, cy: Mae'n well gen i beidio â dweud}}"
+
+
+def equality_questions(tree: dict) -> dict[str, bool]:
+    """Return the equality questions, each with whether a protected dimension is made from it.
+
+    A question is one when a protected breakdown is worked out from it (directly, or through
+    derived variables), or when it shares a page with such a question: that page's introduction
+    tells members every question on it is optional.
+    """
+    derived = {str(d.get("id")): d for d in tree.get("derived") or [] if isinstance(d, dict)}
+
+    def sources(ref: str, seen: frozenset[str]) -> set[str]:
+        if ref in seen or ref == LANGUAGE:
+            return set()
+        variable = derived.get(ref)
+        if variable is None:
+            return {ref.split(".")[0]}
+        if "from" in variable:
+            refs = [str(variable["from"])]
+        else:
+            refs = [r for case in variable.get("cases") or [] for r, _ in references(case.get("when"))]
+        return set().union(*(sources(r, seen | {ref}) for r in refs))
+
+    protected = [str(d.get("id")) for d in tree.get("dimensions") or [] if d.get("protected")]
+    feeding = set().union(*(sources(ref, frozenset()) for ref in protected))
+    found: dict[str, bool] = {}
+    for section in tree.get("sections") or []:
+        ids = [str(q.get("id")) for q in section.get("questions") or []]
+        if feeding & set(ids):
+            found |= {question_id: question_id in feeding for question_id in ids}
+    return found
+
+
+def _is_prefer_not(option: dict) -> bool:
+    label = option.get("label") or {}
+    english = str(label.get("en", "")) if isinstance(label, dict) else ""
+    return str(option.get("code")) in PREFER_NOT_CODES or english.strip().lower() == PREFER_NOT_LABEL
+
+
+def _check_equality(tree: dict, index: Index) -> Found:
+    """Every equality question is optional and offers "Prefer not to say", always."""
+    equality = equality_questions(tree)
+    found: Found = []
+    for s_index, section in enumerate(tree["sections"]):
+        for q_index, question in enumerate(section["questions"]):
+            if question["id"] not in equality:
+                continue
+            path = ("sections", s_index, "questions", q_index)
+            why = "" if equality[question["id"]] else " (it is on a page of equality questions)"
+            if question.get("required"):
+                found.append(
+                    (
+                        (*path, "required"),
+                        f"equality questions must be optional, as the start page promises{why}: "
+                        "remove 'required: true'",
+                    )
+                )
+            found += _check_prefer_not(question, path, index, why)
+    return found
+
+
+def _check_prefer_not(question: dict, path: Path, index: Index, why: str) -> Found:
+    qtype = question["type"]
+    if qtype in ("text", "long_text"):
+        return []  # a box left empty says nothing: there is no answer to decline
+    if qtype in ("single", "multi"):
+        offered = [(o_path, o, group) for o_path, o, group in _options(question) if _is_prefer_not(o)]
+        if not offered:
+            return [
+                (
+                    (*path, "options"),
+                    'equality questions must offer "Prefer not to say", as the start page promises'
+                    f"{why}: add the option {PREFER_NOT_EXAMPLE}",
+                )
+            ]
+        found: Found = []
+        for o_path, option, group in offered:
+            if option.get("show_if") is not None or (group is not None and group.get("show_if") is not None):
+                found.append(((*path, *o_path), '"Prefer not to say" must always be offered: remove its show_if'))
+            if qtype == "multi" and not option.get("exclusive"):
+                found.append(((*path, *o_path), "\"Prefer not to say\" must be exclusive: add 'exclusive: true'"))
+        return found
+    if qtype in ("scale", "grid"):
+        scale = index.scales.get(str(question.get("scale")))
+        off = [o for o in (scale or {}).get("off_scale") or [] if isinstance(o, dict)]
+        chosen = question.get("off_scale")
+        off = [o for o in off if chosen is None or o.get("code") in chosen]
+        if scale is not None and not any(_is_prefer_not(o) for o in off):
+            return [
+                (
+                    path,
+                    'equality questions must offer "Prefer not to say", as the start page promises'
+                    f"{why}: give the scale an off-scale answer {PREFER_NOT_EXAMPLE}",
+                )
+            ]
+        return []
+    return [
+        (
+            (*path, "type"),
+            f'equality questions must offer "Prefer not to say", as the start page promises{why}; '
+            f"a {qtype} question cannot: ask it as a single-choice question with a pnts option",
+        )
+    ]
 
 
 def _check_texts(node: Any, path: Path, languages: list[str]) -> Found:

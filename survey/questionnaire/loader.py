@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 from dataclasses import dataclass
 from functools import cache
 from pathlib import Path
@@ -63,9 +64,13 @@ def _validator() -> jsonschema.Draft202012Validator:
     return jsonschema.Draft202012Validator(json.loads(SCHEMA_PATH.read_text()))
 
 
-def load_text(text: str, name: str) -> Questionnaire:
-    """Validate questionnaire source text and return the model, or raise QuestionnaireError."""
-    tree, problems = _validate(text, name)
+def load_text(text: str, name: str, *, pinned: bool = False) -> Questionnaire:
+    """Validate questionnaire source text and return the model, or raise QuestionnaireError.
+
+    pinned=True reads a version already pinned to a survey: the rules added since it was pinned
+    to keep the start page's promises are not applied again (checks.check), so its survey opens.
+    """
+    tree, problems = _validate(text, name, promises=not pinned)
     if problems:
         raise QuestionnaireError(problems)
     return _build(tree, text)
@@ -74,6 +79,18 @@ def load_text(text: str, name: str) -> Questionnaire:
 def check_text(text: str, name: str) -> list[Problem]:
     """Return every problem in questionnaire source text (empty when valid)."""
     return _validate(text, name)[1]
+
+
+def warnings_in_text(text: str, name: str) -> list[Problem]:
+    """Return what a valid questionnaire allows but probably does not mean (see checks.warnings)."""
+    tree = YAML(typ="rt").load(text)
+    return [Problem(name, line_of(tree, path), _where(tree, path) + message) for path, message in checks.warnings(tree)]
+
+
+def warnings_in_file(path: Path | str) -> list[Problem]:
+    """Return the warnings for one valid questionnaire file."""
+    path = Path(path)
+    return warnings_in_text(_read(path), str(path))
 
 
 def load_file(path: Path | str) -> Questionnaire:
@@ -132,31 +149,128 @@ def _raise(path: Path, message: str, line: int = 1) -> str:
     raise QuestionnaireError([Problem(str(path), line, message)])
 
 
-def _validate(text: str, name: str) -> tuple[Any, list[Problem]]:
+def _validate(text: str, name: str, promises: bool = True) -> tuple[Any, list[Problem]]:
     try:
         tree = YAML(typ="rt").load(text)
     except MarkedYAMLError as error:
-        mark = error.problem_mark or error.context_mark
-        line = mark.line + 1 if mark else 1
-        column = f", column {mark.column + 1}" if mark else ""
-        return None, [Problem(name, line, f"YAML syntax error{column}: {error.problem or error.context}")]
+        return None, [_syntax_problem(error, text, name)]
     if not isinstance(tree, dict):
         return None, [Problem(name, 1, "the file must be a YAML mapping (key: value lines)")]
     hostile = _hostile(tree)
     if hostile:
         return None, [Problem(name, 1, hostile)]
+    commas = _split_texts(tree, (), _languages(tree))
     shape = sorted(_validator().iter_errors(tree), key=lambda e: list(map(str, e.absolute_path)))
     problems = [
-        Problem(name, line_of(tree, e.absolute_path), _where(tree, e.absolute_path) + _explain(e)) for e in shape
+        Problem(name, line_of(tree, e.absolute_path), _where(tree, e.absolute_path) + _explain(e))
+        for e in shape
+        if not _inside(e.absolute_path, commas)
     ]
     try:
-        meaning = checks.check(tree)
+        meaning = checks.check(tree, promises=promises)
     except (KeyError, TypeError, AttributeError, IndexError):
-        if not problems:
+        if not problems and not commas:
             raise
         meaning = []  # the meaning checks need a sound shape; the shape problems are reported
-    problems += [Problem(name, line_of(tree, path), _where(tree, path) + message) for path, message in meaning]
+    problems += [
+        Problem(name, line_of(tree, path), _where(tree, path) + message)
+        for path, message in meaning
+        if not _inside(path, commas)
+    ]
+    problems += [Problem(name, line, _where(tree, path) + message) for path, (line, message) in commas.items()]
     return tree, sorted(set(problems), key=lambda p: (p.line, p.message))
+
+
+FLOW_TEXT = "a comma inside {en: …, cy: …} needs the text in quotes"
+
+
+def _syntax_problem(error: MarkedYAMLError, text: str, name: str) -> Problem:
+    """Say what a YAML syntax error most likely is; in a {en: …, cy: …} it is a ': ' or a comma."""
+    mark = error.problem_mark or error.context_mark
+    line = mark.line + 1 if mark else 1
+    column = f", column {mark.column + 1}" if mark else ""
+    if "flow mapping" in str(error.context or "") and mark is not None:
+        lines = text.splitlines()
+        source = lines[mark.line] if mark.line < len(lines) else ""
+        return Problem(
+            name,
+            line,
+            f"YAML syntax error{column}: inside {{en: …, cy: …}} text with a ': ' or a comma needs quotes, "
+            f'for example {{en: "Pay: grading, jobs", cy: "…"}} ({_clip(source.strip())})',
+        )
+    return Problem(name, line, f"YAML syntax error{column}: {error.problem or error.context}")
+
+
+def _clip(text: str, most: int = 80) -> str:
+    return text if len(text) <= most else text[: most - 1] + "…"
+
+
+def _languages(tree: dict) -> tuple[str, ...]:
+    given = tree.get("languages")
+    return tuple(str(code) for code in given) if isinstance(given, list) else ("en", "cy")
+
+
+def _split_texts(node: Any, path: tuple, languages: tuple[str, ...]) -> dict[tuple, tuple[int, str]]:
+    """Find texts that a comma cut in two: in {en: Pay, grading and jobs, cy: …} YAML reads
+    "grading and jobs" as a key of its own (with no text). Return {path of the text: (line, message)}."""
+    found: dict[tuple, tuple[int, str]] = {}
+    if isinstance(node, dict):
+        for key, value in node.items():
+            if key == "metadata" and not path:
+                continue  # free notes for the file's authors, never shown to members
+            here = (*path, key)
+            is_text = key in checks.TEXT_KEYS or path[-1:] == ("labels",)
+            if is_text and isinstance(value, dict) and _flow(value):
+                stray = [k for k, v in value.items() if _stray(k, v, languages)]
+                if stray and any(k in languages for k in value):
+                    found[here] = (_line(value, stray[0], node, key), _comma_message(key, value, languages))
+                    continue
+            found |= _split_texts(value, here, languages)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            found |= _split_texts(value, (*path, i), languages)
+    return found
+
+
+def _stray(key: Any, value: Any, languages: tuple[str, ...]) -> bool:
+    """A key that is the end of a text cut at a comma: not a language; a language code has text."""
+    if key in languages:
+        return False
+    return not (isinstance(key, str) and LANGUAGE_KEY.match(key)) or value is None
+
+
+def _flow(node: Any) -> bool:
+    fa = getattr(node, "fa", None)
+    return bool(fa is not None and fa.flow_style())
+
+
+def _line(node: Any, key: Any, parent: Any, parent_key: Any) -> int:
+    try:
+        return node.lc.key(key)[0] + 1
+    except (AttributeError, KeyError, TypeError):
+        return line_of(parent, [parent_key])
+
+
+def _comma_message(key: str, value: dict, languages: tuple[str, ...]) -> str:
+    """Rebuild the text as the author meant it, to show where the quotes go."""
+    meant: dict[str, str] = {}
+    current = None
+    for k, v in value.items():
+        if not _stray(k, v, languages):
+            current = k
+            meant[k] = "" if v is None else str(v)
+        elif current is not None:
+            meant[current] += f", {k}" + ("" if v is None else f": {v}")
+    example = ", ".join(f'{lang}: "{text}"' for lang, text in meant.items())
+    return f"'{key}': {FLOW_TEXT}: write {key}: {{{_clip(example, 120)}}}"
+
+
+def _inside(path: Any, prefixes: dict[tuple, Any]) -> bool:
+    path = tuple(path)
+    return any(path[: len(prefix)] == prefix for prefix in prefixes)
+
+
+LANGUAGE_KEY = re.compile(r"^[a-z]{2}$")
 
 
 def _hostile(tree: Any) -> str | None:
@@ -376,6 +490,7 @@ def _build(tree: dict, text: str) -> Questionnaire:
                     section_id=str(s["id"]),
                     position=position,
                     hint=_text(q.get("hint")),
+                    error=_text(q.get("error")),
                     required=bool(q.get("required", False)),
                     show_if=_plain(q.get("show_if")),
                     options=_options(q.get("options") or []),

@@ -76,6 +76,7 @@ class Question:
     hint: Text | None = None
     required: bool = False
     show_if: Rule | None = None
+    error: Text | None = None  # what to say when a required answer is missing ("Select how your workload has changed")
     options: tuple[Option, ...] = ()
     max_choices: int | None = None
     choose: int | None = None  # priorities: pick exactly this many

@@ -82,8 +82,11 @@ def place_label(place: int) -> str:
     return text[:1].upper() + text[1:]
 
 
-def message(problem: Problem, language: str) -> str:
-    """Return the plain message for a problem, in the member's language."""
+def message(problem: Problem, language: str, question: Question | None = None) -> str:
+    """Return the plain message for a problem, in the member's language: for a required answer
+    left out, the question's own words when it has them ("Select how your workload has changed")."""
+    if question is not None and question.error and problem.code.startswith("required_"):
+        return question.error[language]
     params = dict(problem.params)
     if isinstance(params.get("option"), dict):
         params["option"] = params["option"][language]
@@ -161,6 +164,13 @@ def previous_section(questionnaire: Questionnaire, current: Section, answers: di
     return earlier[-1] if earlier else None
 
 
+def answered_beyond(questionnaire: Questionnaire, section: Section, answers: dict) -> bool:
+    """Return whether the member has answered anything on a page after this one."""
+    place = _positions(questionnaire)
+    later = [s for s in questionnaire.sections if place[s.id] > place[section.id]]
+    return any(on_page(s, key) for s in later for key in answers)
+
+
 def first_unanswered(questionnaire: Questionnaire, answers: dict, language: str) -> Section | None:
     """Return the first page with no answers yet, to resume at; None when every page has some."""
     for section in visible_sections(questionnaire, answers, language):
@@ -179,16 +189,27 @@ def page_view(
 ) -> tuple[dict[str, Any], Section | None]:
     """Return what a question page shows (questions, errors, page number of total) and the
     page before it, for the member's page and the organisers' preview alike."""
-    shown = visible_sections(questionnaire, answers, language)
     views = build_page(questionnaire, section, answers, form, problems, language)
+    number, total = page_number(questionnaire, section)
     context = {
         "section": section,
         "questions": views,
         "errors": [e for v in views for e in v.errors],
-        "number": shown.index(section) + 1 if section in shown else 1,
-        "total": len(shown),
+        "number": number,
+        "total": total,
     }
     return context, previous_section(questionnaire, section, answers, language)
+
+
+def page_number(questionnaire: Questionnaire, section: Section) -> tuple[int, int]:
+    """Return a page's number and the number of pages, counted over every page the member's
+    survey has (its audience's questionnaire), whether or not their answers skip some.
+
+    Counting only the pages shown so far made the total jump ("Page 3 of 15", then "Page 4 of
+    16") when an answer revealed a page. Counted this way the total never changes during a
+    journey and the number only goes up: a skipped page is a number passed over, as on paper.
+    """
+    return _positions(questionnaire)[section.id] + 1, len(questionnaire.sections)
 
 
 def build_page(
@@ -202,7 +223,7 @@ def build_page(
     """Return the questions to show on a page, filled from the form values, with their errors."""
     values = with_derived(questionnaire, off_page(section, answers), language)
     page_ids = {q.id for q in section.questions}
-    errors = {p.field: message(p, language) for p in problems}
+    errors = {p.field: message(p, language, questionnaire.question(p.field.split(".")[0])) for p in problems}
     places = {p.field: p.params["place"] for p in problems if "place" in p.params}
     views = []
     for question in section.questions:
@@ -307,9 +328,12 @@ def _question_view(
             choices = _choices(question, values, form, errors, key, language)
             items.append((key, item.text[language], field_id(key), choices, errors.get(key)))
     choices = [] if question.type in ITEM_TYPES else _choices(question, values, form, errors, question.id, language)
-    # The error summary names the question too, since one page asks several.
+    # The error summary names the question too, since one page asks several, unless the message
+    # already does (a question's own `error` text).
     text = question.text[language]
-    summary = [(field_id(question.id), f"{text} – {errors[question.id]}")] if question.id in errors else []
+    own = question.error is not None and errors.get(question.id) == question.error[language]
+    named = errors[question.id] if own else f"{text} – {errors.get(question.id)}"
+    summary = [(field_id(question.id), named)] if question.id in errors else []
     summary += [(i[2], f"{i[1]} – {i[4]}") for i in items if i[4]]
     summary += [(field_id(f"{question.id}.{c.code}"), f"{c.label} – {c.other_error}") for c in choices if c.other_error]
     return QuestionView(

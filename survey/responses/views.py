@@ -9,6 +9,7 @@ from .. import current_language
 from ..extensions import db
 from ..limits import limiter, rate
 from ..models import AccessMode
+from ..questionnaire import timing
 from ..questionnaire.answers import page_values, read_page
 from ..questionnaire.model import Section
 from . import bp, pages, service
@@ -98,7 +99,8 @@ def _section(survey: service.MemberSurvey, section_id: str) -> Section:
 
 @bp.get("/s/<slug>")
 def start(slug: str):
-    """Show what the survey is for, how long it takes, how answers are protected, and Start."""
+    """Show what the survey is for, how long it takes (worked out from what it asks), Start, and
+    how answers are protected."""
     survey = _survey(slug)
     entry = _entry(slug)
     state = _draft(survey, entry)
@@ -108,6 +110,7 @@ def start(slug: str):
         "responses/start.html",
         survey=survey,
         questionnaire=survey.member_questionnaire,
+        minutes=timing.minutes(survey.member_questionnaire, current_language()),
         started=state is not None,
         invited_only=invited_only,
     ), (403 if invited_only else 200)
@@ -151,6 +154,7 @@ def invitation(token: str):
     survey = _survey(found.survey.slug)
     if service.invitation_used(found):
         return render_template("responses/invitation_used.html", survey=survey), 409
+    current_language()  # keeps the ?lang= a link carries (a Welsh email's) for the pages after
     entry = _entry(survey.slug)
     state = _draft(survey, entry)
     _remember(survey.slug, entry["secret"] if state and state.token == token else None, token)
@@ -159,7 +163,8 @@ def invitation(token: str):
 
 @bp.route("/s/<slug>/page/<section_id>", methods=["GET", "POST"])
 def page(slug: str, section_id: str):
-    """Show one page of questions; on POST check and save it, then go on."""
+    """Show one page of questions; on POST check and save it, then go on (back to Check your
+    answers when the member came from one of its Change links)."""
     survey, secret, state = _journey(slug)
     questionnaire = survey.member_questionnaire
     section = _section(survey, section_id)
@@ -181,23 +186,38 @@ def page(slug: str, section_id: str):
     if action == "save":
         return redirect(url_for("responses.saved", slug=slug))
     if action == "language":
-        return redirect(url_for("responses.page", slug=slug, section_id=section.id, lang=request.form["language"]))
+        language = request.form["language"]
+        return redirect(url_for("responses.page", slug=slug, section_id=section.id, lang=language, change=_changing()))
     following = pages.next_section(questionnaire, section, state.answers, state.language)
-    if following is None:
+    if following is None or _changing():
         return redirect(url_for("responses.check_answers", slug=slug))
     return redirect(url_for("responses.page", slug=slug, section_id=following.id))
+
+
+def _changing() -> str | None:
+    """Return "1" when the member is changing an answer from Check your answers, else None."""
+    return "1" if (request.form.get("change") or request.args.get("change")) == "1" else None
 
 
 def _render_page(survey, section, state, form, problems, unsaved: bool = False, expired: bool = False):
     shown, previous = pages.page_view(
         survey.member_questionnaire, section, state.answers, form, problems, state.language
     )
-    back = (
-        url_for("responses.page", slug=survey.slug, section_id=previous.id)
-        if previous
-        else url_for("responses.start", slug=survey.slug)
+    if _changing():
+        back = url_for("responses.check_answers", slug=survey.slug)
+    elif previous:
+        back = url_for("responses.page", slug=survey.slug, section_id=previous.id)
+    else:
+        back = url_for("responses.start", slug=survey.slug)
+    return render_template(
+        "responses/page.html",
+        survey=survey,
+        back=back,
+        unsaved=unsaved,
+        expired=expired,
+        changing=bool(_changing()),
+        **shown,
     )
-    return render_template("responses/page.html", survey=survey, back=back, unsaved=unsaved, expired=expired, **shown)
 
 
 @bp.route("/s/<slug>/check-answers", methods=["GET", "POST"])
@@ -211,7 +231,10 @@ def check_answers(slug: str):
     questionnaire = survey.member_questionnaire
     missing = pages.first_incomplete(questionnaire, state.answers, state.language)
     if missing is not None:
-        return redirect(url_for("responses.page", slug=slug, section_id=missing.id))
+        # A changed answer that asks more comes back here once that is answered; a member who
+        # has not been further than that page yet carries on page by page.
+        back = "1" if pages.answered_beyond(questionnaire, missing, state.answers) else None
+        return redirect(url_for("responses.page", slug=slug, section_id=missing.id, change=back))
     if request.method == "GET":
         return render_template(
             "responses/check_answers.html",
@@ -302,7 +325,7 @@ def resume(slug: str):
         if state is not None:
             _remember(slug, code, None)  # an invited member's token is in the draft
             return redirect(_resume_url(survey, state))
-        error = True
+        error = "unknown" if code else "empty"
     return render_template("responses/resume.html", survey=survey, error=error), (200 if not error else 400)
 
 
@@ -314,7 +337,7 @@ def resume_link(slug: str, code: str):
     code = service.normalise_code(code)
     state = service.load_draft(survey, code)
     if state is None:
-        return render_template("responses/resume.html", survey=survey, error=True), 404
+        return render_template("responses/resume.html", survey=survey, error="unknown"), 404
     _remember(slug, code, None)
     return redirect(_resume_url(survey, state))
 

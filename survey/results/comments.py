@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from ..questionnaire.rules import LANGUAGE
 from .dimensions import NO_ANSWER, comment_threshold, structure
 from .engine import UnknownQuestion, _answer_key, _language, fixed_dimensions
 from .gate import universe
@@ -191,9 +192,12 @@ def comments_of(
         return result
     order, held = _screened(snapshot, question_id)
     approved = _approved(snapshot, question_id, decisions or {})
-    shown = [texts[i] for i in order if chosen[i] and (not held[i] or i in approved)]
+    shown_rows = [i for i in order if chosen[i] and (not held[i] or i in approved)]
+    shown = [texts[i] for i in shown_rows]
     released = sum(1 for i in approved if chosen[i])
     result.n, result.comments, result.suppressed = n, shown, False
+    answered_in, languages = snapshot.categorical[LANGUAGE], snapshot.codes(LANGUAGE)
+    result.languages = [languages[answered_in[rows[i]]] if answered_in[rows[i]] >= 0 else "" for i in shown_rows]
     result.held_for_review = n - len(shown)
     result.summary = (
         f"{n:,} comments; {len(shown):,} shown"

@@ -285,3 +285,6 @@ class Comments:
     suppressed: bool
     refused: str | None
     summary: str
+    # The language each shown comment's member answered in ("en", "cy"), in the order of
+    # `comments`: pages mark a comment in the other language with lang, for screen readers.
+    languages: list[str] = field(default_factory=list)
