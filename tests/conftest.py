@@ -102,3 +102,48 @@ def app_context(app: Flask) -> Iterator[None]:
     with app.app_context():
         yield
         db.session.remove()
+
+
+TEST_REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/15")
+
+
+@pytest.fixture
+def redis_url(app: Flask, monkeypatch) -> Iterator[str]:
+    """The real Redis, database 15, as the app's REDIS_URL for this test, with a queue of the
+    test's own (another test run on the same Redis neither takes its jobs nor loses its keys).
+    Afterwards the test's keys are deleted (its queue's, a killed worker's, the equality flags kept
+    for this database's surveys), and no others. In CI a Redis that does not answer fails the test."""
+    import uuid
+
+    import redis
+    from sqlalchemy import select
+
+    from survey.extensions import db
+    from survey.models import Survey
+    from survey.results import shared
+    from survey.results.snapshot import _identity, _identity_text
+
+    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5, socket_timeout=2)
+    try:
+        client.ping()
+    except redis.ConnectionError as error:
+        if IN_CI:
+            pytest.fail(f"Redis does not answer at {TEST_REDIS_URL}: {error}")
+        pytest.skip(f"Redis does not answer at {TEST_REDIS_URL}")
+    name = f"test-{uuid.uuid4().hex[:12]}"
+    monkeypatch.setitem(app.config, "REDIS_URL", TEST_REDIS_URL)
+    monkeypatch.setitem(app.config, "JOBS_QUEUE", name)
+    yield TEST_REDIS_URL
+    with app.app_context():
+        surveys = db.session.scalars(select(Survey)).all()
+        ours = [f"{shared.PREFIX}flags:*:{s.id}:{_identity_text(_identity(s))}:*" for s in surveys]
+    keys = {key for pattern in (f"*{name}*", *ours) for key in client.scan_iter(pattern, count=1000)}
+    for key in client.scan_iter("rq:worker:*", count=1000):
+        worker = key.removesuffix(b":executions")
+        if client.type(worker) == b"hash" and client.hget(worker, "queues") == name.encode():
+            keys |= {worker, worker + b":executions"}
+            client.srem("rq:workers", worker)
+    if keys:
+        client.delete(*keys)
+    client.srem("rq:queues", f"rq:queue:{name}")
+    client.close()

@@ -24,6 +24,7 @@ from .browser import SCREENSHOTS, axe_violations, live_server
 from .helpers import FIXTURES, get_page
 from .journey import make_survey
 from .test_browser import browser  # noqa: F401  (the module's Chromium)
+from .test_results_consultation import consultation_answers
 from .test_results_data import insert_responses
 
 # Six opinions on one scale; probation's shares are raised by a different amount on each, so the
@@ -240,12 +241,7 @@ def test_the_briefing_ranks_a_consultations_demands_as_the_engine_publishes_them
     questionnaire = load_file(FIXTURES / "consultation-results.yaml")
     survey = make_survey(app, "brief-demands", questionnaire, status=SurveyStatus.CLOSED, threshold=10)
     rng = random.Random(17)
-    leaning = {"pay": (8, 1, 1), "caseloads": (5, 3, 2), "office": (3, 3, 3), "cameras": (2, 6, 2)}
-    answers = []
-    for _ in range(240):
-        one = {"region": rng.choice(["north", "south", "wales"]), "D2": rng.sample(["pay", "workload", "safety"], 2)}
-        one |= {f"D1.{code}": rng.choices(["support", "oppose", "unsure"], w)[0] for code, w in leaning.items()}
-        answers.append((one, "en"))
+    answers = [(consultation_answers(rng), "en") for _ in range(240)]
     insert_responses(app, survey, answers, batch=1)
     _publish(app, survey, ["D1", "D2"], ["region"])
     with app.app_context():

@@ -4,23 +4,15 @@ reports nothing, with JavaScript on and off, in English and Welsh."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from survey.cli import make_demo_survey
-
 from .browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
     PHONE,
     assert_no_horizontal_scroll,
     axe_violations,
-    live_server,
-    need_chromium,
     screenshot,
 )
-from .test_browser import answer_every_question
+from .test_browser import answer_every_question, browser, server  # noqa: F401  (the module's Chromium, the demo survey served)
 
 pytestmark = pytest.mark.browser
 
@@ -28,26 +20,7 @@ SCREENS = 2.5  # the longest a member page may be, in phone screens
 LONGEST: dict[str, tuple[str, int]] = {}  # language -> (page, height), printed for the record
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
-@pytest.fixture
-def server(app) -> Iterator[str]:
-    with app.app_context():
-        make_demo_survey()
-    with live_server(app) as url:
-        yield url
-
-
-def _phone(browser, javascript: bool):
+def _phone(browser, javascript: bool):  # noqa: F811
     return browser.new_context(viewport=PHONE, java_script_enabled=javascript)
 
 
@@ -59,7 +32,7 @@ def _clean(page, name: str, javascript: bool) -> None:
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_start_now_is_on_the_first_screen(browser, server, lang, javascript):
+def test_start_now_is_on_the_first_screen(browser, server, lang, javascript):  # noqa: F811
     context = _phone(browser, javascript)
     page = context.new_page()
     page.goto(f"{server}/s/ai-at-work-demo?lang={lang}")
@@ -77,7 +50,7 @@ def test_start_now_is_on_the_first_screen(browser, server, lang, javascript):
 
 
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_no_member_page_is_longer_than_two_and_a_half_screens(browser, server, lang):
+def test_no_member_page_is_longer_than_two_and_a_half_screens(browser, server, lang):  # noqa: F811
     """Every page of the demo, reached with answers that show every page (AI in use, Welsh
     questions, follow-ups), with JavaScript off, so every follow-up is on the page."""
     context = _phone(browser, javascript=False)
@@ -103,7 +76,7 @@ def test_no_member_page_is_longer_than_two_and_a_half_screens(browser, server, l
 
 
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_focus_moves_to_the_error_summary_after_a_failed_continue(browser, server, lang):
+def test_focus_moves_to_the_error_summary_after_a_failed_continue(browser, server, lang):  # noqa: F811
     for javascript in (True, False):
         context = _phone(browser, javascript)
         page = context.new_page()
@@ -122,7 +95,7 @@ def test_focus_moves_to_the_error_summary_after_a_failed_continue(browser, serve
         context.close()
 
 
-def test_tap_targets_are_gov_uk_size(browser, server):
+def test_tap_targets_are_gov_uk_size(browser, server):  # noqa: F811
     context = _phone(browser, javascript=False)
     page = context.new_page()
     page.goto(f"{server}/s/ai-at-work-demo")
@@ -148,7 +121,7 @@ def test_tap_targets_are_gov_uk_size(browser, server):
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_a_thousand_character_word_wraps_on_check_your_answers(browser, server, lang, javascript):
+def test_a_thousand_character_word_wraps_on_check_your_answers(browser, server, lang, javascript):  # noqa: F811
     context = _phone(browser, javascript)
     page = context.new_page()
     page.goto(f"{server}/s/ai-at-work-demo?lang={lang}")
@@ -172,7 +145,7 @@ def test_a_thousand_character_word_wraps_on_check_your_answers(browser, server, 
 
 
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_an_empty_resume_code(browser, server, lang):
+def test_an_empty_resume_code(browser, server, lang):  # noqa: F811
     context = _phone(browser, javascript=True)
     page = context.new_page()
     page.goto(f"{server}/s/ai-at-work-demo/resume?lang={lang}")

@@ -19,12 +19,10 @@ import subprocess
 import sys
 import threading
 import time
-import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 import pytest
-import redis
 from aiosmtpd.controller import Controller
 from flask import Flask
 from flask.testing import FlaskClient
@@ -37,11 +35,10 @@ from survey.models import AuditEvent, Invitee, Mailing, Role, Survey, User
 from survey.organise import invitations, service
 from survey.organise.invitations import MemberListError, read_member_list
 
-from .conftest import IN_CI
 from .journey import complete, csrf_token, make_survey
 from .staff import PROBATION, make_user, sign_in
 from .test_browser import browser  # noqa: F401  (the module's Chromium)
-from .test_jobs import ROOT, TEST_REDIS_URL
+from .test_jobs import ROOT
 from .test_spike import free_port
 
 SENDER = "Union surveys <surveys@union.example>"
@@ -96,33 +93,6 @@ class Inbox:
 
     def to(self, address: str) -> list[Received]:
         return [m for m in self.messages if address in m.recipients]
-
-
-@pytest.fixture
-def redis_url(app, monkeypatch):
-    """The real Redis, database 15, with a queue of the test's own (as tests/test_jobs.py's). Its
-    keys are deleted afterwards, a killed worker's included, and no others."""
-    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        if IN_CI:
-            pytest.fail(f"Redis does not answer at {TEST_REDIS_URL}: {error}")
-        pytest.skip(f"Redis does not answer at {TEST_REDIS_URL}")
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    monkeypatch.setitem(app.config, "REDIS_URL", TEST_REDIS_URL)
-    monkeypatch.setitem(app.config, "JOBS_QUEUE", name)
-    yield TEST_REDIS_URL
-    keys = set(client.scan_iter(f"*{name}*", count=1000))
-    for key in client.scan_iter("rq:worker:*", count=1000):
-        worker = key.removesuffix(b":executions")
-        if client.type(worker) == b"hash" and client.hget(worker, "queues") == name.encode():
-            keys |= {worker, worker + b":executions"}
-            client.srem("rq:workers", worker)
-    if keys:
-        client.delete(*keys)
-    client.srem("rq:queues", f"rq:queue:{name}")
-    client.close()
 
 
 @pytest.fixture

@@ -20,7 +20,6 @@ import random
 import subprocess
 import sys
 import time
-import uuid
 from pathlib import Path
 
 import pytest
@@ -35,43 +34,13 @@ from survey.results import flags as flags_module
 from survey.results import shared
 from survey.results import snapshot as snapshots
 from survey.results.flags import equality_flags, equality_flags_of
-from survey.results.snapshot import _identity, _identity_text
 
-from .conftest import IN_CI
 from .journey import make_survey
 from .staff import make_user, sign_in
 from .test_results_data import AI_AT_WORK, insert_responses, random_answers
 from .test_spike import free_port
 
-TEST_REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/15")
 ROOT = Path(__file__).resolve().parent.parent
-
-
-@pytest.fixture
-def redis_url(app, monkeypatch):
-    """The real Redis, database 15, as the app's REDIS_URL for this test, with a queue of the
-    test's own (another test run on the same Redis neither takes its jobs nor loses its keys);
-    the test's keys are deleted afterwards, and no others."""
-    client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5, socket_timeout=2)
-    try:
-        client.ping()
-    except redis.ConnectionError as error:
-        if IN_CI:
-            pytest.fail(f"Redis does not answer at {TEST_REDIS_URL}: {error}")
-        pytest.skip(f"Redis does not answer at {TEST_REDIS_URL}")
-    name = f"test-{uuid.uuid4().hex[:12]}"
-    monkeypatch.setitem(app.config, "REDIS_URL", TEST_REDIS_URL)
-    monkeypatch.setitem(app.config, "JOBS_QUEUE", name)
-    yield TEST_REDIS_URL
-    with app.app_context():
-        surveys = db.session.scalars(select(Survey)).all()
-        ours = [f"{shared.PREFIX}flags:*:{s.id}:{_identity_text(_identity(s))}:*" for s in surveys]
-    keys = {key for pattern in (f"*{name}*", *ours) for key in client.scan_iter(pattern, count=1000)}
-    keys |= {key for key in client.scan_iter("rq:worker:*") if client.hget(key, "queues") == name.encode()}
-    if keys:
-        client.delete(*keys)
-    client.srem("rq:queues", f"rq:queue:{name}")
-    client.close()
 
 
 @pytest.fixture(autouse=True)

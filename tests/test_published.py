@@ -479,18 +479,14 @@ def test_a_consultation_page_says_each_demands_support_and_the_regions_side_by_s
     from survey.questionnaire.loader import load_file
 
     from .helpers import FIXTURES
+    from .test_results_consultation import consultation_answers
     from .test_results_data import insert_responses
 
     survey = make_survey(
         app, "demands", load_file(FIXTURES / "consultation-results.yaml"), status=SurveyStatus.CLOSED, threshold=10
     )
     rng = random.Random(16)
-    leaning = {"pay": (8, 1, 1), "caseloads": (5, 3, 2), "office": (3, 3, 3), "cameras": (2, 6, 2)}
-    answers = []
-    for _ in range(240):
-        one = {"region": rng.choice(["north", "south", "wales"]), "D2": rng.sample(["pay", "workload", "safety"], 2)}
-        one |= {f"D1.{code}": rng.choices(["support", "oppose", "unsure"], w)[0] for code, w in leaning.items()}
-        answers.append((one, "en"))
+    answers = [(consultation_answers(rng), "en") for _ in range(240)]
     insert_responses(app, survey, answers, batch=1)
     with app.test_request_context():
         found = db.session.get(Survey, survey.id)
