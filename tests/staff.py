@@ -46,20 +46,21 @@ def make_user(
 def fresh_code(app: Flask, email: str, secret: str | None = None) -> str:
     """Return a valid code for a step the account has not used yet (a real app's next code).
 
-    Each 30-second step gives one code, and a code is accepted once: when the three steps the
-    server accepts are used up (a test signing one account in again and again), wait for the next
-    one, as a person would.
+    Each 30-second step gives one code, and a code is accepted once: when the steps the server
+    accepts are used up (a test signing one account in again and again), wait for the next one, as
+    a person would. Never the previous step's code: a browser typing it just before a step ends
+    would send it one step too late.
     """
     with app.app_context():
         user = db.session.scalar(select(User).where(User.email == email.strip().lower()))
         totp = pyotp.TOTP(secret or user.totp_secret)
         last = user.totp_last_step
     now_step = int(time.time()) // totp.interval
-    step = max(now_step - 1, last + 1)
+    step = max(now_step, last + 1)
     if step > now_step + 1:
         time.sleep((now_step + 1) * totp.interval - time.time() + 0.1)
         now_step = int(time.time()) // totp.interval
-        step = max(now_step - 1, last + 1)
+        step = max(now_step, last + 1)
     return totp.at(step * totp.interval)
 
 
@@ -95,3 +96,4 @@ def browser_sign_in(page, server: str, app: Flask, email: str, password: str = P
     page.click("button:has-text('Continue')")
     page.fill("#code", fresh_code(app, email))
     page.click("button:has-text('Sign in')")
+    assert "/staff/sign-in" not in page.url, f"{email} was not signed in: {page.url}"
