@@ -227,6 +227,9 @@ def test_a_probation_consultation_from_launch_to_the_delegates_phone(app, browse
         assert len(demands) == len(DEMANDS)
         assert demands[-1].code == OPPOSED and demands[-1].cells[0].oppose.percent > 25
         support = [(row.label, f"{row.cells[0].support.percent:.0f}%") for row in demands]
+        items = app.extensions["questionnaires"]["consultation"].question("D1").items
+        short = {item.code: item.short["en"] for item in items}  # the hall reads each demand's few words
+        on_screen = [(short[row.code], percent) for row, (_, percent) in zip(demands, support, strict=True)]
         nets = [row.cells[0].net for row in demands]
         assert nets == sorted(nets, reverse=True)
 
@@ -276,5 +279,6 @@ def test_a_probation_consultation_from_launch_to_the_delegates_phone(app, browse
                 parts += 1
                 checked(hall, f"screen-demands-{parts}")
                 shown += [(label, support_shown) for label, support_shown, _ in ranked(hall.content())]
-        assert shown == support, f"the screen's demands {shown} are not the engine's, ranked: {support}"
+        assert shown == on_screen, f"the screen's demands {shown} are not the engine's, ranked: {on_screen}"
+        assert parts == 1  # the whole ranking on one slide
         projector.close()

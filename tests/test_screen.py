@@ -629,11 +629,11 @@ ROWS = """() => {
 
 
 @pytest.mark.browser
-def test_the_consultations_six_long_demands_never_pass_under_the_buttons(app, browser):  # noqa: F811
-    """The shipped consultation's six draft demands (the longest statements of any questionnaire we
-    ship, up to 190 characters in Welsh), ranked so that the three longest share a slide, and the
-    other way round: on every slide, in English and in Welsh, each row ends above the buttons and
-    left of the QR column, nothing scrolls, the bars have the chart's width, the address reads."""
+def test_the_consultations_six_demands_fit_one_slide_and_never_pass_under_the_buttons(app, browser):  # noqa: F811
+    """The shipped consultation's six draft demands, shown by their short labels (the statements
+    run to 190 characters in Welsh), ranked so that the three longest share a slide, and the other
+    way round: the whole ranking on one slide, in English and in Welsh, each row above the buttons
+    and left of the QR column, nothing scrolls, the bars have the chart's width, the address reads."""
     question = app.extensions["questionnaires"]["consultation"].question("D1")
     orders = {"longest-last": LONGEST_LAST, "longest-first": tuple(reversed(LONGEST_LAST))}
     measured = {}
@@ -663,8 +663,9 @@ def test_the_consultations_six_long_demands_never_pass_under_the_buttons(app, br
                     measured[label] = (sizes["rows"], round(sizes["lowest"]), round(sizes["controls"]))
                     assert axe_violations(page) == [], label
                     screenshot(page, f"screen-{label}")
-                # Every demand once, in the engine's order, over as few slides as hold them.
-                texts = {item.code: item.text[language] for item in question.items}
+                # Every demand once, in the engine's order, on one slide.
+                texts = {item.code: item.short[language] for item in question.items}
                 assert shown == [texts[code] for code in order], (name, language)
+                assert len([label for label in measured if label.startswith(f"consultation-{name}-{language}-")]) == 1
     context.close()
     print("slides of the demands (rows, lowest row, top of the buttons):", measured)

@@ -45,7 +45,7 @@ TEXT, TITLE = 48, 52  # font sizes: every answer and number; the question (bold)
 LINE_HEIGHT = 1.15
 TITLE_GAP = 16  # under the question
 HEAD_GAP = 8  # under a ranked list's headings
-RANKED_ROW, RANKED_AFTER = 8 + 2 + 4 + 12, 12  # a statement's rule and padding above, the gap to its bar and below
+RANKED_ROW, RANKED_AFTER = 4 + 2 + 4 + 6, 6  # a statement's rule and padding above, the gap to its bar and below
 BAR_ROW, BAR_AFTER = 6 + 36 + 18, 18  # an answer's bar under its label (36 px), and the gaps
 VALUE_GAP = 32  # between an answer and its percentage
 MAX_ROWS = 8
@@ -175,6 +175,7 @@ def _grid(question: Question, table: results.Table, language: str) -> Slide:
 def _statements(question: Question, table: results.Table, language: str) -> Slide:
     """Draft statements (demands): ranked by net support, with % support and % oppose of those answering."""
     ranked = table.ranked  # the engine's ranked results (results.ranked gives the same)
+    short = {i.code: i.short[language] for i in question.items if i.short and language in i.short}
     rows = []
     for row in ranked.rows if ranked is not None and not ranked.refused else []:
         cell = row.cells[0] if row.cells else None
@@ -183,7 +184,7 @@ def _statements(question: Question, table: results.Table, language: str) -> Slid
         rows.append(
             Row(
                 row.code,
-                row.label,
+                short.get(row.code, row.label),  # the statement's few words, where the questionnaire gives them
                 cell.support.percent if cell.support else 0.0,
                 cell.oppose.percent if cell.oppose else 0.0,
                 cell.net,

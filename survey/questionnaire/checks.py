@@ -16,7 +16,7 @@ from .rules import references
 Path = tuple[Any, ...]
 Found = list[tuple[Path, str]]
 
-TEXT_KEYS = frozenset({"title", "description", "intro", "text", "hint", "label", "group", "unit", "error"})
+TEXT_KEYS = frozenset({"title", "description", "intro", "text", "hint", "label", "group", "unit", "error", "short"})
 LANGUAGE = "language"
 LANGUAGE_CODES = ("en", "cy")
 

@@ -500,7 +500,9 @@ def _build(tree: dict, text: str) -> Questionnaire:
                     scale=_question_scale(q, scales, list(tree["languages"])),
                     off_scale=tuple(q["off_scale"]) if "off_scale" in q else None,
                     items=tuple(
-                        GridItem(str(i["code"]), _text(i["text"]) or {}, _plain(i.get("show_if")))
+                        GridItem(
+                            str(i["code"]), _text(i["text"]) or {}, _plain(i.get("show_if")), _text(i.get("short"))
+                        )
                         for i in q.get("items", [])
                     ),
                     min=q.get("min"),

@@ -62,6 +62,7 @@ class GridItem:
     code: str
     text: Text
     show_if: Rule | None = None
+    short: Text | None = None  # a few words for the conference screen, where the whole ranking must fit
 
 
 @dataclass(frozen=True)
