@@ -152,8 +152,12 @@ def check_code(user: User, code: str, secret: str | None = None) -> bool:
     """Accept a code from this step or the one either side, once only: a used step is refused.
 
     The step is recorded with a conditional UPDATE, so two requests racing with one code cannot
-    both succeed. Commits when the code is accepted.
+    both succeed. Commits when the code is accepted. A new app's key (`secret`, being set up) is
+    another sequence of codes: the steps the old one used do not count against it (moving to a new
+    phone right after signing in with the old one must work), and it starts its own record.
     """
+    if secret and secret != user.totp_secret:
+        return _check_new_key(user, code, secret)
     secret = secret or user.totp_secret
     code = "".join(ch for ch in code if ch.isdigit())
     if not secret or len(code) != 6:
@@ -168,6 +172,21 @@ def check_code(user: User, code: str, secret: str | None = None) -> bool:
         )
         db.session.commit()
         return taken.rowcount == 1
+    return False
+
+
+def _check_new_key(user: User, code: str, secret: str) -> bool:
+    """Accept a code of a key being set up (this step or the one either side); record its step."""
+    code = "".join(ch for ch in code if ch.isdigit())
+    if len(code) != 6:
+        return False
+    totp = pyotp.TOTP(secret)
+    now_step = int(time.time()) // totp.interval
+    for step in (now_step - 1, now_step, now_step + 1):
+        if hmac.compare_digest(totp.at(step * totp.interval), code):
+            db.session.execute(update(User).where(User.id == user.id).values(totp_last_step=step))
+            db.session.commit()
+            return True
     return False
 
 
