@@ -227,13 +227,10 @@ def briefing(survey: Survey, release: Release):
     found = briefing_content.build(survey, release, overview, dimension, request.args.get(SECTOR) or None, language)
     if found is None:
         abort(404)
-    from ..organise.service import describe_audience  # organise imports this module
-
     return render_template(
         "published/briefing.html",
         survey=survey,
         briefing=found,
-        population=describe_audience(survey.questionnaire, survey.audience, language) if survey.audience else None,
         comment_limit=briefing_content.COMMENTS,
         min_points=briefing_content.MIN_POINTS,
         equality_min=briefing_content.EQUALITY_MIN_GROUP,
