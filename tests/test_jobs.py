@@ -29,6 +29,8 @@ from sqlalchemy import select
 from survey import jobs
 from survey.extensions import db
 from survey.models import Role, StoredSnapshot, Survey
+from survey.published.access import default_release
+from survey.published.content import published_flags
 from survey.questionnaire.rules import with_derived
 from survey.results import flags as flags_module
 from survey.results import shared
@@ -223,6 +225,10 @@ def test_a_large_surveys_flags_wait_for_the_worker_and_its_pages_say_so(app, cli
         assert page.status_code == 200 and "being worked out for the latest results" in page.text
         api = client.get(f"/api/v1/surveys/{survey.slug}/equality")
         assert (api.status_code, api.json["ready"], api.headers["Retry-After"]) == (202, False, "60")
+        with app.app_context():  # the published page says so too
+            current = db.session.get(Survey, survey.id)
+            assert published_flags(current, default_release(current), "en") is None
+            assert jobs.queue().count == 1
     finally:
         listening.register_death()
     assert listening.work(burst=True)  # the worker does the job (and leaves the queue when done)
