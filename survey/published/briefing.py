@@ -319,22 +319,26 @@ def most_said(found: list[Difference], shown: list[Difference]) -> list[Differen
 # --- page 1: the ranked demands --------------------------------------------------------------
 
 
+def _published_ranked(survey: Survey, release: Release, kind: str, filters: dict[str, str], language: str):
+    """Yield the engine's ranked results of each published question of this kind ("statements",
+    "priorities") for the sector (or everyone), leaving out those it refuses."""
+    for question in survey.questionnaire.questions:
+        if question.type == kind and release.has_question(question.id):
+            found = results.ranked(survey, question.id, filters=filters or None, language=language)
+            if not found.refused:
+                yield found
+
+
 def ranked_demands(survey: Survey, release: Release, filters: dict[str, str], language: str) -> list[Demand]:
     """Return the consultation's draft statements for the sector (or everyone), most net support
     first, from the engine's ranked results (the published counts every other page shows); empty
     when the survey asks none."""
-    demands = []
-    for question in survey.questionnaire.questions:
-        if question.type != "statements" or not release.has_question(question.id):
-            continue
-        found = results.ranked(survey, question.id, filters=filters or None, language=language)
-        if found.refused:
-            continue
-        for row in found.rows:
-            cell = row.cells[0]
-            if row.rank is None or cell.suppressed or cell.support is None or cell.oppose is None:
-                continue
-            demands.append(Demand(row.label, cell.support.percent, cell.oppose.percent, cell.net))
+    demands = [
+        Demand(row.label, row.cells[0].support.percent, row.cells[0].oppose.percent, row.cells[0].net)
+        for found in _published_ranked(survey, release, "statements", filters, language)
+        for row in found.shown
+        if row.cells[0].support is not None and row.cells[0].oppose is not None
+    ]
     demands.sort(key=lambda d: -d.net)
     return demands
 
@@ -343,18 +347,12 @@ def top_priorities(survey: Survey, release: Release, filters: dict[str, str], la
     """Return each published priorities question's PRIORITIES most chosen options for the sector
     (or everyone), from the engine's ranked results; empty when the survey asks none."""
     out = []
-    for question in survey.questionnaire.questions:
-        if question.type != "priorities" or not release.has_question(question.id):
-            continue
-        found = results.ranked(survey, question.id, filters=filters or None, language=language)
-        if found.refused:
-            continue
-        top = []
-        for row in found.rows:
-            cell = row.cells[0] if row.cells else None
-            if row.rank is None or cell is None or cell.suppressed or cell.chosen is None:
-                continue
-            top.append(Priority(row.label, cell.chosen.percent, cell.first.percent if cell.first else None))
+    for found in _published_ranked(survey, release, "priorities", filters, language):
+        top = [
+            Priority(row.label, row.cells[0].chosen.percent, row.cells[0].first.percent if row.cells[0].first else None)
+            for row in found.shown
+            if row.cells[0].chosen is not None
+        ]
         if top:
             out.append(Priorities(found.text, found.rank, found.choose, top[:PRIORITIES]))
     return out

@@ -211,7 +211,7 @@ def ranked_findings(ranked: results.Ranked) -> list[Finding]:
     """A consultation question's key results for everyone (or the filter's group): each statement's
     support, or the priority chosen most; the headline and the screen pick from them."""
     found = []
-    shown = [row for row in ranked.rows if row.rank is not None and not row.cells[0].suppressed]
+    shown = ranked.shown
     # The statement with most support and the one with least (often the news), or the top priority.
     for row in [*shown[:1], *shown[1:][-1:]] if ranked.type == "statements" else shown[:1]:
         cell = row.cells[0]

@@ -177,9 +177,9 @@ def _statements(question: Question, table: results.Table, language: str) -> Slid
     ranked = table.ranked  # the engine's ranked results (results.ranked gives the same)
     short = {i.code: i.short[language] for i in question.items if i.short and language in i.short}
     rows = []
-    for row in ranked.rows if ranked is not None and not ranked.refused else []:
-        cell = row.cells[0] if row.cells else None
-        if row.rank is None or cell is None or cell.suppressed or cell.net is None:
+    for row in ranked.shown if ranked is not None and not ranked.refused else []:
+        cell = row.cells[0]
+        if cell.net is None:
             continue
         rows.append(
             Row(
@@ -198,12 +198,8 @@ def _statements(question: Question, table: results.Table, language: str) -> Slid
 def _priorities(question: Question, table: results.Table, language: str) -> Slide:
     """Priorities: the options ranked by how often they were chosen (in the top N)."""
     ranked = table.ranked  # the engine's ranked results (results.ranked gives the same)
-    bars = []
-    for row in ranked.rows if ranked is not None and not ranked.refused else []:
-        cell = row.cells[0] if row.cells else None
-        if row.rank is None or cell is None or cell.suppressed or cell.chosen is None:
-            continue
-        bars.append(Bar(row.code, row.label, cell.chosen.percent))
+    shown = ranked.shown if ranked is not None and not ranked.refused else []
+    bars = [Bar(row.code, row.label, row.cells[0].chosen.percent) for row in shown if row.cells[0].chosen is not None]
     return Slide(question.id, table.text, bars=bars)
 
 

@@ -110,7 +110,7 @@ def statements(table: Table, question: Question, groups: list[Group], threshold:
             row.cells.append(_statement_cell(part, group))
         rows.append((position, row))
     ranked.rows = _order(rows, lambda row: _net_key(row.cells[0]))
-    _mark_close_statements(ranked.rows)
+    _mark_close_statements(ranked)
     ranked.hidden_groups = any(g.suppressed for g in groups[1:]) or any(t.hidden_groups for t in table.items)
     if ranked.hidden_groups:
         ranked.notes.append(f"A group is shown only when it has at least {ranked.threshold} members.")
@@ -157,9 +157,8 @@ def _nets_close(a: RankedCell, b: RankedCell) -> bool:
     return abs((a.net or 0) - (b.net or 0)) <= _net_margin(a, b)
 
 
-def _mark_close_statements(rows: list[RankedRow]) -> None:
-    shown = [r for r in rows if r.rank is not None]
-    for above, row in pairwise(shown):
+def _mark_close_statements(ranked: Ranked) -> None:
+    for above, row in pairwise(ranked.shown):
         row.close = _nets_close(above.cells[0], row.cells[0])
 
 
@@ -168,7 +167,7 @@ def _who(ranked: Ranked) -> str:
 
 
 def _statements_summary(ranked: Ranked) -> str:
-    shown = [r for r in ranked.rows if r.rank is not None]
+    shown = ranked.shown
     if not shown:
         return "The results for these statements are not shown: too few people have answered them."
     best = shown[0]
@@ -198,7 +197,7 @@ def priorities(table: Table, first: Table | None, question: Question) -> Ranked:
             row.cells.append(_priority_cell(table, first, group, option.code))
         rows.append((position, row))
     ranked.rows = _order(rows, lambda row: _chosen_key(row.cells[0]))
-    shown = [r for r in ranked.rows if r.rank is not None]
+    shown = ranked.shown
     for above, row in pairwise(shown):
         row.close = _counts_close(above.cells[0].chosen, row.cells[0].chosen)
     ranked.hidden_groups = table.hidden_groups
@@ -244,7 +243,7 @@ def _named(rows: list[RankedRow], share) -> str:
 
 
 def _priorities_summary(ranked: Ranked) -> str:
-    shown = [r for r in ranked.rows if r.rank is not None]
+    shown = ranked.shown
     base = ranked.groups[0].n
     chosen = _leaders(shown, lambda c: c.chosen)
     if not chosen or base is None:

@@ -181,6 +181,11 @@ class Ranked:
     refused: str | None = None
     hidden_groups: bool = False
 
+    @property
+    def shown(self) -> list[RankedRow]:
+        """The rows shown for everyone (or the filter's group), in rank order: those with a rank."""
+        return [row for row in self.rows if row.rank is not None]
+
 
 @dataclass
 class Flag:
