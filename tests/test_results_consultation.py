@@ -331,8 +331,12 @@ def test_a_25_member_consultation_with_near_unanimous_support_shows_each_demands
         assert found.summary.startswith("Most support: “") and "too close to tell apart" in found.summary
         assert "“A pay rise above inflation” (net +100)" in found.summary
         priorities = ranked(current, "D2")
-        assert priorities.rows[0].code == "pay" and priorities.rows[0].cells[0].chosen.percent == 100.0
-        assert priorities.summary.startswith("Most often in the top 2: “Pay” (100%)")
+        pay = next(row for row in priorities.rows if row.code == "pay")
+        assert pay.cells[0].chosen.percent == 100.0  # chosen by all: the same people as the base
+        # 25 and 22 members may be published either way round: Pay is first, or marked too close to it.
+        assert pay.rank == 1 or (pay.rank == 2 and pay.close)
+        most = priorities.summary.split(";")[0]
+        assert most.startswith("Most often in the top 2: ") and "“Pay” (100%)" in most
 
 
 def test_summaries_say_what_the_published_numbers_say():
