@@ -147,3 +147,15 @@ def redis_url(app: Flask, monkeypatch) -> Iterator[str]:
         client.delete(*keys)
     client.srem("rq:queues", f"rq:queue:{name}")
     client.close()
+
+
+@pytest.fixture
+def limits(app: Flask) -> Iterator[dict]:
+    """Let a test set real rate limits, starting from empty counts; the suite's are put back after."""
+    from survey.limits import limiter
+
+    saved = {k: v for k, v in app.config.items() if k.startswith("RATE_")}
+    limiter.reset()
+    yield app.config
+    app.config.update(saved)
+    limiter.reset()

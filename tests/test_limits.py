@@ -2,10 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
-import pytest
-
 from survey.config import Config
 from survey.limits import limiter
 
@@ -13,16 +9,6 @@ from .journey import complete, csrf_token, make_survey
 from .staff import make_user
 
 OFFICE = {"REMOTE_ADDR": "203.0.113.7"}
-
-
-@pytest.fixture
-def limits(app) -> Iterator[dict]:
-    """Let a test set real limits, starting from empty counts, and put the suite's back after."""
-    saved = {k: v for k, v in app.config.items() if k.startswith("RATE_")}
-    limiter.reset()
-    yield app.config
-    app.config.update(saved)
-    limiter.reset()
 
 
 def _sign_in_attempt(client):

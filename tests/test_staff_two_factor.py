@@ -6,14 +6,12 @@ password alone reaches no staff page, no export, no member list and no API answe
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator
 
 import pyotp
 import pytest
 from sqlalchemy import func, select
 
 from survey.extensions import db
-from survey.limits import limiter
 from survey.models import AuditEvent, Role, StaffSession, Survey, SurveyStatus, User
 
 from .journey import csrf_token, make_survey, post_form
@@ -169,16 +167,6 @@ def test_a_locked_account_cannot_set_up_an_app(app, client):
     refused = client.post("/staff/sign-in/two-factor", data={"csrf_token": csrf_token(page.text), "code": code})
     assert refused.status_code == 400 and "locked" in refused.text
     assert _user(app, "pat@example.org").totp_secret is None
-
-
-@pytest.fixture
-def limits(app) -> Iterator[dict]:
-    """Real limits, from empty counts; the suite's put back after."""
-    saved = {k: v for k, v in app.config.items() if k.startswith("RATE_")}
-    limiter.reset()
-    yield app.config
-    app.config.update(saved)
-    limiter.reset()
 
 
 def test_set_up_codes_are_rate_limited_as_sign_in_codes_are(app, client, limits):

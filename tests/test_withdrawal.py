@@ -7,7 +7,6 @@ import logging
 import re
 import urllib.parse
 import urllib.request
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
@@ -18,7 +17,6 @@ from sqlalchemy import func, select
 
 from survey import results
 from survey.extensions import db
-from survey.limits import limiter
 from survey.models import AuditEvent, PendingSubmission, Response, Survey
 from survey.organise import service as organise
 from survey.responses import service
@@ -407,15 +405,6 @@ def answers_left(app: Flask, unmarked_only: bool) -> list[dict]:
 
 
 # --- limits and languages -------------------------------------------------------------------
-
-
-@pytest.fixture
-def limits(app) -> Iterator[dict]:
-    saved = {k: v for k, v in app.config.items() if k.startswith("RATE_")}
-    limiter.reset()
-    yield app.config
-    app.config.update(saved)
-    limiter.reset()
 
 
 def test_withdrawal_codes_cannot_be_guessed_quickly(app, client, tiny, limits):
