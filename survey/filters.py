@@ -8,6 +8,7 @@ from markupsafe import Markup, escape
 
 from . import current_language
 from .models import LONDON, as_utc
+from .results.consultation import signed
 
 
 def init_app(app: Flask) -> None:
@@ -15,6 +16,7 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["paragraphs"] = paragraphs
     app.jinja_env.filters["london_date"] = london_date
     app.jinja_env.filters["london_time"] = london_time
+    app.jinja_env.filters["signed"] = signed  # net support: +62, −8, 0
     app.jinja_env.globals["language"] = current_language
     app.jinja_env.globals["switch_language_url"] = switch_language_url
 

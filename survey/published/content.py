@@ -13,6 +13,7 @@ from flask_babel import gettext as _
 from .. import results
 from ..models import Survey
 from ..questionnaire.model import Question
+from ..results.consultation import signed
 from ..results.engine import SUBSTANTIVE_EXCLUDED  # answer codes only; numbers come from results
 from .access import TEXT_TYPES, Release
 
@@ -283,12 +284,6 @@ def _ranked_lines(ranked: results.Ranked) -> list[Line]:
             share = cell.first if ranked.rank and cell.first is not None else cell.chosen
             out.append(Line(f"{row.rank}. {row.label}", [Part(word, share.percent)]))
     return out
-
-
-def signed(points: float) -> str:
-    """Net support in whole points with its sign, as members read it: +62, −8, 0."""
-    whole = round(points)
-    return "0" if whole == 0 else f"+{whole}" if whole > 0 else f"−{-whole}"
 
 
 def _line(table: results.Table, question: Question, language: str) -> Line:

@@ -24,6 +24,7 @@ from markupsafe import Markup
 from .. import current_language, results
 from ..models import LONDON, AccessMode, Survey, as_utc
 from ..questionnaire.model import Question
+from ..results.consultation import signed
 from ..results.engine import SUBSTANTIVE_EXCLUDED  # answer codes only; numbers come from results
 from . import content
 from .access import TEXT_TYPES, Release, default_release
@@ -431,7 +432,6 @@ def render_screen(screen: Screen) -> str:
         qr=_qr(screen.link) if screen.link else None,
         waiting=_waiting(screen),
         percent=percent,
-        signed=signed,
     )
 
 
@@ -483,14 +483,6 @@ def screen_data(screen: Screen) -> dict:
 def percent(value: float | None) -> str:
     """Return a published percentage as the screen shows it: "45%"."""
     return "" if value is None else f"{value:.0f}%"
-
-
-def signed(points: float | None) -> str:
-    """Return net support in whole points with its sign: +62, −8, 0."""
-    if points is None:
-        return ""
-    whole = round(points)
-    return f"+{whole}" if whole > 0 else (f"−{-whole}" if whole < 0 else "0")
 
 
 def _qr(link: str) -> str:

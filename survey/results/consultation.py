@@ -63,8 +63,10 @@ def _and(parts: list[str]) -> str:
     return parts[0] if len(parts) == 1 else ", ".join(parts[:-1]) + " and " + parts[-1]
 
 
-def _signed(points: float) -> str:
-    """Return net support in whole points with its sign: +62, −8, 0."""
+def signed(points: float | None) -> str:
+    """Return net support in whole points with its sign, as every page shows it: +62, −8, 0 ("" for none)."""
+    if points is None:
+        return ""
     whole = round(points)
     return f"+{whole}" if whole > 0 else (f"−{-whole}" if whole < 0 else "0")
 
@@ -85,7 +87,7 @@ def statements_net(support: Cell | None, oppose: Cell | None) -> str:
         return "not shown"
     support_count = support.count or 0 if support else 0
     oppose_count = oppose.count or 0 if oppose else 0
-    return f"{_signed(net_support(support_count, oppose_count, base))} points"
+    return f"{signed(net_support(support_count, oppose_count, base))} points"
 
 
 def statements(table: Table, question: Question, groups: list[Group], threshold: int) -> Ranked:
@@ -172,7 +174,7 @@ def _statements_summary(ranked: Ranked) -> str:
         return "The results for these statements are not shown: too few people have answered them."
     best = shown[0]
     leaders = [best, *[r for r in shown[1:] if _nets_close(best.cells[0], r.cells[0])][:2]]
-    named = _and([f"{_quoted(r.label)} (net {_signed(r.cells[0].net or 0)})" for r in leaders])
+    named = _and([f"{_quoted(r.label)} (net {signed(r.cells[0].net or 0)})" for r in leaders])
     tie = ", too close to tell apart" if len(leaders) > 1 else ""
     if (best.cells[0].net or 0) < 0:
         return f"Every statement had more opposition than support{_who(ranked)}; the least opposed: {named}{tie}."
@@ -260,4 +262,4 @@ def _priorities_summary(ranked: Ranked) -> str:
     return f"Chosen most often{who} (each member chose {ranked.choose}): {named} (base {base:,})."
 
 
-__all__ = ["CLOSE", "NET_CLOSE", "net_support", "priorities", "statements", "statements_net"]
+__all__ = ["CLOSE", "NET_CLOSE", "net_support", "priorities", "signed", "statements", "statements_net"]
