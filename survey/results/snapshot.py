@@ -805,6 +805,12 @@ def _folder() -> Path | None:
     return Path(folder) if folder else None
 
 
+def _shared_path(digest: str | None) -> Path | None:
+    """Return where the shared file of the copy with this digest lies (None: no folder, or no digest)."""
+    folder = _folder()
+    return folder / f"{digest}.npz" if folder is not None and digest is not None else None
+
+
 def _shared(questionnaire: Questionnaire, batch: int, digest: str | None) -> Snapshot | None:
     """Return the stored copy mapped from its shared file, if this machine has it (None: read the database).
 
@@ -814,11 +820,11 @@ def _shared(questionnaire: Questionnaire, batch: int, digest: str | None) -> Sna
     its size, and the pages are held once for every process of the machine (in the page cache),
     not once per worker.
     """
-    folder = _folder()
-    if digest is None or folder is None:
+    path = _shared_path(digest)
+    if path is None:
         return None
     try:
-        with open(folder / f"{digest}.npz", "rb") as file:
+        with open(path, "rb") as file:
             mapped = mmap.mmap(file.fileno(), 0, access=mmap.ACCESS_READ)
         return load(questionnaire, mapped, batch)
     except (OSError, ValueError, KeyError, zipfile.BadZipFile):  # missing, empty or damaged: use the database
@@ -827,16 +833,16 @@ def _shared(questionnaire: Questionnaire, batch: int, digest: str | None) -> Sna
 
 def _write_shared(digest: str, data: bytes) -> None:
     """Write a stored copy's bytes to its shared file (readable by this account only), whole or not at all."""
-    folder = _folder()
-    if folder is None:
+    path = _shared_path(digest)
+    if path is None:
         return
     try:
-        folder.mkdir(mode=0o700, parents=True, exist_ok=True)
-        partial = folder / f".{digest}.{os.getpid()}.{threading.get_ident()}"
+        path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        partial = path.with_name(f".{digest}.{os.getpid()}.{threading.get_ident()}")
         descriptor = os.open(partial, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(descriptor, "wb") as file:
             file.write(data)
-        os.replace(partial, folder / f"{digest}.npz")
+        os.replace(partial, path)
     except OSError:  # a full or read-only disk: the database copy serves
         return
 
@@ -967,8 +973,8 @@ def prime(survey) -> Snapshot:
     ).first()
     db.session.commit()  # nothing of ours open while _save writes on its own connection
     if stored is not None and tuple(stored[:3]) == (_identity_text(identity), snapshot.batch, snapshot.n):
-        folder = _folder()
-        if folder is None or (stored.digest is not None and (folder / f"{stored.digest}.npz").is_file()):
+        path = _shared_path(stored.digest)
+        if _folder() is None or (path is not None and path.is_file()):  # no files kept, or it has its file
             return snapshot
     for wait in (1, 2, 3, 4, None):
         if _save(survey.id, identity, snapshot):
