@@ -56,6 +56,7 @@ def overview(survey_id: int):
         overview=results.overview(survey),
         flags=results.equality_flags(survey, when_ready=True),
         by_labels={d.id: by_label(d) for d in results.dimensions(survey)},
+        protected_threshold=results.filter_rules(survey).protected_threshold,
         tracking=tracking(survey),
         sections=survey.questionnaire.sections,
     )
