@@ -46,9 +46,11 @@ worker: setup ## Run the job worker alone (needs REDIS_URL)
 test: setup lint ## Lint, then run the whole test suite (TEST_DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest -q
 
-lint: $(STAMP) ## ruff check and ruff format --check
+lint: $(STAMP) ## ruff check, ruff format --check, mypy (core, questionnaire) and the import layers
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache --no-logo
 
 format: $(STAMP) ## Fix lint and formatting where ruff can
 	$(BIN)/ruff check --fix .

@@ -33,7 +33,7 @@ preload_app = True
 worker_tmp_dir = "/dev/shm" if os.path.isdir("/dev/shm") else None
 
 # No access log: it would hold members' addresses and paths. Errors go to stderr through the
-# app's redacting filter (survey/logs.py), which strips client addresses and secret paths.
+# app's redacting filter (survey/web/logs.py), which strips client addresses and secret paths.
 accesslog = None
 errorlog = "-"
 loglevel = os.environ.get("GUNICORN_LOG_LEVEL", "info")

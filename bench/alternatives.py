@@ -39,7 +39,7 @@ from sqlalchemy import create_engine, text
 from survey.questionnaire.loader import load_text
 from survey.results import protection
 from survey.results.dimensions import structure
-from survey.results.engine import check_query
+from survey.results.queries import check_query
 
 SLUG = "ai-at-work-results-demo"  # config DEMO_RESULTS_SLUG
 DIMENSIONS = ("A1", "A2", "A5", "A6", "A7")  # service group, sector, region, contract, workplace
@@ -94,7 +94,7 @@ class Table:
 
 
 def allowed(questionnaire) -> set[tuple[str, str]]:
-    """Return the (question, breakdown) pairs the engine answers (its own rule, engine.check_query):
+    """Return the (question, breakdown) pairs the engine answers (its own rule, queries.check_query):
     not a question reported only through the dimensions made from it (such as L5 ethnicity), and not
     a breakdown made from the same answers as the question (such as A1 service group by A2 sector)."""
     shape = structure(questionnaire)

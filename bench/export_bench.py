@@ -18,10 +18,10 @@ def _rss_mb() -> float:
 def measure(app, survey_id: int) -> dict:
     from sqlalchemy import select
 
-    from survey.exports.files import csv_chunks
     from survey.exports.responses import FIXED_COLUMNS, answer_columns, released_count, response_rows
     from survey.extensions import db
     from survey.models import Survey
+    from survey.spreadsheets import csv_chunks
 
     survey = db.session.scalar(select(Survey).where(Survey.id == survey_id))
     count, upto = released_count(survey)

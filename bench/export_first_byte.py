@@ -1,7 +1,7 @@
 """The whole-survey exports' first byte, through the real views: `python -m bench.export_first_byte`.
 
 A SQLite database (kept between runs in --folder) with one closed ai-at-work survey of N demo
-responses (survey/demo.py add_responses, seed 1); an administrator signed in through the real
+responses (demo.add_responses, seed 1); an administrator signed in through the real
 pages (password and one-time code); then each whole-survey download is read as a browser reads
 it, chunk by chunk, timing the first byte, the longest wait between chunks and the last byte.
 Cold: each download starts in a fresh process, so no results are cached from an earlier one.
@@ -38,11 +38,10 @@ def _app(folder: Path):
 
 def build(folder: Path, n: int) -> None:
     """Make the database once: the survey, its responses, an administrator with a second factor."""
-    from survey import demo
+    import demo
     from survey.extensions import db
     from survey.models import Role, Survey, SurveyStatus
-    from tests.journey import make_survey
-    from tests.staff import make_user
+    from tests.factories import make_survey, make_user
 
     app = _app(folder)
     survey = make_survey(

@@ -430,7 +430,7 @@ def batch_to_visible(survey, size: int, seed: int, wait_s: float = 90.0) -> dict
     Results look for new batches at most every RESULTS_REFRESH_SECONDS, so the wait is up to
     that interval plus the read that takes the batch in.
     """
-    from survey import demo
+    import demo
 
     before = results.overview(survey).batch  # counts are published (adjusted): a batch is seen by its number
     started = time.perf_counter()

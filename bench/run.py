@@ -239,7 +239,7 @@ class Server:
 
 def page_sets(questionnaire, count: int) -> list[dict[str, list[tuple[str, str]]]]:
     """Form fields per page for `count` realistic members (the demo's generator, English only)."""
-    from survey import demo
+    import demo
     from survey.questionnaire.answers import page_values
 
     sets = []
@@ -264,9 +264,9 @@ def prepare_submits(app, slug: str, sets: list, count: int, host: str, port: int
     """
     from sqlalchemy import select
 
+    from survey.core import codes, drafts
     from survey.extensions import db
     from survey.models import Survey
-    from survey.responses import service
 
     from .client import SUBMIT_KEY, csrf
     from .load import new_client
@@ -277,13 +277,13 @@ def prepare_submits(app, slug: str, sets: list, count: int, host: str, port: int
         survey = db.session.scalar(select(Survey).where(Survey.slug == slug))
         questionnaire = survey.member_questionnaire
         first = questionnaire.sections[0]
-        from survey import demo
+        import demo
 
         answer_sets = [a for a, language in demo.answer_sets(questionnaire, count * 2, seed=11) if language == "en"]
         for answers in answer_sets[:count]:
-            secret = service.new_resume_code()
-            service.start_draft(survey, secret, "en")
-            service.save_answers(survey, secret, first, answers, "en")
+            secret = codes.new_resume_code()
+            drafts.start_draft(survey, secret, "en")
+            drafts.save_answers(survey, secret, first, answers, "en")
             client = new_client(host, port)
             client.cookies["session"] = serializer.dumps(
                 {"drafts": {slug: {"secret": secret, "invited": False}}, "_permanent": True}

@@ -19,8 +19,8 @@ from survey import create_app, results
 from survey.config import Config
 from survey.extensions import db
 from survey.models import Survey
+from survey.results.cache import snapshot_for
 from survey.results.dimensions import NO_ANSWER
-from survey.results.snapshot import snapshot_for
 
 DIMENSIONS = ("A1", "A2", "A5", "A6", "A7")  # service group, sector, region, contract, workplace
 

@@ -4,12 +4,26 @@ from __future__ import annotations
 
 import sys
 
-from flask import Flask, g, request, session
+from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from . import cli, queue
+from .admin import bp as admin_bp
+from .api import bp as api_bp
 from .config import ROOT, Config, config_from_env
+from .dashboards import bp as dashboards_bp
+from .exports import bp as exports_bp
 from .extensions import babel, csrf, db, migrate
+from .home import bp as home_bp
+from .i18n import current_language
+from .organise import bp as organise_bp
+from .published import bp as published_bp
 from .questionnaire.loader import QuestionnaireError, load_directory
+from .responses import bp as responses_bp
+from .responses.views import page_after_expired_form
+from .staff import bp as staff_bp
+from .web import errors, filters, limits, logs, security
+from .web.access import login_manager
 
 
 def create_app(config: type[Config] | None = None, overrides: dict | None = None) -> Flask:
@@ -20,9 +34,7 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
     app.config.update(config.settings(app.instance_path))
     app.config.update(overrides or {})
     config.check(app.config)
-    from .security import DatabaseInt
-
-    app.url_map.converters["int"] = DatabaseInt  # before any route: ids too large for a column are 404s
+    app.url_map.converters["int"] = security.DatabaseInt  # ids too large for a column are 404s
     if app.config.get("PROXY_COUNT"):  # trust this many proxies' X-Forwarded-For and -Proto
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=app.config["PROXY_COUNT"], x_proto=app.config["PROXY_COUNT"])
 
@@ -33,40 +45,18 @@ def create_app(config: type[Config] | None = None, overrides: dict | None = None
 
     app.extensions["questionnaires"] = _load_questionnaires(app)
 
-    from . import cli, errors, filters, jobs, limits, logs, security
-    from .accounts import bp as accounts_bp
-    from .accounts.access import login_manager
-    from .admin import bp as admin_bp
-    from .api import bp as api_bp
-    from .dashboards import bp as dashboards_bp
-    from .exports import bp as exports_bp
-    from .organise import bp as organise_bp
-    from .public import bp as public_bp
-    from .published import bp as published_bp
-    from .responses import bp as responses_bp
-
     login_manager.init_app(app)
-    blueprints = (public_bp, responses_bp, accounts_bp, organise_bp, admin_bp, dashboards_bp, exports_bp, api_bp)
+    blueprints = (home_bp, responses_bp, staff_bp, organise_bp, admin_bp, dashboards_bp, exports_bp, api_bp)
     for blueprint in (*blueprints, published_bp):
         app.register_blueprint(blueprint)
     cli.init_app(app)
-    jobs.init_app(app)
-    errors.init_app(app)
+    queue.init_app(app)
+    errors.init_app(app, form_pages={"responses.page": page_after_expired_form})
     filters.init_app(app)
     logs.init_app(app)
     security.init_app(app)
     limits.init_app(app)
     return app
-
-
-def current_language() -> str:
-    """Return the member's language: a preview's language, an explicit ?lang= choice, the session, English."""
-    if "preview_language" in g:
-        return g.preview_language
-    choice = request.args.get("lang")
-    if choice in Config.LANGUAGES:
-        session["lang"] = choice
-    return session.get("lang", Config.BABEL_DEFAULT_LOCALE)
 
 
 def _load_questionnaires(app: Flask) -> dict:

@@ -10,13 +10,12 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
-from .accounts.service import find_user
-from .admin import service as admin_service
+from .core import accounts
+from .core.invitations import create_invitations
+from .core.surveys import close_due_surveys, run_retention
 from .extensions import db
 from .models import AccessMode, QuestionnaireVersion, Response, Survey, SurveyStatus
-from .organise.service import close_due_surveys, run_retention
 from .questionnaire.loader import check_file, load_file, questionnaire_files, warnings_in_file
-from .responses.service import create_invitations
 
 questionnaire_cli = AppGroup("questionnaire", help="Check questionnaire files.")
 
@@ -71,13 +70,13 @@ users_cli = AppGroup("users", help="Staff accounts: the first administrator, and
 @click.option("--name", prompt="Name", help="The administrator's name.")
 def create_admin_command(email: str, name: str) -> None:
     """Add an administrator with a password typed twice; they set up two-factor sign-in at first sign-in."""
-    problem = admin_service.email_problem(email)
+    problem = accounts.email_problem(email)
     if problem:
         raise click.ClickException(problem)
     password = click.prompt("Password (at least 12 characters)", hide_input=True, confirmation_prompt=True)
     try:
-        user = admin_service.create_admin(email, name, password)
-    except admin_service.AdminError as error:
+        user = accounts.create_admin(email, name, password)
+    except accounts.AccountError as error:
         raise click.ClickException(str(error)) from None
     click.echo(f"Administrator {user.email} added. At first sign-in they must set up two-factor sign-in.")
 
@@ -87,12 +86,12 @@ def create_admin_command(email: str, name: str) -> None:
 @click.option("--two-factor", is_flag=True, help="Also forget their authenticator app (a lost phone).")
 def reset_password_command(email: str, two_factor: bool) -> None:
     """Print a new temporary password for EMAIL, unlock the account and sign it out everywhere."""
-    user = find_user(email)
+    user = accounts.find_user(email)
     if user is None:
         raise click.ClickException(f"no account with the email address {email!r}")
     if two_factor:
-        admin_service.reset_two_factor(user)
-    password = admin_service.reset_password(user)
+        accounts.reset_two_factor(user)
+    password = accounts.reset_password(user)
     click.echo(f"Temporary password for {user.email}: {password}")
     click.echo("It must be changed at the next sign-in." + (" Two-factor sign-in must be set up again." * two_factor))
 
@@ -121,7 +120,7 @@ def demo_command(responses: int, seed: int | None, if_empty: bool) -> None:
         if if_empty and has:
             click.echo(f"Results demo already has {has:,} responses: /organise/surveys/{results.id}/results/")
         else:
-            from . import demo  # numpy: loaded only when responses are asked for
+            import demo  # an optional tool beside the app (numpy): loaded only when responses are asked for
 
             seed = secrets.randbelow(2**31) if seed is None else seed
             added = demo.add_responses(results, responses, seed)
@@ -131,7 +130,7 @@ def demo_command(responses: int, seed: int | None, if_empty: bool) -> None:
                 f"results snapshot stored in {added.primed_seconds:.1f} s."
             )
     if current_app.config["ENV_NAME"] != "production":
-        password = admin_service.demo_viewer(DEMO_VIEWER)
+        password = accounts.demo_viewer(DEMO_VIEWER)
         click.echo(f"Demo viewer (sees every survey, changes nothing): {DEMO_VIEWER} / {password}")
         click.echo("Sign in at http://127.0.0.1:5000/staff/sign-in")
 

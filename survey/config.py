@@ -27,7 +27,7 @@ class Config:
     WTF_CSRF_TIME_LIMIT = None  # the token lives as long as the session
     # Over HTTPS Flask-WTF would also demand a Referer naming this site, and refuse every form
     # (for ever, with no way out) from a browser or privacy tool that drops the header. The
-    # session-bound token is the check; survey/security.py adds Fetch Metadata and Origin instead.
+    # session-bound token is the check; survey/web/security.py adds Fetch Metadata and Origin instead.
     WTF_CSRF_SSL_STRICT = False
     PERMANENT_SESSION_LIFETIME = timedelta(hours=12)  # idle time; checked on the server when read
     BABEL_DEFAULT_LOCALE = "en"
@@ -44,9 +44,9 @@ class Config:
     # batch is released every few seconds, and each new batch means working the tables out again.
     RESULTS_REFRESH_SECONDS = 15
     # An open-link survey releases answers to results while open at most this often (seconds), and
-    # only in large steps (responses/service.py release_batch); invitation surveys release at close.
+    # only in large steps (core/submissions.py release_batch); invitation surveys release at close.
     LIVE_RELEASE_SECONDS = 180
-    # Rate limits per visitor address (see survey/limits.py): generous for an office of fifty.
+    # Rate limits per visitor address (see survey/web/limits.py): generous for an office of fifty.
     RATE_SIGN_IN = "10 per minute;50 per hour"
     RATE_INVITATION = "200 per minute"
     RATE_RESUME = "30 per minute;300 per hour"
@@ -80,7 +80,7 @@ class Config:
             "REDIS_URL": os.environ.get("REDIS_URL"),
             "PROXY_COUNT": int(os.environ.get("PROXY_COUNT") or 0),
             # Stored results snapshots, shared by this machine's processes as memory-mapped files
-            # (survey/results/snapshot.py); an empty SNAPSHOT_DIR turns them off.
+            # (survey/results/stored.py); an empty SNAPSHOT_DIR turns them off.
             "SNAPSHOT_DIR": os.environ.get("SNAPSHOT_DIR", str(instance / "snapshots")) or None,
             **_mail_settings(),
         }

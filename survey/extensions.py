@@ -1,10 +1,12 @@
 """Flask extensions, created bare and bound to the app in create_app."""
 
+from typing import Any, cast
+
 from flask_babel import Babel
 from flask_migrate import Migrate
 from flask_sqlalchemy import SQLAlchemy
 from flask_wtf import CSRFProtect
-from sqlalchemy import MetaData, event
+from sqlalchemy import CursorResult, Executable, MetaData, event
 from sqlalchemy.engine import Engine
 
 # Named constraints keep Alembic migrations identical on SQLite and PostgreSQL.
@@ -20,6 +22,11 @@ db = SQLAlchemy(metadata=MetaData(naming_convention=NAMING))
 migrate = Migrate(render_as_batch=True)
 csrf = CSRFProtect()
 babel = Babel()
+
+
+def changed(statement: Executable, parameters: dict[str, Any] | None = None) -> int:
+    """Run an UPDATE or a DELETE in the session's transaction and return how many rows it changed."""
+    return cast(CursorResult[Any], db.session.execute(statement, parameters)).rowcount
 
 
 @event.listens_for(Engine, "connect")

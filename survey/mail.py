@@ -1,6 +1,6 @@
 """Email to members: invitations and reminders, written in their language and sent over SMTP.
 
-No database here (survey/organise/invitations.py decides who gets what; survey/jobs.py runs it).
+No database here (survey/core/mailings.py decides who gets what, and its job sends it).
 Messages are plain text with a simple HTML part saying the same: the personal link written out
 in full, the same in both parts, no images, no tracking pixels, no rewritten links
 (docs/decisions/0023-email-invitations.md). Nothing here logs an address.

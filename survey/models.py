@@ -256,7 +256,7 @@ class Survey(db.Model):
     launched_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     # When answers were last released to results while open (open-link surveys only): a staff-
-    # facing time that paces live releases, never beside answers (responses/service.py).
+    # facing time that paces live releases, never beside answers (core/submissions.py).
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
@@ -392,8 +392,8 @@ class Mailing(db.Model):
     """Invitation emails or reminders an organiser asked the app to send: counts only.
 
     Which members a mailing has reached is marked on their `Invitee` rows, deleted at close; this
-    row holds no address and stays, like the audit log. A chain of jobs sends it (survey/jobs.py),
-    one holder at a time: `holder` may send until `held_until` (survey/organise/invitations.py).
+    row holds no address and stays, like the audit log. A chain of jobs sends it (survey/core/mailings.py),
+    one holder at a time: `holder` may send until `held_until` (survey/core/mailings.py).
     """
 
     __tablename__ = "mailing"
@@ -512,6 +512,40 @@ class Response(_Submitted, db.Model):
     withdrawing: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
+class PublicationState(enum.StrEnum):
+    """Where a publication is: being prepared, public (perhaps after an embargo), or taken down."""
+
+    DRAFT = "draft"
+    PUBLISHED = "published"
+    WITHDRAWN = "withdrawn"
+
+
+class Publication(db.Model):
+    """What an organiser chose to publish of a survey's results: which questions and breakdowns,
+    an embargo, an access code.
+
+    One per survey. `version` goes up each time the published content changes, so a printed
+    briefing can cite the version it came from. The access code is stored only as a hash.
+    """
+
+    __tablename__ = "publication"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), unique=True)
+    state: Mapped[str] = mapped_column(String(20), default=PublicationState.DRAFT)
+    questions: Mapped[list] = mapped_column(JSON, default=list)  # question ids, in questionnaire order
+    breakdowns: Mapped[list] = mapped_column(JSON, default=list)  # dimension ids
+    findings: Mapped[list] = mapped_column(JSON, default=list)  # conference screen: finding keys; [] = headline
+    embargo_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    code_hash: Mapped[str | None] = mapped_column(String(200))
+    version: Mapped[int] = mapped_column(Integer, default=0)
+    published_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    withdrawn_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+
+    survey: Mapped[Survey] = relationship()
+
+
 class CommentReview(db.Model):
     """An organiser's decision on a comment held back because it may identify someone.
 
@@ -530,7 +564,7 @@ class CommentReview(db.Model):
 class StoredSnapshot(db.Model):
     """A survey's results snapshot, saved so that a new process need not re-read every response.
 
-    The same answers as the `response` table, as columns (survey/results/snapshot.py); replaced
+    The same answers as the `response` table, as columns (survey/results/stored.py); replaced
     as it grows, and deleted with the survey's responses.
     """
 

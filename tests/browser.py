@@ -1,4 +1,7 @@
-"""Real-browser helpers: a live server on a free port, Debian's Chromium through Playwright, axe-core."""
+"""Real-browser helpers: a live server on a free port, Debian's Chromium through Playwright, axe-core.
+
+Also a pytest plugin (tests/conftest.py lists it): the `browser` and `demo_server` fixtures.
+"""
 
 from __future__ import annotations
 
@@ -12,6 +15,8 @@ import pytest
 from flask import Flask
 from werkzeug.serving import make_server
 
+from survey.cli import make_demo_survey
+
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
     "--headless",
@@ -24,6 +29,8 @@ CHROMIUM_ARGS = [
     "--disable-sync",
 ]
 PHONE = {"width": 390, "height": 844}
+DESKTOP = {"width": 1366, "height": 900}
+PROJECTOR = {"width": 1920, "height": 1080}  # the conference screen
 SCREENSHOTS = Path(__file__).resolve().parent / "screenshots"
 
 
@@ -34,6 +41,27 @@ def need_chromium() -> None:
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail(message)
         pytest.skip(message)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator:
+    """Debian's Chromium through Playwright: one for each test module, a new context for each test."""
+    need_chromium()
+    from playwright.sync_api import sync_playwright  # only the browser tests need Playwright
+
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture
+def demo_server(app: Flask) -> Iterator[str]:
+    """The app with the open demo survey (/s/ai-at-work-demo), served live; yield its base address."""
+    with app.app_context():
+        make_demo_survey()
+    with live_server(app) as url:
+        yield url
 
 
 @contextmanager
@@ -89,3 +117,15 @@ def assert_no_horizontal_scroll(page) -> None:
     """Fail if the page is wider than the phone's screen."""
     width = page.evaluate("document.documentElement.scrollWidth")
     assert width <= page.viewport_size["width"], f"page is {width}px wide on a {page.viewport_size['width']}px screen"
+
+
+def answer_every_question(page) -> None:
+    """Pick the first offered answer to every question on the page, and fill in every box."""
+    for name in page.eval_on_selector_all(
+        "input[type=radio], input[type=checkbox]", "els => [...new Set(els.map(e => e.name))]"
+    ):
+        page.locator(f'input[name="{name}"]').first.check()
+    for box in page.locator("input.input-number").all():
+        box.fill("3")
+    for box in page.locator("input.input-text, textarea").all():
+        box.fill("Testun prawf / test text")

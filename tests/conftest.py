@@ -1,4 +1,9 @@
-"""Fixtures: one app per test session on a real database (SQLite, or PostgreSQL when asked)."""
+"""Fixtures: one app per test session on a real database (SQLite, or PostgreSQL when asked), and
+the fixtures many test modules share: surveys, signed-in staff clients, Redis, rate limits.
+
+The browser fixtures (`browser`, `demo_server`) are in tests/browser.py, a plugin listed here;
+the things tests make are in tests/factories.py.
+"""
 
 from __future__ import annotations
 
@@ -12,8 +17,15 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 
 from survey import create_app
+from survey.cli import make_demo_survey
 from survey.config import TestConfig
 from survey.extensions import db
+from survey.models import Role, Survey
+
+from .factories import PROBATION, invited_survey, make_survey, make_user
+from .staff import sign_in
+
+pytest_plugins = ["tests.browser"]
 
 IN_CI = os.environ.get("CI", "").lower() == "true"
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL")
@@ -104,6 +116,47 @@ def app_context(app: Flask) -> Iterator[None]:
         db.session.remove()
 
 
+# --- surveys -------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def tiny(app: Flask) -> Survey:
+    """An open open-link survey of the tiny questionnaire at /s/tiny, threshold 5."""
+    return make_survey(app, "tiny")
+
+
+@pytest.fixture
+def invited(app: Flask) -> list[str]:
+    """The tokens of three invitations to an open invitation survey of the tiny questionnaire (/s/invited)."""
+    return invited_survey(app, 3)
+
+
+@pytest.fixture
+def demo_survey(app: Flask) -> str:
+    """The open demo survey (`flask demo`'s, without responses); return its slug."""
+    with app.app_context():
+        return make_demo_survey().slug
+
+
+# --- staff, signed in ----------------------------------------------------------------------------
+
+
+@pytest.fixture
+def admin(app: Flask, client: FlaskClient) -> FlaskClient:
+    """The test client, signed in as an administrator (ada@example.org, two-factor sign-in set up)."""
+    make_user(app, "ada@example.org", Role.ADMIN)
+    assert sign_in(client, app, "ada@example.org").status_code == 302
+    return client
+
+
+@pytest.fixture
+def organiser(app: Flask, client: FlaskClient) -> FlaskClient:
+    """The test client, signed in as an organiser for probation (pat@example.org)."""
+    make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION])
+    assert sign_in(client, app, "pat@example.org").status_code == 302
+    return client
+
+
 TEST_REDIS_URL = os.environ.get("TEST_JOBS_REDIS_URL", "redis://127.0.0.1:6379/15")
 
 
@@ -121,7 +174,7 @@ def redis_url(app: Flask, monkeypatch) -> Iterator[str]:
     from survey.extensions import db
     from survey.models import Survey
     from survey.results import shared
-    from survey.results.snapshot import _identity, _identity_text
+    from survey.results.stored import identity, identity_text
 
     client = redis.Redis.from_url(TEST_REDIS_URL, socket_connect_timeout=0.5, socket_timeout=2)
     try:
@@ -136,7 +189,7 @@ def redis_url(app: Flask, monkeypatch) -> Iterator[str]:
     yield TEST_REDIS_URL
     with app.app_context():
         surveys = db.session.scalars(select(Survey)).all()
-        ours = [f"{shared.PREFIX}flags:*:{s.id}:{_identity_text(_identity(s))}:*" for s in surveys]
+        ours = [f"{shared.PREFIX}flags:*:{s.id}:{identity_text(identity(s))}:*" for s in surveys]
     keys = {key for pattern in (f"*{name}*", *ours) for key in client.scan_iter(pattern, count=1000)}
     for key in client.scan_iter("rq:worker:*", count=1000):
         worker = key.removesuffix(b":executions")
@@ -152,7 +205,7 @@ def redis_url(app: Flask, monkeypatch) -> Iterator[str]:
 @pytest.fixture
 def limits(app: Flask) -> Iterator[dict]:
     """Let a test set real rate limits, starting from empty counts; the suite's are put back after."""
-    from survey.limits import limiter
+    from survey.web.limits import limiter
 
     saved = {k: v for k, v in app.config.items() if k.startswith("RATE_")}
     limiter.reset()

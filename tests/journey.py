@@ -1,4 +1,5 @@
-"""Helpers that walk the member journey through the Flask test client, as a phone would."""
+"""Helpers that walk the member journey through the Flask test client, as a phone would, and the
+form helpers every page-driving test uses (csrf_token, post_form, errors_on)."""
 
 from __future__ import annotations
 
@@ -6,38 +7,16 @@ import html as html_lib
 import re
 from typing import Any
 
-from flask import Flask
 from flask.testing import FlaskClient
 from werkzeug.test import TestResponse
 
-from survey.extensions import db
-from survey.models import AccessMode, QuestionnaireVersion, Survey, SurveyStatus
-from survey.questionnaire.loader import load_file
-
-from .helpers import FIXTURES
-
-TINY = load_file(FIXTURES / "tiny.yaml")
-
-# A complete, valid set of answers to the tiny questionnaire, page by page.
+# A complete, valid set of answers to the tiny questionnaire (tests/factories.py: TINY), page by page.
 TINY_PAGES: dict[str, dict[str, Any]] = {
     "work": {"group": "health", "region": "eastern"},
     "sector": {"sector": "acute", "monitoring": ["cctv", "email"], "uses_ai": "yes", "ai_detail": "Rotas"},
     "views": {"trust.a": "4", "trust.b": "dk", "confidence": "5", "years": "12", "team": "Blue"},
     "about": {"age": "a16_30", "ethnicity": "pnts"},
 }
-
-
-def make_survey(app: Flask, slug: str = "tiny", questionnaire=TINY, **overrides) -> Survey:
-    """Store an open survey of a questionnaire (the tiny one by default) and return it."""
-    with app.app_context():
-        version = QuestionnaireVersion.pin(questionnaire)
-        fields = {"status": SurveyStatus.OPEN, "access": AccessMode.OPEN_LINK, "threshold": 5} | overrides
-        survey = Survey(slug=slug, questionnaire_version=version, **fields)
-        db.session.add(survey)
-        db.session.commit()
-        db.session.refresh(survey)
-        db.session.expunge(survey)
-        return survey
 
 
 def csrf_token(html: str) -> str:

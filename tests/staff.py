@@ -1,46 +1,24 @@
-"""Helpers for staff tests: make accounts and sign in through the real pages."""
+"""Helpers for staff tests, through the real pages: sign in (with the test client or a browser),
+create a survey as an organiser, upload a questionnaire as an administrator. (Accounts are made
+by tests/factories.py: make_user.)"""
 
 from __future__ import annotations
 
+import io
 import time
 
 import pyotp
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
-from werkzeug.test import TestResponse
+from werkzeug.datastructures import FileStorage, MultiDict
+from werkzeug.test import TestResponse, encode_multipart
 
-from survey.accounts.service import create_user, new_totp_secret
 from survey.extensions import db
-from survey.models import Role, User
+from survey.models import User
 
-from .journey import csrf_token
-
-PASSWORD = "correct horse battery staple"
-PROBATION = {"service_group": "police_justice", "sector": "probation"}
-HEALTH = {"service_group": "health"}
-
-
-def make_user(
-    app: Flask,
-    email: str = "organiser@example.org",
-    role: Role = Role.ORGANISER,
-    scopes: list | None = None,
-    *,
-    totp: bool = True,
-    must_change: bool = False,
-) -> User:
-    """Store a ready-to-use account with an authenticator app set up, as every role needs one
-    (totp=False: none yet, so it sets one up at its first sign-in)."""
-    with app.app_context():
-        user = create_user(email, email.split("@")[0].title(), role, PASSWORD, scopes if scopes is not None else [])
-        user.must_change_password = must_change
-        if totp is not False:
-            user.totp_secret = new_totp_secret()
-        db.session.commit()
-        db.session.refresh(user)
-        db.session.expunge(user)
-        return user
+from .factories import PASSWORD
+from .journey import csrf_token, errors_on, post_form
 
 
 def fresh_code(app: Flask, email: str, secret: str | None = None) -> str:
@@ -97,3 +75,40 @@ def browser_sign_in(page, server: str, app: Flask, email: str, password: str = P
     page.fill("#code", fresh_code(app, email))
     page.click("button:has-text('Sign in')")
     assert "/staff/sign-in" not in page.url, f"{email} was not signed in: {page.url}"
+
+
+# The settings form of a new ai-at-work survey for probation, as an organiser fills it in.
+SURVEY_SETTINGS = {
+    "name": "AI at work – Probation",
+    "service_group": "police_justice",
+    "sector": "probation",
+    "region": "",
+    "access": "open_link",
+    "threshold": "10",
+    "opens_at": "",
+    "closes_at": "",
+}
+
+
+def create_survey_through_pages(client: FlaskClient, **settings) -> int:
+    """Create an ai-at-work survey and save its settings (SURVEY_SETTINGS, changed by `settings`)
+    through the organiser's pages; return its id."""
+    made = post_form(client, "/organise/surveys/new", {"name": "AI at work – Probation", "questionnaire": "ai-at-work"})
+    assert made.status_code == 302, errors_on(made.text)
+    survey_id = int(made.location.split("/")[-2])
+    saved = post_form(client, f"/organise/surveys/{survey_id}/settings", SURVEY_SETTINGS | settings)
+    assert saved.status_code == 302, errors_on(saved.text)
+    return survey_id
+
+
+def upload_questionnaire(client: FlaskClient, text: str | bytes, filename: str = "tiny-v2.yaml", token: bool = True):
+    """Upload a file as a browser would (the body encoded here: the test client spills large ones to a file)."""
+    page = client.get("/admin/questionnaires/upload")
+    data = text.encode() if isinstance(text, str) else text
+    fields = MultiDict({"file": FileStorage(io.BytesIO(data), filename)})
+    if token:
+        fields["csrf_token"] = csrf_token(page.text)
+    boundary, body = encode_multipart(fields)
+    return client.post(
+        "/admin/questionnaires/upload", data=body, content_type=f"multipart/form-data; boundary={boundary}"
+    )

@@ -9,19 +9,14 @@ import pyotp
 import pytest
 from sqlalchemy import func, select
 
-from survey.accounts.service import LOCK_AFTER
+from survey.core.accounts import LOCK_AFTER
 from survey.extensions import db
 from survey.models import AuditEvent, Role, StaffSession, User, utcnow
 
+from .factories import PASSWORD, PROBATION, make_user
+from .helpers import get_page, stored_user
 from .journey import csrf_token, errors_on, post_form
-from .staff import PASSWORD, PROBATION, fresh_code, make_user, sign_in
-
-
-def _user(app, email: str) -> User:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        db.session.expunge(user)
-        return user
+from .staff import fresh_code, sign_in
 
 
 def _try_password(client, email: str, password: str):
@@ -42,7 +37,7 @@ def test_an_organiser_signs_in_with_email_and_password(app, client):
 
 def test_passwords_are_stored_as_argon2id_hashes(app):
     make_user(app, "pat@example.org")
-    stored = _user(app, "pat@example.org").password_hash
+    stored = stored_user(app, "pat@example.org").password_hash
     assert stored.startswith("$argon2id$") and PASSWORD not in stored
 
 
@@ -75,7 +70,7 @@ def test_a_correct_sign_in_resets_the_count_of_failures(app, client):
     for _ in range(LOCK_AFTER - 1):
         _try_password(client, "pat@example.org", "guess")
     sign_in(client, app, "pat@example.org")
-    assert _user(app, "pat@example.org").failed_logins == 0
+    assert stored_user(app, "pat@example.org").failed_logins == 0
 
 
 def test_an_account_with_two_factor_needs_a_code_after_the_password(app, client):
@@ -179,15 +174,15 @@ def test_an_administrator_must_set_up_two_factor_before_anything_else(app, clien
     response = _try_password(client, "ada@example.org", PASSWORD)
     assert response.location.endswith("/staff/sign-in/two-factor")
     assert "/staff/sign-in" in client.get("/admin/users").location  # the password alone signs nobody in
-    page = client.get("/staff/sign-in/two-factor")
-    assert page.status_code == 200 and "<svg" in page.text
-    secret = page.text.split('<code class="secret">')[1].split("</code>")[0]
+    page = get_page(client, "/staff/sign-in/two-factor")
+    assert "<svg" in page
+    secret = page.split('<code class="secret">')[1].split("</code>")[0]
     wrong = post_form(client, "/staff/sign-in/two-factor", {"code": "123456"})
     assert wrong.status_code == 400
     response = post_form(client, "/staff/sign-in/two-factor", {"code": pyotp.TOTP(secret).now()})
     assert response.status_code == 302
     assert client.get("/admin/users").status_code == 200
-    assert _user(app, "ada@example.org").totp_secret == secret
+    assert stored_user(app, "ada@example.org").totp_secret == secret
 
 
 def test_a_temporary_password_must_be_changed_first(app, client):

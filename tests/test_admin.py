@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import html
-import io
 import re
 from datetime import timedelta
 
@@ -11,34 +10,17 @@ import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
-from werkzeug.datastructures import FileStorage, MultiDict
-from werkzeug.test import encode_multipart
 
-from survey import audit
+from survey.core import audit
 from survey.extensions import db
-from survey.models import AuditEvent, QuestionnaireVersion, Role, StaffSession, Survey, User, utcnow
+from survey.models import AuditEvent, Role, StaffSession, Survey, User, utcnow
 
-from .helpers import FIXTURES, get_page
-from .journey import csrf_token, errors_on, make_survey, post_form
-from .staff import HEALTH, PASSWORD, PROBATION, make_user, sign_in
+from .factories import HEALTH, PASSWORD, PROBATION, TINY_TEXT, make_survey, make_user
+from .helpers import get_page, stored_user, stored_versions
+from .journey import csrf_token, errors_on, post_form
+from .staff import sign_in, upload_questionnaire
 
-ADMIN = "ada@example.org"
-TINY_TEXT = (FIXTURES / "tiny.yaml").read_text()
-
-
-@pytest.fixture
-def admin(app: Flask, client: FlaskClient) -> FlaskClient:
-    """A client signed in as an administrator (with two-factor sign-in set up)."""
-    make_user(app, ADMIN, Role.ADMIN)
-    assert sign_in(client, app, ADMIN).status_code == 302
-    return client
-
-
-def _user(app: Flask, email: str) -> User:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        db.session.expunge(user)
-        return user
+ADMIN = "ada@example.org"  # the conftest's `admin`
 
 
 def _events(app: Flask, action: str | None = None) -> list[AuditEvent]:
@@ -118,7 +100,7 @@ def test_organisers_and_viewers_get_403_on_every_admin_page(app, client, role):
         assert response.status_code == 403, (rule.rule, method, response.status_code)
         tried += 1
     assert tried >= 14
-    assert "/admin/" not in client.get("/organise/").text  # no admin links in the navigation
+    assert "/admin/" not in get_page(client, "/organise/")  # no admin links in the navigation
 
 
 def test_strangers_are_sent_to_sign_in(app, client):
@@ -130,7 +112,7 @@ def test_strangers_are_sent_to_sign_in(app, client):
 
 def test_every_admin_page_has_a_title_and_unique_ids(app, admin):
     make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION])
-    pat = _user(app, "pat@example.org")
+    pat = stored_user(app, "pat@example.org")
     for url in ("/admin/users", "/admin/users/new", f"/admin/users/{pat.id}", "/admin/questionnaires"):
         get_page(admin, url)
     get_page(admin, "/admin/questionnaires/upload")
@@ -165,7 +147,7 @@ def test_an_admin_adds_an_organiser_who_signs_in_with_the_temporary_password(app
     assert password not in again and "shown once" in again
     assert admin.get(response.location).headers["Cache-Control"] == "no-store"
 
-    pat = _user(app, "pat@example.org")
+    pat = stored_user(app, "pat@example.org")
     assert pat.role == Role.ORGANISER and pat.scopes == [PROBATION] and pat.must_change_password
 
     organiser = app.test_client()
@@ -205,20 +187,20 @@ def test_a_new_account_is_checked(app, admin):
 def test_a_new_administrator_needs_no_scopes_and_blank_rows_are_ignored(app, admin):
     response = _new_account(admin, "bob@example.org", role="admin", scopes=[PROBATION])
     assert response.status_code == 302
-    assert _user(app, "bob@example.org").scopes == []
+    assert stored_user(app, "bob@example.org").scopes == []
     response = _new_account(admin, "vic@example.org", role="viewer", scopes=[{}, {"region": "cymru_wales"}, {}])
     assert response.status_code == 302
-    assert _user(app, "vic@example.org").scopes == [{"region": "cymru_wales"}]
+    assert stored_user(app, "vic@example.org").scopes == [{"region": "cymru_wales"}]
 
 
 def test_editing_an_account_changes_its_role_and_scopes(app, admin):
     make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION])
-    pat = _user(app, "pat@example.org")
+    pat = stored_user(app, "pat@example.org")
     page = get_page(admin, f"/admin/users/{pat.id}")
     assert '<option selected value="probation">' in page
     response = _edit(admin, pat, name="Pat Viewer", role="viewer", scopes=[PROBATION, HEALTH])
     assert response.status_code == 302, errors_on(response.text)
-    pat = _user(app, "pat@example.org")
+    pat = stored_user(app, "pat@example.org")
     assert (pat.name, pat.role, pat.scopes, pat.active) == ("Pat Viewer", "viewer", [PROBATION, HEALTH], True)
     [event] = _events(app, "changed account")
     assert event.detail == {
@@ -232,7 +214,7 @@ def test_editing_an_account_changes_its_role_and_scopes(app, admin):
 def test_an_account_with_many_scopes_gets_a_row_for_each_and_one_more(app, admin):
     scopes = [{"region": code} for code in ("cymru_wales", "eastern", "london", "north_west")]
     make_user(app, "pat@example.org", Role.ORGANISER, scopes)
-    page = get_page(admin, f"/admin/users/{_user(app, 'pat@example.org').id}")
+    page = get_page(admin, f"/admin/users/{stored_user(app, 'pat@example.org').id}")
     assert "Audience 5" in page and "Audience 6" not in page
 
 
@@ -242,9 +224,9 @@ def test_deactivating_an_account_signs_it_out_and_keeps_it_out(app, admin):
     sign_in(organiser, app, "pat@example.org")
     assert organiser.get("/organise/").status_code == 200
 
-    response = _edit(admin, _user(app, "pat@example.org"), active=False)
+    response = _edit(admin, stored_user(app, "pat@example.org"), active=False)
     assert response.status_code == 302, errors_on(response.text)
-    assert _user(app, "pat@example.org").active is False
+    assert stored_user(app, "pat@example.org").active is False
     shut_out = organiser.get("/organise/")
     assert shut_out.status_code == 302 and "/staff/sign-in" in shut_out.location
     assert "Email or password is not right" in sign_in(app.test_client(), app, "pat@example.org").text
@@ -253,12 +235,12 @@ def test_deactivating_an_account_signs_it_out_and_keeps_it_out(app, admin):
 
 
 def test_an_admin_cannot_demote_or_deactivate_themself(app, admin):
-    me = _user(app, ADMIN)
+    me = stored_user(app, ADMIN)
     demote = _edit(admin, me, role="organiser", scopes=[PROBATION])
     assert demote.status_code == 400 and "cannot remove your own administrator role" in demote.text
     deactivate = _edit(admin, me, active=False)
     assert deactivate.status_code == 400 and "cannot deactivate your own account" in deactivate.text
-    me = _user(app, ADMIN)
+    me = stored_user(app, ADMIN)
     assert me.role == Role.ADMIN and me.active
     assert admin.get("/admin/users").status_code == 200
     assert _events(app, "changed account") == []
@@ -272,14 +254,14 @@ def test_resetting_a_password_unlocks_and_signs_the_user_out(app, admin):
         pat = db.session.scalar(select(User).where(User.email == "pat@example.org"))
         pat.locked_until, pat.failed_logins = utcnow() + timedelta(minutes=20), 4
         db.session.commit()
-    pat = _user(app, "pat@example.org")
+    pat = stored_user(app, "pat@example.org")
     assert "Locked until" in get_page(admin, f"/admin/users/{pat.id}")
 
     response = _post(admin, f"/admin/users/{pat.id}/reset-password")
     assert response.status_code == 302
     password = _shown_password(admin, response.location)
 
-    pat = _user(app, "pat@example.org")
+    pat = stored_user(app, "pat@example.org")
     assert pat.locked_until is None and pat.failed_logins == 0 and pat.must_change_password
     old = organiser.get("/organise/")
     assert old.status_code == 302 and "/staff/sign-in" in old.location
@@ -292,12 +274,12 @@ def test_resetting_a_password_unlocks_and_signs_the_user_out(app, admin):
 
 
 def test_an_admin_cannot_reset_their_own_password_or_two_factor_here(app, admin):
-    me = _user(app, ADMIN)
+    me = stored_user(app, ADMIN)
     for action in ("reset-password", "reset-two-factor"):
         response = _post(admin, f"/admin/users/{me.id}/{action}")
         assert response.status_code == 302 and response.location.endswith(f"/admin/users/{me.id}")
-        assert "Ask another administrator" in admin.get(response.location).text
-    me = _user(app, ADMIN)
+        assert "Ask another administrator" in get_page(admin, response.location)
+    me = stored_user(app, ADMIN)
     assert me.totp_secret and not me.must_change_password
     assert admin.get("/admin/users").status_code == 200
 
@@ -311,7 +293,7 @@ def test_unlocking_an_account(app, admin):
         pat_id = pat.id
     response = _post(admin, f"/admin/users/{pat_id}/unlock")
     assert response.status_code == 302
-    pat = _user(app, "pat@example.org")
+    pat = stored_user(app, "pat@example.org")
     assert pat.locked_until is None and pat.failed_logins == 0
     assert sign_in(app.test_client(), app, "pat@example.org").status_code == 302
     assert _events(app, "unlocked account")[0].detail == {"account": "pat@example.org"}
@@ -322,16 +304,16 @@ def test_resetting_two_factor_makes_an_admin_set_it_up_again(app, admin):
     other = app.test_client()
     sign_in(other, app, "bob@example.org")
     assert other.get("/admin/users").status_code == 200
-    bob = _user(app, "bob@example.org")
+    bob = stored_user(app, "bob@example.org")
     response = _post(admin, f"/admin/users/{bob.id}/reset-two-factor")
     assert response.status_code == 302
-    assert _user(app, "bob@example.org").totp_secret is None
+    assert stored_user(app, "bob@example.org").totp_secret is None
     assert "/staff/sign-in" in other.get("/admin/users").location  # signed out everywhere
     password = post_form(other, "/staff/sign-in", {"email": "bob@example.org", "password": PASSWORD})
     assert password.location.endswith("/staff/sign-in/two-factor")  # the password alone, then set-up:
     assert "/staff/sign-in" in other.get("/admin/users").location  # and nothing before it is done
     assert sign_in(other, app, "bob@example.org").status_code == 302  # through the set-up page
-    assert other.get("/admin/users").status_code == 200 and _user(app, "bob@example.org").totp_secret
+    assert other.get("/admin/users").status_code == 200 and stored_user(app, "bob@example.org").totp_secret
     with app.app_context():
         assert db.session.scalar(select(func.count()).where(StaffSession.user_id == bob.id)) == 1
     assert _events(app, "reset two-factor sign-in")[0].detail == {"account": "bob@example.org"}
@@ -345,37 +327,17 @@ def test_an_unknown_account_is_not_found(app, admin):
 # --- questionnaire uploads ----------------------------------------------------------------------
 
 
-def _upload(client: FlaskClient, text: str | bytes, filename: str = "tiny-v2.yaml", token: bool = True):
-    """Upload a file as a browser would (the body encoded here: the test client spills large ones to a file)."""
-    page = client.get("/admin/questionnaires/upload")
-    data = text.encode() if isinstance(text, str) else text
-    fields = MultiDict({"file": FileStorage(io.BytesIO(data), filename)})
-    if token:
-        fields["csrf_token"] = csrf_token(page.text)
-    boundary, body = encode_multipart(fields)
-    return client.post(
-        "/admin/questionnaires/upload", data=body, content_type=f"multipart/form-data; boundary={boundary}"
-    )
-
-
-def _versions(app: Flask) -> list[QuestionnaireVersion]:
-    with app.app_context():
-        versions = list(db.session.scalars(select(QuestionnaireVersion).order_by(QuestionnaireVersion.id)))
-        db.session.expunge_all()
-        return versions
-
-
 def _available(app: Flask) -> dict:
-    from survey.organise.service import available_questionnaires
+    from survey.core.surveys import available_questionnaires
 
     with app.app_context():
         return available_questionnaires()
 
 
 def test_a_valid_upload_is_reviewed_then_approved_for_organisers(app, admin):
-    response = _upload(admin, TINY_TEXT)
+    response = upload_questionnaire(admin, TINY_TEXT)
     assert response.status_code == 302, response.text
-    [version] = _versions(app)
+    [version] = stored_versions(app)
     assert (version.slug, version.origin, version.approved) == ("tiny", "upload", False)
     assert response.location.endswith(f"/admin/questionnaires/uploads/{version.id}")
     assert f"upload-{version.id}" not in _available(app)
@@ -399,7 +361,7 @@ def test_a_valid_upload_is_reviewed_then_approved_for_organisers(app, admin):
 
     approved = _post(admin, f"/admin/questionnaires/uploads/{version.id}/approve")
     assert approved.status_code == 302
-    assert _versions(app)[0].approved is True
+    assert stored_versions(app)[0].approved is True
     assert _available(app)[f"upload-{version.id}"].title["en"] == "Tiny test survey"
     assert "Approve for use" not in get_page(admin, response.location)
 
@@ -410,42 +372,42 @@ def test_a_valid_upload_is_reviewed_then_approved_for_organisers(app, admin):
 
 
 def test_an_approved_upload_can_be_chosen_for_a_new_survey(app, admin):
-    _upload(admin, TINY_TEXT)
-    [version] = _versions(app)
+    upload_questionnaire(admin, TINY_TEXT)
+    [version] = stored_versions(app)
     _post(admin, f"/admin/questionnaires/uploads/{version.id}/approve")
     page = get_page(admin, "/organise/surveys/new")
     assert f'value="upload-{version.id}"' in page and "Tiny test survey (version 1)" in page
 
 
 def test_the_same_upload_twice_is_stored_once(app, admin):
-    first = _upload(admin, TINY_TEXT)
-    second = _upload(admin, TINY_TEXT, "copy.yml")
+    first = upload_questionnaire(admin, TINY_TEXT)
+    second = upload_questionnaire(admin, TINY_TEXT, "copy.yml")
     assert second.status_code == 302 and second.location == first.location
-    assert "uploaded before" in admin.get(second.location).text
-    assert len(_versions(app)) == 1
+    assert "uploaded before" in get_page(admin, second.location)
+    assert len(stored_versions(app)) == 1
     assert len(_events(app, "uploaded questionnaire")) == 1
 
 
 def test_an_upload_the_same_as_a_file_already_pinned_says_so(app, admin):
     questionnaire = app.extensions["questionnaires"]["ai-at-work"]
     make_survey(app, "pinned", questionnaire)
-    response = _upload(admin, questionnaire.source, "ai-at-work.yaml")
+    response = upload_questionnaire(admin, questionnaire.source, "ai-at-work.yaml")
     assert response.status_code == 302 and response.location.endswith("/admin/questionnaires")
-    assert "already stored, from the questionnaires/ folder" in admin.get(response.location).text
-    assert [v.origin for v in _versions(app)] == ["file"]
+    assert "already stored, from the questionnaires/ folder" in get_page(admin, response.location)
+    assert [v.origin for v in stored_versions(app)] == ["file"]
 
 
 def test_an_upload_with_the_id_of_a_file_is_kept_apart_and_flagged(app, admin):
     text = app.extensions["questionnaires"]["conference-pulse"].source
-    response = _upload(admin, text.replace("version: ", "version: 9", 1), "pulse.yaml")
+    response = upload_questionnaire(admin, text.replace("version: ", "version: 9", 1), "pulse.yaml")
     assert response.status_code == 302, response.text
-    assert "A questionnaire file with the same id is in questionnaires/" in admin.get(response.location).text
+    assert "A questionnaire file with the same id is in questionnaires/" in get_page(admin, response.location)
     assert app.extensions["questionnaires"]["conference-pulse"].version != 9  # the file is untouched
 
 
 def test_an_invalid_upload_lists_every_problem_and_stores_nothing(app, admin):
     bad = TINY_TEXT.replace("cy: Eich gwaith}", "cy: ''}").replace("{code: email,", "{code: cctv,")
-    response = _upload(admin, bad, "bad.yaml")
+    response = upload_questionnaire(admin, bad, "bad.yaml")
     assert response.status_code == 400
     rows = re.findall(r"<tr><td>([^<]*)</td><td class=\"num\">(\d+)</td><td>([^<]*)</td></tr>", response.text)
     assert len(rows) == 2
@@ -455,24 +417,24 @@ def test_an_invalid_upload_lists_every_problem_and_stores_nothing(app, admin):
     assert any("has no Welsh (cy) text" in row[2] for row in rows)
     assert any("duplicate option code" in row[2] for row in rows)
     assert "Nothing was stored" in response.text
-    assert _versions(app) == [] and [e.action for e in _events(app)] == ["signed in"]
+    assert stored_versions(app) == [] and [e.action for e in _events(app)] == ["signed in"]
 
 
 def test_upload_problems_are_shown_escaped(app, admin):
     evil = TINY_TEXT.replace("id: tiny", "id: <script>alert(1)</script>", 1)
     evil = evil.replace("title: {en: Tiny test survey", "title: {en: '<script>alert(2)</script>'", 1)
-    response = _upload(admin, evil, "<img src=x onerror=alert(3)>.yaml")
+    response = upload_questionnaire(admin, evil, "<img src=x onerror=alert(3)>.yaml")
     assert response.status_code == 400
     assert "<script>" not in response.text and "<img" not in response.text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in response.text and "is not a valid id" in response.text
     assert "&lt;img src=x onerror=alert(3)&gt;.yaml" in response.text
-    assert _versions(app) == []
+    assert stored_versions(app) == []
 
 
 def test_an_approved_upload_with_markup_in_it_is_reviewed_escaped(app, admin):
     marked = TINY_TEXT.replace("title: {en: Tiny test survey", "title: {en: '<script>alert(2)</script>'", 1)
-    response = _upload(admin, marked)
-    review = admin.get(response.location).text
+    response = upload_questionnaire(admin, marked)
+    review = get_page(admin, response.location)
     assert "&lt;script&gt;alert(2)&lt;/script&gt;" in review and "<script>" not in review
 
 
@@ -485,11 +447,11 @@ def test_uploads_that_are_not_questionnaires_are_refused_plainly(app, admin):
         ("huge.yaml", b"#" * 1_000_001, "file is larger than 1000000 bytes"),
     ]
     for filename, data, message in cases:
-        response = _upload(admin, data, filename)
+        response = upload_questionnaire(admin, data, filename)
         assert response.status_code == 400, filename
         assert message in response.text, filename
         assert filename in response.text
-    assert _versions(app) == []
+    assert stored_versions(app) == []
 
 
 def test_an_upload_without_a_file_asks_for_one(app, admin):
@@ -500,39 +462,39 @@ def test_an_upload_without_a_file_asks_for_one(app, admin):
 
 def test_an_oversized_upload_gets_a_clear_413(app, admin, monkeypatch):
     monkeypatch.setitem(app.config, "UPLOAD_LIMIT", 2 * 1024 * 1024)
-    response = _upload(admin, b"#" * (2 * 1024 * 1024 + 1))
+    response = upload_questionnaire(admin, b"#" * (2 * 1024 * 1024 + 1))
     assert response.status_code == 413
     assert "That file is too large: a questionnaire file must be smaller than 2 MB." in response.text
     assert 'name="csrf_token"' in response.text  # the form is offered again
-    assert _versions(app) == []
+    assert stored_versions(app) == []
 
 
 def test_an_upload_needs_a_csrf_token(app, admin):
-    response = _upload(admin, TINY_TEXT, token=False)
-    assert response.status_code == 400 and "expired" in response.text and _versions(app) == []
+    response = upload_questionnaire(admin, TINY_TEXT, token=False)
+    assert response.status_code == 400 and "expired" in response.text and stored_versions(app) == []
 
 
 def test_discarding_an_upload(app, admin):
-    response = _upload(admin, TINY_TEXT)
-    [version] = _versions(app)
+    response = upload_questionnaire(admin, TINY_TEXT)
+    [version] = stored_versions(app)
     discarded = _post(admin, f"/admin/questionnaires/uploads/{version.id}/discard")
     assert discarded.status_code == 302 and discarded.location.endswith("/admin/questionnaires")
-    assert _versions(app) == []
+    assert stored_versions(app) == []
     assert admin.get(response.location).status_code == 404
     assert _events(app, "discarded questionnaire")[0].detail["questionnaire"] == "tiny"
 
 
 def test_an_upload_a_survey_uses_cannot_be_discarded(app, admin):
-    _upload(admin, TINY_TEXT)
-    [version] = _versions(app)
+    upload_questionnaire(admin, TINY_TEXT)
+    [version] = stored_versions(app)
     _post(admin, f"/admin/questionnaires/uploads/{version.id}/approve")
     with app.app_context():
         db.session.add(Survey(slug="uses-upload", questionnaire_version_id=version.id))
         db.session.commit()
     refused = _post(admin, f"/admin/questionnaires/uploads/{version.id}/discard")
     assert refused.status_code == 302
-    assert "cannot be discarded: 1 survey" in admin.get(refused.location).text
-    assert len(_versions(app)) == 1
+    assert "cannot be discarded: 1 survey" in get_page(admin, refused.location)
+    assert len(stored_versions(app)) == 1
 
 
 def test_files_cannot_be_approved_or_discarded_as_uploads(app, admin):
@@ -545,7 +507,7 @@ def test_files_cannot_be_approved_or_discarded_as_uploads(app, admin):
 
 
 def test_the_questionnaires_page_lists_files_and_uploads(app, admin):
-    _upload(admin, TINY_TEXT)
+    upload_questionnaire(admin, TINY_TEXT)
     page = get_page(admin, "/admin/questionnaires")
     assert "/admin/questionnaires/files/ai-at-work" in page and "/admin/questionnaires/files/conference-pulse" in page
     assert "tiny version 1" in page

@@ -10,7 +10,6 @@ from typing import Any
 import pytest
 
 from survey.questionnaire.loader import load_file
-from survey.questionnaire.model import Question
 from survey.questionnaire.rules import (
     clean_answers,
     is_required,
@@ -20,6 +19,7 @@ from survey.questionnaire.rules import (
     with_derived,
 )
 
+from .factories import complete_answers
 from .helpers import ROOT
 
 Q = load_file(ROOT / "questionnaires" / "ai-at-work.yaml")
@@ -46,33 +46,6 @@ def offered(question_id: str, answers: dict | None = None, language: str = "en")
 def derived(variable: str, answers: dict, language: str = "en") -> str | None:
     """Return a derived variable computed from the cleaned answers, as a stored response would give."""
     return values(clean_answers(Q, answers, language), language)[variable]
-
-
-def _first_answer(question: Question, current: dict) -> Any:
-    first = visible_options(question, current)[0].code if question.choices else None
-    match question.type:
-        case "grid":
-            return {f"{question.id}.{item.code}": first for item in question.items}
-        case "multi":
-            return {question.id: [first]}
-        case "text" | "long_text":
-            return {question.id: "Something happened."}
-        case "number":
-            return {question.id: question.min}
-        case _:
-            return {question.id: first}
-
-
-def complete_answers(overrides: dict, language: str = "en") -> dict:
-    """Answer every question on the route, in order: the override if given, else the first offered choice."""
-    answers: dict = {}
-    for question in Q.questions:
-        current = values(answers, language)
-        if question_visible(Q, question, current):
-            answers.update(_first_answer(question, current))
-            if question.id in overrides:
-                answers[question.id] = overrides[question.id]
-    return clean_answers(Q, answers, language)
 
 
 def route_length(answers: dict, language: str = "en") -> int:

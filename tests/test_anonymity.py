@@ -10,20 +10,14 @@ from concurrent.futures import ThreadPoolExecutor
 import pytest
 import sqlalchemy as sa
 
+from survey.core import invitations
+from survey.core import surveys as life_cycle
 from survey.extensions import db
 from survey.models import Invitee, PendingSubmission, Response, Survey, User
-from survey.organise import invitations
-from survey.organise import service as organise
-from survey.responses import service
 
-from .journey import TINY_PAGES, answer_pages, complete, csrf_token, make_survey
-from .staff import make_user
-
-
-def invited_survey(app, count: int, threshold: int = 5):
-    survey = make_survey(app, slug="invited", access="invitation", threshold=threshold)
-    with app.app_context():
-        return service.create_invitations(db.session.get(Survey, survey.id), count)
+from .factories import invited_survey, make_survey, make_user
+from .helpers import get_page
+from .journey import TINY_PAGES, answer_pages, complete, csrf_token
 
 
 def stored(app) -> int:
@@ -32,10 +26,9 @@ def stored(app) -> int:
 
 
 def submit_form(client) -> dict:
-    page = client.get("/s/invited/check-answers")
-    assert page.status_code == 200
-    key = re.search(r'name="submit_key" value="([^"]+)"', page.text).group(1)
-    return {"csrf_token": csrf_token(page.text), "submit_key": key}
+    page = get_page(client, "/s/invited/check-answers")
+    key = re.search(r'name="submit_key" value="([^"]+)"', page).group(1)
+    return {"csrf_token": csrf_token(page), "submit_key": key}
 
 
 def test_twenty_phones_submitting_one_invitation_at_once_store_one_response(app):
@@ -150,7 +143,7 @@ def test_system_columns_cannot_place_a_member_in_the_order_of_submits(app):
             assert matches(members, answers) < 6, (column, pending_column)
 
     with app.app_context():
-        organise.close(db.session.get(Survey, survey.id))
+        life_cycle.close(db.session.get(Survey, survey.id))
     with app.app_context(), db.engine.connect() as connection:
         closed = system_rows(connection, "invitation", "id", "used")
         responses = system_rows(connection, "response", "id::text AS uuid", "batch", "(answers->>'years')::int AS rank")

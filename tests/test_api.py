@@ -6,8 +6,9 @@ import pytest
 
 from survey.models import Role, SurveyStatus
 
-from .journey import make_survey
-from .staff import HEALTH, PROBATION, make_user, sign_in
+from .factories import HEALTH, PROBATION, make_survey, make_user
+from .helpers import get_page
+from .staff import sign_in
 
 
 @pytest.fixture
@@ -46,7 +47,7 @@ def test_an_unknown_survey_is_not_found(client):
 
 @pytest.fixture
 def published(app, ai):
-    from survey import demo
+    import demo
     from survey.extensions import db
     from survey.models import Survey
 
@@ -96,7 +97,7 @@ def test_the_api_and_the_dashboard_give_the_same_numbers(app, client, published)
     staff = app.test_client()
     sign_in(staff, app, "ada@example.org")
     body = client.get("/api/v1/surveys/pub/results/E3?by=disabled").get_json()
-    page = staff.get(f"/organise/surveys/{published.id}/results/q/E3?by=disabled").text
+    page = get_page(staff, f"/organise/surveys/{published.id}/results/q/E3?by=disabled")
     for group in body["groups"]:
         if not group["suppressed"]:
             assert f'data-group="{group["label"]}"><span class="val n">{group["n"]:,}</span>' in page
@@ -106,7 +107,7 @@ def test_the_api_and_the_dashboard_give_the_same_numbers(app, client, published)
 
 
 def test_the_planted_equality_gaps_are_flagged_in_plain_sentences(client, published):
-    from survey.demo import PLANTED
+    from demo import PLANTED
 
     flags = client.get("/api/v1/surveys/pub/equality").get_json()["flags"]
     found = {(f["dimension"], f["group"], f["question"]) for f in flags}

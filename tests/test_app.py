@@ -4,49 +4,35 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import pytest
 from sqlalchemy.exc import OperationalError
 
-from survey import create_app, errors
-from survey.cli import make_demo_survey
+from survey import create_app
 from survey.config import TestConfig
-from survey.extensions import db
-from survey.models import AccessMode, QuestionnaireVersion, Survey, SurveyStatus, utcnow
-from survey.responses import service as responses_service
+from survey.core import member_survey
+from survey.models import AccessMode, SurveyStatus, utcnow
+from survey.web import errors
 
+from .factories import make_survey
 from .helpers import get_page
 from .journey import csrf_token
 
-
-@pytest.fixture
-def demo(app):
-    with app.app_context():
-        return make_demo_survey().slug
+PULSE = "conference-pulse"  # the surveys made here are of the conference poll
 
 
-def make_survey(app, slug: str, **overrides) -> None:
-    """Store a survey of the conference poll with some settings changed."""
-    with app.app_context():
-        version = QuestionnaireVersion.pin(app.extensions["questionnaires"]["conference-pulse"])
-        fields = {"status": SurveyStatus.OPEN, "access": AccessMode.OPEN_LINK} | overrides
-        db.session.add(Survey(slug=slug, questionnaire_version=version, **fields))
-        db.session.commit()
-
-
-def test_home_lists_the_demo_survey(client, demo):
+def test_home_lists_the_demo_survey(client, demo_survey):
     html = get_page(client, "/")
-    assert f'href="/s/{demo}"' in html
+    assert f'href="/s/{demo_survey}"' in html
     assert "AI at work" in html
 
 
 def test_home_lists_only_open_link_surveys_open_now(app, client):
     now = utcnow()
-    make_survey(app, "open-now")
-    make_survey(app, "draft", status=SurveyStatus.DRAFT)
-    make_survey(app, "invited", access=AccessMode.INVITATION)
-    make_survey(app, "not-yet", opens_at=now + timedelta(days=1))
-    make_survey(app, "finished", closes_at=now - timedelta(minutes=1))
-    make_survey(app, "closed", status=SurveyStatus.CLOSED)
+    make_survey(app, "open-now", PULSE)
+    make_survey(app, "draft", PULSE, status=SurveyStatus.DRAFT)
+    make_survey(app, "invited", PULSE, access=AccessMode.INVITATION)
+    make_survey(app, "not-yet", PULSE, opens_at=now + timedelta(days=1))
+    make_survey(app, "finished", PULSE, closes_at=now - timedelta(minutes=1))
+    make_survey(app, "closed", PULSE, status=SurveyStatus.CLOSED)
     html = get_page(client, "/")
     assert "/s/open-now" in html
     for hidden in ("draft", "invited", "not-yet", "finished", "closed"):
@@ -57,10 +43,10 @@ def test_home_says_when_nothing_is_open(client):
     assert "no surveys open to everyone" in get_page(client, "/")
 
 
-def test_start_page_in_english_and_welsh(client, demo):
-    html = get_page(client, f"/s/{demo}")
+def test_start_page_in_english_and_welsh(client, demo_survey):
+    html = get_page(client, f"/s/{demo_survey}")
     assert '<html lang="en">' in html and "AI at work" in html and "minutes" in html
-    html = get_page(client, f"/s/{demo}?lang=cy")
+    html = get_page(client, f"/s/{demo_survey}?lang=cy")
     assert '<html lang="cy">' in html
     assert 'hreflang="en"' in html  # the switch back to English
     # the choice is remembered for the next page
@@ -101,9 +87,9 @@ def test_the_database_gone_page_keeps_what_was_sent(app, client, monkeypatch):
     def gone(*args, **kwargs):
         raise OperationalError("SELECT 1", {}, Exception("server closed the connection"))
 
-    make_survey(app, "tiny")
+    make_survey(app, "tiny", PULSE)
     page = client.get("/s/tiny")
-    monkeypatch.setattr(responses_service, "find_survey", gone)  # the survey cannot be read
+    monkeypatch.setattr(member_survey, "find_survey", gone)  # the survey cannot be read
     response = client.post("/s/tiny/start", data={"csrf_token": csrf_token(page.text), "note": "<b>kept</b>"})
     assert response.status_code == 503 and response.headers["Retry-After"] == "30"
     assert 'name="note" value="&lt;b&gt;kept&lt;/b&gt;"' in response.text and "Try again" in response.text

@@ -12,20 +12,23 @@ from html import unescape
 
 import pytest
 
-from survey import demo, results
+from survey import results
 from survey.extensions import db
-from survey.limits import limiter
 from survey.models import Survey, SurveyStatus
-from survey.organise import service
-from survey.published import briefing
 from survey.questionnaire.loader import load_file, load_text
+from survey.web import briefing
+from survey.web.limits import limiter
 
 from .browser import SCREENSHOTS, axe_violations, live_server
+from .factories import (
+    consultation_answers,
+    demo_survey,
+    insert_responses,
+    make_survey,
+    probation_consultation,
+    publish,
+)
 from .helpers import FIXTURES, get_page
-from .journey import make_survey
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
-from .test_results_consultation import consultation_answers
-from .test_results_data import insert_responses
 
 # Six opinions on one scale; probation's shares are raised by a different amount on each, so the
 # five largest differences are known, and a sixth, smaller one, must be left out.
@@ -118,18 +121,8 @@ def sectors(app):
     rng = random.Random(16)
     rows = [(_answers(rng, sector), "en") for sector, n in SIZES.items() for _ in range(n)]
     insert_responses(app, survey, rows, 1)
-    _publish(app, survey, [q.id for q in questionnaire.questions], ["disabled"])
+    publish(app, survey, [q.id for q in questionnaire.questions], ["disabled"])
     return survey
-
-
-def _publish(app, survey: Survey, questions: list[str], breakdowns: list[str]) -> None:
-    with app.test_request_context():
-        found = db.session.get(Survey, survey.id)
-        choice = service.PublicationChoice(
-            questions=questions, breakdowns=breakdowns, findings=[], embargo_until=None, access_code=None
-        )
-        service.save_publication(found, choice)
-        service.publish(found)
 
 
 def _text(html: str) -> str:
@@ -200,9 +193,9 @@ def test_equality_findings_within_the_sector_and_the_appendix(client, sectors):
 
 def test_a_sector_not_published_as_a_breakdown_works_and_a_small_one_says_so(app, client, sectors):
     with app.app_context():
-        from survey.published.access import release_of
+        from survey.core.publication import publication_view_of
 
-        assert "S1" not in release_of(db.session.get(Survey, sectors.id)).breakdowns
+        assert "S1" not in publication_view_of(db.session.get(Survey, sectors.id)).breakdowns
     assert client.get("/r/talks/briefing?sector=courts").status_code == 200
     assert "/r/talks/briefing?sector=courts" in get_page(client, "/r/talks")  # offered on the results page too
     small = get_page(client, "/r/talks/briefing?sector=tiny")
@@ -225,7 +218,7 @@ def test_the_briefing_in_welsh(client, sectors):
 
 
 def test_the_ranked_demands_show_on_page_one_and_only_when_there_are_some(client, sectors, monkeypatch):
-    assert "demands-title" not in client.get("/r/talks/briefing?sector=probation").text
+    assert "demands-title" not in get_page(client, "/r/talks/briefing?sector=probation")
     demands = [
         briefing.Demand("Cap caseloads", 81.4, 9.0, 72.4),
         briefing.Demand("Close the office", 20.0, 70.2, -50.2),
@@ -243,7 +236,7 @@ def test_the_briefing_ranks_a_consultations_demands_as_the_engine_publishes_them
     rng = random.Random(17)
     answers = [(consultation_answers(rng), "en") for _ in range(240)]
     insert_responses(app, survey, answers, batch=1)
-    _publish(app, survey, ["D1", "D2"], ["region"])
+    publish(app, survey, ["D1", "D2"], ["region"])
     with app.app_context():
         ranked = results.ranked(db.session.get(Survey, survey.id), "D1")
     table = _text(_section(get_page(client, "/r/brief-demands/briefing"), "demands-title"))
@@ -271,20 +264,17 @@ def pages(pdf: bytes) -> int:
 @pytest.fixture
 def demo_published(app):
     """The ai-at-work demo: 2,000 synthetic responses, every question and breakdown published."""
-    survey = make_survey(
-        app, "brief", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
-    )
+    survey = demo_survey(app, "brief", 2000, 3)
     with app.test_request_context():
         found = db.session.get(Survey, survey.id)
-        demo.add_responses(found, 2000, 3)
         questions = [q.id for q in found.questionnaire.questions]
         breakdowns = [d.id for d in results.dimensions(found) if not d.fixed]
-    _publish(app, survey, questions, breakdowns)
+    publish(app, survey, questions, breakdowns)
     return survey
 
 
 @pytest.mark.browser
-def test_the_briefing_prints_as_two_a4_pages_then_the_appendix(app, browser, demo_published, monkeypatch):  # noqa: F811
+def test_the_briefing_prints_as_two_a4_pages_then_the_appendix(app, browser, demo_published, monkeypatch):
     """Print every case to A4 in Chromium: without the appendix it is exactly two pages; the
     appendix starts on a new page after them. Eight long draft demands and three priorities stand
     in for a consultation's (the most page 1 must hold). The PDFs and page images are kept for review."""
@@ -340,8 +330,6 @@ WIDER_THAN_THE_SCREEN = """() => [...document.querySelectorAll('body *')]
 
 
 def test_a_sector_surveys_briefing_is_headed_by_its_sector_with_its_priorities(app, client):
-    from .test_screen import probation_consultation
-
     survey = probation_consultation(app, "brief-probation")
     html = get_page(client, "/r/brief-probation/briefing")
     assert _text(re.search(r"<h1>(.*?)</h1>", html, re.S).group(1)) == "Probation Service (England and Wales)"
@@ -373,9 +361,7 @@ def test_a_sector_surveys_briefing_is_headed_by_its_sector_with_its_priorities(a
 
 
 @pytest.mark.browser
-def test_a_sector_surveys_briefing_fits_a_phone(app, browser):  # noqa: F811
-    from .test_screen import probation_consultation
-
+def test_a_sector_surveys_briefing_fits_a_phone(app, browser):
     probation_consultation(app, "brief-phone")
     with live_server(app) as server:
         for width in (390, 320):

@@ -2,65 +2,22 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 
-from survey.cli import make_demo_survey
-
-from .browser import (
-    CHROMIUM,
-    CHROMIUM_ARGS,
-    PHONE,
-    assert_no_horizontal_scroll,
-    axe_violations,
-    live_server,
-    need_chromium,
-    screenshot,
-)
+from .browser import PHONE, answer_every_question, assert_no_horizontal_scroll, axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
 
 
-@pytest.fixture(scope="module")
-def browser() -> Iterator:
-    need_chromium()
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
-def server(app) -> Iterator[str]:
-    with app.app_context():
-        make_demo_survey()
-    with live_server(app) as url:
-        yield url
-
-
-@pytest.fixture
-def phone(browser, server):
+def phone(browser, demo_server):
+    """A phone's page with JavaScript off, the demo served, and every address it asks for."""
     context = browser.new_context(viewport=PHONE, java_script_enabled=False)
     page = context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
-    yield page, server, requested
+    yield page, demo_server, requested
     context.close()
-
-
-def answer_every_question(page) -> None:
-    """Pick the first offered answer to every question on the page, and fill in every box."""
-    for name in page.eval_on_selector_all(
-        "input[type=radio], input[type=checkbox]", "els => [...new Set(els.map(e => e.name))]"
-    ):
-        page.locator(f'input[name="{name}"]').first.check()
-    for box in page.locator("input.input-number").all():
-        box.fill("3")
-    for box in page.locator("input.input-text, textarea").all():
-        box.fill("Testun prawf / test text")
 
 
 def check_page(page, name: str, javascript: bool) -> None:
@@ -91,13 +48,13 @@ def test_home_and_start_page_on_a_phone(phone, lang):
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_complete_the_whole_survey_on_a_phone(browser, server, app, lang, javascript):
+def test_complete_the_whole_survey_on_a_phone(browser, demo_server, app, lang, javascript):
     context = browser.new_context(viewport=PHONE, java_script_enabled=javascript)
     page = context.new_page()
     requested: list[str] = []
     page.on("request", lambda request: requested.append(request.url))
     prefix = f"journey-{lang}-{'js' if javascript else 'nojs'}"
-    page.goto(f"{server}/s/ai-at-work-demo?lang={lang}")
+    page.goto(f"{demo_server}/s/ai-at-work-demo?lang={lang}")
     check_page(page, f"{prefix}-00-start", javascript)
     page.locator("button.start").click()
 
@@ -123,5 +80,7 @@ def test_complete_the_whole_survey_on_a_phone(browser, server, app, lang, javasc
     assert page.url.endswith("/s/ai-at-work-demo/thank-you")
     check_page(page, f"{prefix}-99-thank-you", javascript)
     assert page.locator("html").get_attribute("lang") == lang
-    assert all(url.startswith(server) for url in requested), [u for u in requested if not u.startswith(server)]
+    assert all(url.startswith(demo_server) for url in requested), [
+        u for u in requested if not u.startswith(demo_server)
+    ]
     context.close()

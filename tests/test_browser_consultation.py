@@ -28,15 +28,15 @@ from survey import results
 from survey.extensions import db
 from survey.models import Survey, SurveyStatus
 
-from .browser import PHONE, assert_no_horizontal_scroll, axe_violations, live_server, screenshot
+from .browser import PHONE, PROJECTOR, assert_no_horizontal_scroll, axe_violations, live_server, screenshot
+from .factories import DEMANDS, PASSWORD, PROBATION, make_user
 from .journey import post_form, start, submit
-from .staff import PASSWORD, PROBATION, fresh_code, make_user
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
-from .test_screen import PROJECTOR, ranked, title
+from .slides import ranked, title
+from .staff import fresh_code
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1280, "height": 900}
-DEMANDS = ("consult", "jobs", "equality", "monitoring", "data", "gains")
+
 OPPOSED = "gains"  # the demand about half the members oppose
 RANKINGS = (
     ["jobs", "monitoring", "consult"],
@@ -139,7 +139,7 @@ def rows_showing(page, label: str) -> list[str]:
     return rows
 
 
-def test_a_probation_consultation_from_launch_to_the_delegates_phone(app, browser):  # noqa: F811
+def test_a_probation_consultation_from_launch_to_the_delegates_phone(app, browser):
     make_user(app, "pat@example.org", scopes=[PROBATION], totp=True)
     with live_server(app) as server:
         # --- 1. The organiser signs in (with a code) and launches the consultation for Probation.

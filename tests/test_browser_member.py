@@ -6,13 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from .browser import (
-    PHONE,
-    assert_no_horizontal_scroll,
-    axe_violations,
-    screenshot,
-)
-from .test_browser import answer_every_question, browser, server  # noqa: F401  (the module's Chromium, the demo survey served)
+from .browser import PHONE, answer_every_question, assert_no_horizontal_scroll, axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
 
@@ -21,7 +15,7 @@ SCREENS = 2.5  # the longest a member page may be, in phone screens
 LONGEST: dict[str, tuple[str, int]] = {}  # language -> (page, height), printed for the record
 
 
-def _phone(browser, javascript: bool):  # noqa: F811
+def _phone(browser, javascript: bool):
     return browser.new_context(viewport=PHONE, java_script_enabled=javascript)
 
 
@@ -33,10 +27,10 @@ def _clean(page, name: str, javascript: bool) -> None:
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_start_now_is_on_the_first_screen(browser, server, lang, javascript):  # noqa: F811
+def test_start_now_is_on_the_first_screen(browser, demo_server, lang, javascript):
     context = _phone(browser, javascript)
     page = context.new_page()
-    page.goto(f"{server}/s/ai-at-work-demo?lang={lang}")
+    page.goto(f"{demo_server}/s/ai-at-work-demo?lang={lang}")
     box = page.locator("button.start").bounding_box()
     print(f"start button ({lang}): top {box['y']:.0f}px, bottom {box['y'] + box['height']:.0f}px of 844")
     assert box["y"] + box["height"] <= PHONE["height"]
@@ -51,12 +45,12 @@ def test_start_now_is_on_the_first_screen(browser, server, lang, javascript):  #
 
 
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_no_member_page_is_longer_than_two_and_a_half_screens(browser, server, lang):  # noqa: F811
+def test_no_member_page_is_longer_than_two_and_a_half_screens(browser, demo_server, lang):
     """Every page of the demo, reached with answers that show every page (AI in use, Welsh
     questions, follow-ups), with JavaScript off, so every follow-up is on the page."""
     context = _phone(browser, javascript=False)
     page = context.new_page()
-    page.goto(f"{server}/s/ai-at-work-demo?lang={lang}")
+    page.goto(f"{demo_server}/s/ai-at-work-demo?lang={lang}")
     page.locator("button.start").click()
     heights = {}
     totals = set()
@@ -77,11 +71,11 @@ def test_no_member_page_is_longer_than_two_and_a_half_screens(browser, server, l
 
 
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_focus_moves_to_the_error_summary_after_a_failed_continue(browser, server, lang):  # noqa: F811
+def test_focus_moves_to_the_error_summary_after_a_failed_continue(browser, demo_server, lang):
     for javascript in (True, False):
         context = _phone(browser, javascript)
         page = context.new_page()
-        page.goto(f"{server}/s/ai-at-work-demo?lang={lang}")
+        page.goto(f"{demo_server}/s/ai-at-work-demo?lang={lang}")
         page.locator("button.start").click()
         page.locator("button[value=continue]").click()
         summary = page.locator(".error-summary")
@@ -95,10 +89,10 @@ def test_focus_moves_to_the_error_summary_after_a_failed_continue(browser, serve
         context.close()
 
 
-def test_tap_targets_are_gov_uk_size(browser, server):  # noqa: F811
+def test_tap_targets_are_gov_uk_size(browser, demo_server):
     context = _phone(browser, javascript=False)
     page = context.new_page()
-    page.goto(f"{server}/s/ai-at-work-demo")
+    page.goto(f"{demo_server}/s/ai-at-work-demo")
     page.locator("button.start").click()
     page.locator("input[name=A1]").first.check()
     page.locator("button[value=continue]").click()  # to A2, with a "Please tell us" box
@@ -121,10 +115,10 @@ def test_tap_targets_are_gov_uk_size(browser, server):  # noqa: F811
 
 @pytest.mark.parametrize("javascript", [False, True], ids=["no-js", "js"])
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_a_thousand_character_word_wraps_on_check_your_answers(browser, server, lang, javascript):  # noqa: F811
+def test_a_thousand_character_word_wraps_on_check_your_answers(browser, demo_server, lang, javascript):
     context = _phone(browser, javascript)
     page = context.new_page()
-    page.goto(f"{server}/s/ai-at-work-demo?lang={lang}")
+    page.goto(f"{demo_server}/s/ai-at-work-demo?lang={lang}")
     page.locator("button.start").click()
     while "/page/" in page.url:
         answer_every_question(page)
@@ -145,10 +139,10 @@ def test_a_thousand_character_word_wraps_on_check_your_answers(browser, server, 
 
 
 @pytest.mark.parametrize("lang", ["en", "cy"])
-def test_an_empty_resume_code(browser, server, lang):  # noqa: F811
+def test_an_empty_resume_code(browser, demo_server, lang):
     context = _phone(browser, javascript=True)
     page = context.new_page()
-    page.goto(f"{server}/s/ai-at-work-demo/resume?lang={lang}")
+    page.goto(f"{demo_server}/s/ai-at-work-demo/resume?lang={lang}")
     page.locator("form button.button").click()
     expected = "Enter your resume code" if lang == "en" else "Rhowch eich cod ailddechrau"
     assert page.locator(".error-summary a").inner_text() == expected

@@ -10,9 +10,9 @@ import pytest
 
 from survey.models import Role
 
-from .browser import PHONE, axe_violations, live_server, screenshot
-from .staff import PASSWORD, PROBATION, fresh_code, make_user
-from .test_browser import answer_every_question, browser  # noqa: F401  (the module's Chromium)
+from .browser import PHONE, answer_every_question, axe_violations, live_server, screenshot
+from .factories import PASSWORD, PROBATION, make_user
+from .staff import fresh_code
 
 pytestmark = pytest.mark.browser
 LAPTOP = {"width": 1280, "height": 900}
@@ -26,7 +26,7 @@ def check(page, name: str) -> None:
     screenshot(page, f"organiser-{name}")
 
 
-def test_an_organiser_launches_a_probation_survey_and_sees_it_fill(app, browser, tmp_path):  # noqa: F811
+def test_an_organiser_launches_a_probation_survey_and_sees_it_fill(app, browser, tmp_path):
     make_user(app, "pat@example.org", scopes=[PROBATION])
     with live_server(app) as server:
         context = browser.new_context(viewport=LAPTOP, accept_downloads=True)
@@ -105,7 +105,7 @@ def test_an_organiser_launches_a_probation_survey_and_sees_it_fill(app, browser,
         context.close()
 
 
-def test_administrator_pages_pass_axe_on_a_laptop_and_a_phone(app, browser):  # noqa: F811
+def test_administrator_pages_pass_axe_on_a_laptop_and_a_phone(app, browser):
     make_user(app, "ada@example.org", Role.ADMIN)
     make_user(app, "pat@example.org", scopes=[PROBATION])
     with live_server(app) as server:

@@ -6,15 +6,10 @@ from __future__ import annotations
 
 import pytest
 
-from survey import demo
-from survey.extensions import db
-from survey.models import Role, Survey, SurveyStatus
-from survey.organise import service
+from survey.models import Role
 
 from .browser import PHONE, SCREENSHOTS, assert_no_horizontal_scroll, axe_violations, live_server, screenshot
-from .journey import make_survey
-from .staff import make_user
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
+from .factories import demo_survey, make_user, publish
 
 pytestmark = pytest.mark.browser
 MM = 96 / 25.4  # CSS pixels per millimetre
@@ -24,26 +19,18 @@ A4_CONTENT = {"width": round((210 - 2 * 14) * MM), "height": round((297 - 2 * 15
 @pytest.fixture
 def published(app):
     """A published ai-at-work survey with 2,000 synthetic responses, chosen questions and breakdowns."""
-    survey = make_survey(
-        app, "pub", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
-    )
+    survey = demo_survey(app, "pub", 2000, 3)
     make_user(app, "ada@example.org", Role.ADMIN)
-    with app.test_request_context():
-        found = db.session.get(Survey, survey.id)
-        demo.add_responses(found, 2000, 3)
-        choice = service.PublicationChoice(
-            questions=["B1", "B2", "C1", "C2", "D2", "E3", "I1", "K1"],
-            breakdowns=["A1", "A2", "disabled", "L2"],
-            findings=[],
-            embargo_until=None,
-            access_code=None,
-        )
-        service.save_publication(found, choice)
-        service.publish(found)
+    publish(
+        app,
+        survey,
+        questions=["B1", "B2", "C1", "C2", "D2", "E3", "I1", "K1"],
+        breakdowns=["A1", "A2", "disabled", "L2"],
+    )
     return survey
 
 
-def test_the_published_page_on_a_phone(app, browser, published):  # noqa: F811
+def test_the_published_page_on_a_phone(app, browser, published):
     with live_server(app) as server:
         context = browser.new_context(viewport=PHONE)
         page = context.new_page()
@@ -79,13 +66,8 @@ def test_the_published_page_on_a_phone(app, browser, published):  # noqa: F811
 def everything(app):
     """A published ai-at-work survey with 2,000 synthetic responses and every question but free text
     published (the default choice): the longest page a delegate can be given."""
-    survey = make_survey(
-        app, "all", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
-    )
-    with app.test_request_context():
-        found = db.session.get(Survey, survey.id)
-        demo.add_responses(found, 2000, 3)
-        service.publish(found)
+    survey = demo_survey(app, "all", 2000, 3)
+    publish(app, survey)
     return survey
 
 
@@ -94,7 +76,7 @@ TEN_SCREENS = 10 * SCREEN
 
 
 @pytest.mark.parametrize("width", [390, 320])
-def test_the_whole_published_page_fits_a_phone_headlines_first(app, browser, everything, width):  # noqa: F811
+def test_the_whole_published_page_fits_a_phone_headlines_first(app, browser, everything, width):
     """At 390 and 320 px: nothing scrolls sideways, the headline findings are on the first screen,
     the whole page is under ten screens before a topic is opened, and axe finds nothing, with
     JavaScript on and off (the topics and the breakdown select need none)."""
@@ -146,7 +128,7 @@ def _no_sideways_scroll(page) -> None:
     assert sizes[0] <= sizes[1], f"{page.url} is {sizes[0]} px wide on a {sizes[1]} px screen: {wide}"
 
 
-def test_the_briefing_prints_to_a4_without_splitting_a_table(app, browser, published):  # noqa: F811
+def test_the_briefing_prints_to_a4_without_splitting_a_table(app, browser, published):
     """Chromium prints the briefing to an A4 PDF (kept for review). Whether a table is split is
     checked in print layout: the print stylesheet must give every table, comment block and the
     method box `break-inside: avoid`, and each must fit on one A4 page's printable area, since

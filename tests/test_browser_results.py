@@ -5,30 +5,19 @@ from __future__ import annotations
 
 import pytest
 
-from survey import demo
+import demo
 from survey.extensions import db
 from survey.models import Role, Survey, SurveyStatus
 
-from .browser import PHONE, axe_violations, live_server, screenshot
-from .journey import make_survey
-from .staff import PASSWORD, fresh_code, make_user
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
+from .browser import DESKTOP, PHONE, axe_violations, live_server, screenshot
+from .factories import make_survey, make_user
+from .staff import browser_sign_in
 
 pytestmark = pytest.mark.browser
-DESKTOP = {"width": 1366, "height": 900}
-
-
-def _sign_in(page, server, app) -> None:
-    page.goto(f"{server}/staff/sign-in")
-    page.fill("#email", "ada@example.org")
-    page.fill("#password", PASSWORD)
-    page.click("button:has-text('Continue')")
-    page.fill("#code", fresh_code(app, "ada@example.org"))
-    page.click("button:has-text('Sign in')")
 
 
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_the_dashboard_on_a_phone_and_a_desktop(app, browser, size):  # noqa: F811
+def test_the_dashboard_on_a_phone_and_a_desktop(app, browser, size):
     survey = make_survey(
         app, "results", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.PUBLISHED, threshold=10
     )
@@ -40,7 +29,7 @@ def test_the_dashboard_on_a_phone_and_a_desktop(app, browser, size):  # noqa: F8
         page = context.new_page()
         requested: list[str] = []
         page.on("request", lambda request: requested.append(request.url))
-        _sign_in(page, server, app)
+        browser_sign_in(page, server, app, "ada@example.org")
         base = f"{server}/organise/surveys/{survey.id}/results/"
         for name, path in [
             ("overview", ""),

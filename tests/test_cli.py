@@ -51,8 +51,8 @@ def test_demo_creates_then_refreshes_one_open_survey(app):
 
 
 def test_invitations_create_prints_links_and_stores_only_hashes(app):
+    from survey.core.codes import sha256
     from survey.models import Invitation
-    from survey.responses.service import sha256
 
     runner = app.test_cli_runner()
     runner.invoke(args=["demo"])

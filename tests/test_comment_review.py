@@ -9,56 +9,25 @@ import re
 import pytest
 from sqlalchemy import func, select
 
+from survey.core import reviews
 from survey.extensions import db
-from survey.models import AuditEvent, CommentReview, Response, Role, Survey, SurveyStatus
+from survey.models import AuditEvent, CommentReview, Response, Role, Survey
 from survey.results import comments, forget, snapshot_for
-from survey.results.comments import _held_keys, may_identify
+from survey.results.held import held_keys, may_identify
 
+from .factories import HEALTH, PROBATION, commented_answers, commented_survey, insert_responses, make_user
+from .factories import HELD_COMMENTS as HELD
+from .factories import PLAIN_COMMENTS as PLAIN
 from .helpers import get_page
-from .journey import TINY, csrf_token, make_survey
-from .staff import HEALTH, PROBATION, make_user, sign_in
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
-from .test_results_data import insert_responses
-
-HELD = [
-    "Ring me on 07700 900123 about the rota tool.",
-    "Write to me at pat.smith@example.org if you want details.",
-    "My membership number is 12345678, the app logs everything.",
-    "Call 0161 496 0000 and ask for the night shift.",
-    "Our manager reads chat logs; I am member 7654321.",
-    "Email jo@example.net for the policy.",
-]
-WORDS = ["one", "two", "three", "four", "five", "six", "seven", "eight", "nine", "ten"]
-PLAIN = [f"Plain comment number {word}." for word in WORDS]
-PLAIN += [f"The scheduling tool changed my shifts, week {word}." for word in WORDS[:6]]
-
-
-def _answers(comment: str | None) -> dict:
-    answers = {"group": "police_justice", "sector": "probation", "uses_ai": "yes"}
-    if comment:
-        answers["ai_detail"] = comment
-    return answers
-
-
-def _survey(app, slug: str, texts: list[str], **overrides) -> Survey:
-    fields = {"status": SurveyStatus.PUBLISHED, "audience": PROBATION, "threshold": 5} | overrides
-    survey = make_survey(app, slug, TINY, **fields)
-    insert_responses(app, survey, [(_answers(t), "en") for t in texts], batch=1)
-    return survey
+from .journey import csrf_token
+from .staff import sign_in
 
 
 @pytest.fixture
 def held(app):
     """A published probation survey: 16 plain comments, 6 held back, and 3 members who wrote none."""
     assert all(may_identify(t) for t in HELD) and not any(may_identify(t) for t in PLAIN)
-    return _survey(app, "held", PLAIN + HELD + [None, None, None])
-
-
-@pytest.fixture
-def organiser(app, client):
-    make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION])
-    sign_in(client, app, "pat@example.org")
-    return client
+    return commented_survey(app, "held", PLAIN + HELD + [None, None, None])
 
 
 def _review(survey, **query) -> str:
@@ -87,16 +56,15 @@ def _decide(client, survey, page: str, **form) -> None:
 
 
 def _shown(client, survey) -> list[str]:
-    page = client.get(f"/organise/surveys/{survey.id}/results/q/ai_detail")
-    assert page.status_code == 200
-    listed = page.text.split('<ul class="comments">')[1].split("</ul>")[0]
+    page = get_page(client, f"/organise/surveys/{survey.id}/results/q/ai_detail")
+    listed = page.split('<ul class="comments">')[1].split("</ul>")[0]
     return [html.unescape(t) for t in re.findall(r"<li>(.*?)</li>", listed, re.S)]
 
 
 def test_held_back_comments_stay_hidden_until_an_organiser_approves_them(app, organiser, held):
     shown = _shown(organiser, held)
     assert sorted(shown) == sorted(PLAIN)
-    dashboard = organiser.get(f"/organise/surveys/{held.id}/results/q/ai_detail").text
+    dashboard = get_page(organiser, f"/organise/surveys/{held.id}/results/q/ai_detail")
     assert "6 comments held back" in dashboard and f'href="/organise/surveys/{held.id}/results/review' in dashboard
 
     page = get_page(organiser, _review(held))  # a title, no repeated ids
@@ -106,7 +74,7 @@ def test_held_back_comments_stay_hidden_until_an_organiser_approves_them(app, or
     assert "Contains a phone number" in page
 
     _decide(organiser, held, page, one=f"approve:{_key(page, HELD[0])}")
-    page = organiser.get(_review(held)).text
+    page = get_page(organiser, _review(held))
     assert "1 comment approved." in page
     assert HELD[0] not in _items(page).values()  # decided: no longer waiting
     assert sorted(_shown(organiser, held)) == sorted([*PLAIN, HELD[0]])
@@ -114,11 +82,11 @@ def test_held_back_comments_stay_hidden_until_an_organiser_approves_them(app, or
     selected = [_key(page, HELD[1]), _key(page, HELD[2])]
     _decide(organiser, held, page, selected_action="approve", selected=selected)
     assert sorted(_shown(organiser, held)) == sorted([*PLAIN, *HELD[:3]])
-    assert "3 comments held back" in organiser.get(f"/organise/surveys/{held.id}/results/q/ai_detail").text
+    assert "3 comments held back" in get_page(organiser, f"/organise/surveys/{held.id}/results/q/ai_detail")
 
     with app.app_context():
         survey = db.session.get(Survey, held.id)
-        found = comments(survey, "ai_detail")
+        found = comments(survey, "ai_detail", decisions=reviews.decisions(survey, "ai_detail"))
         _, ids, texts = snapshot_for(survey).text("ai_detail")
     # Approved comments take their place among the others: everything in random response-id order.
     by_id = sorted(zip(ids, texts, strict=True))
@@ -127,10 +95,10 @@ def test_held_back_comments_stay_hidden_until_an_organiser_approves_them(app, or
 
 
 def test_keep_hidden_stays_hidden_and_a_decision_can_be_changed(app, organiser, held):
-    page = organiser.get(_review(held)).text
+    page = get_page(organiser, _review(held))
     _decide(organiser, held, page, one=f"hide:{_key(page, HELD[3])}")
     assert HELD[3] not in _shown(organiser, held)
-    assert HELD[3] not in _items(organiser.get(_review(held)).text).values()  # no longer waiting
+    assert HELD[3] not in _items(get_page(organiser, _review(held))).values()  # no longer waiting
     everything = organiser.get(_review(held, show="all")).text
     assert HELD[3] in _items(everything).values() and "Kept hidden." in everything
 
@@ -170,7 +138,7 @@ def test_only_organisers_and_administrators_in_scope_may_review(app, held):
 
 
 def test_a_decision_needs_a_csrf_token(app, organiser, held):
-    page = organiser.get(_review(held)).text
+    page = get_page(organiser, _review(held))
     response = organiser.post(
         f"/organise/surveys/{held.id}/results/review", data={"q": "ai_detail", "one": f"approve:{_key(page, HELD[0])}"}
     )
@@ -181,10 +149,10 @@ def test_a_decision_needs_a_csrf_token(app, organiser, held):
 
 
 def test_the_audit_log_records_decisions_and_counts_never_comments(app, organiser, held):
-    page = organiser.get(_review(held)).text
+    page = get_page(organiser, _review(held))
     keys = _items(page)
     _decide(organiser, held, page, selected_action="approve", selected=list(keys)[:2])
-    _decide(organiser, held, organiser.get(_review(held)).text, one=f"hide:{list(keys)[4]}")
+    _decide(organiser, held, get_page(organiser, _review(held)), one=f"hide:{list(keys)[4]}")
     with app.app_context():
         events = db.session.scalars(
             select(AuditEvent).where(AuditEvent.survey_id == held.id).order_by(AuditEvent.id)
@@ -203,14 +171,13 @@ def test_the_audit_log_records_decisions_and_counts_never_comments(app, organise
 
 
 def test_a_question_with_too_few_comments_offers_nothing_to_review(app, organiser):
-    small = _survey(app, "small", PLAIN[:5] + HELD[:4])  # 9 comments: fewer than 10
-    page = organiser.get(_review(small))
-    assert page.status_code == 200
-    assert "fewer than 10 comments" in page.text and 'name="one"' not in page.text
-    assert all(text not in page.text for text in HELD + [html.escape(t) for t in HELD])
+    small = commented_survey(app, "small", PLAIN[:5] + HELD[:4])  # 9 comments: fewer than 10
+    page = get_page(organiser, _review(small))
+    assert "fewer than 10 comments" in page and 'name="one"' not in page
+    assert all(text not in page for text in HELD + [html.escape(t) for t in HELD])
     keys = _held_keys_of(app, small)
     assert len(keys) == 4
-    token = csrf_token(page.text)
+    token = csrf_token(page)
     form = {"csrf_token": token, "q": "ai_detail", "selected_action": "approve", "selected": list(keys)}
     assert organiser.post(f"/organise/surveys/{small.id}/results/review", data=form).status_code == 302
     with app.app_context():
@@ -218,23 +185,25 @@ def test_a_question_with_too_few_comments_offers_nothing_to_review(app, organise
         assert (
             db.session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.survey_id == small.id)) == 0
         )
-    assert "shown once at least 10" in organiser.get(f"/organise/surveys/{small.id}/results/q/ai_detail").text
+    assert "shown once at least 10" in get_page(organiser, f"/organise/surveys/{small.id}/results/q/ai_detail")
 
 
 def test_approval_survives_a_snapshot_rebuild_and_new_batches(app, organiser, held):
-    page = organiser.get(_review(held)).text
+    page = get_page(organiser, _review(held))
     _decide(organiser, held, page, one=f"approve:{_key(page, HELD[5])}")
     forget(held.id)  # the next read builds the snapshot again from the database
     assert HELD[5] in _shown(organiser, held)
-    insert_responses(app, held, [(_answers(t), "en") for t in ["Another plain one.", "Mail a.b@example.com"]], batch=2)
+    insert_responses(
+        app, held, [(commented_answers(t), "en") for t in ["Another plain one.", "Mail a.b@example.com"]], batch=2
+    )
     shown = _shown(organiser, held)
     assert HELD[5] in shown and "Another plain one." in shown and "Mail a.b@example.com" not in shown
-    waiting = _items(organiser.get(_review(held)).text).values()
+    waiting = _items(get_page(organiser, _review(held))).values()
     assert "Mail a.b@example.com" in waiting and HELD[5] not in waiting
 
 
 def test_the_api_agrees_with_the_page(app, organiser, held):
-    page = organiser.get(_review(held)).text
+    page = get_page(organiser, _review(held))
     _decide(organiser, held, page, selected_action="approve", selected=[_key(page, HELD[0]), _key(page, HELD[4])])
     api = app.test_client().get(f"/api/v1/surveys/{held.slug}/comments/ai_detail")  # published: anyone may read
     assert api.status_code == 200
@@ -248,11 +217,11 @@ def _held_keys_of(app, survey) -> dict[str, str]:
     """The form keys of a survey's held-back comments, straight from the engine (as a forger might guess them)."""
     with app.app_context():
         snapshot = snapshot_for(db.session.get(Survey, survey.id))
-        return {key: response for response, key in _held_keys(snapshot, "ai_detail").values()}
+        return {key: response for response, key in held_keys(snapshot, "ai_detail").values()}
 
 
 @pytest.mark.browser
-def test_the_review_page_in_a_real_browser_on_a_phone(app, browser, held):  # noqa: F811
+def test_the_review_page_in_a_real_browser_on_a_phone(app, browser, held):
     from .browser import PHONE, assert_no_horizontal_scroll, axe_violations, live_server, screenshot
     from .staff import browser_sign_in
 

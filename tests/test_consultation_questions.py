@@ -18,9 +18,9 @@ from survey.questionnaire.loader import load_file, load_text
 from survey.questionnaire.rules import clean_answers
 
 from .browser import PHONE, assert_no_horizontal_scroll, axe_violations, live_server, screenshot
+from .factories import make_survey
 from .helpers import ROOT, get_page
-from .journey import errors_on, make_survey, post_form, start, submit
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
+from .journey import errors_on, post_form, start, submit
 
 CONSULTATION = load_file(ROOT / "questionnaires" / "consultation.yaml")
 SLUG = "consult"
@@ -291,7 +291,7 @@ def test_the_pages_in_welsh(client, survey):
 
 @pytest.mark.browser
 @pytest.mark.parametrize("javascript", [True, False], ids=["js", "no-js"])
-def test_the_follow_up_on_a_phone(app, browser, survey, javascript):  # noqa: F811
+def test_the_follow_up_on_a_phone(app, browser, survey, javascript):
     from playwright.sync_api import expect
 
     def shown(locator, visible: bool = True) -> None:

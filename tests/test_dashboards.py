@@ -7,12 +7,11 @@ import re
 
 import pytest
 
-from survey import demo
-from survey.extensions import db
-from survey.models import Role, Survey, SurveyStatus
+from survey.models import Role, SurveyStatus
 
-from .journey import make_survey
-from .staff import HEALTH, PROBATION, make_user, sign_in
+from .factories import HEALTH, PROBATION, demo_survey, make_survey, make_user
+from .helpers import get_page
+from .staff import sign_in
 
 KINDS = {"single": "E3", "who": "A7", "multi": "B2", "scale": "C1", "grid": "C2", "text": "K1"}
 
@@ -20,19 +19,7 @@ KINDS = {"single": "E3", "who": "A7", "multi": "B2", "scale": "C1", "grid": "C2"
 @pytest.fixture
 def filled(app):
     """A published ai-at-work survey with 3,000 synthetic responses."""
-    survey = make_survey(
-        app, "filled", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.PUBLISHED, threshold=10
-    )
-    with app.app_context():
-        demo.add_responses(db.session.get(Survey, survey.id), 3000, 7)
-    return survey
-
-
-@pytest.fixture
-def staff(app, client):
-    make_user(app, "ada@example.org", Role.ADMIN)
-    sign_in(client, app, "ada@example.org")
-    return client
+    return demo_survey(app, "filled", 3000, 7, status=SurveyStatus.PUBLISHED)
 
 
 def _numbers(html: str) -> list[int]:
@@ -41,30 +28,28 @@ def _numbers(html: str) -> list[int]:
     return [int(n.replace(",", "")) for n in found]
 
 
-def test_the_overview_shows_responses_by_sector_and_every_question(app, staff, filled):
-    page = staff.get(f"/organise/surveys/{filled.id}/results/")
-    assert page.status_code == 200
-    shown = int(re.search(r"([\d,]+)</strong> responses", page.text).group(1).replace(",", ""))
+def test_the_overview_shows_responses_by_sector_and_every_question(app, admin, filled):
+    page = get_page(admin, f"/organise/surveys/{filled.id}/results/")
+    shown = int(re.search(r"([\d,]+)</strong> responses", page).group(1).replace(",", ""))
     assert abs(shown - 3000) <= 3  # the published count: adjusted by 3 at most
-    assert page.text.count('href="/organise/surveys/') >= 45
+    assert page.count('href="/organise/surveys/') >= 45
 
 
 QUERIES = ["", "?by=disabled", "?by=L1", "?filter=A5:cymru_wales", "?by=disabled&filter=A1:health", "?by=nope"]
 
 
-def test_every_question_type_renders_with_breakdowns_and_filters(app, staff, filled):
+def test_every_question_type_renders_with_breakdowns_and_filters(app, admin, filled):
     for kind, question_id in KINDS.items():
         for query in QUERIES:
-            page = staff.get(f"/organise/surveys/{filled.id}/results/q/{question_id}{query}")
-            assert page.status_code == 200, (kind, query, page.status_code)
-            assert all(n >= 10 for n in _numbers(page.text)), (kind, query, "a group below the threshold was shown")
+            page = get_page(admin, f"/organise/surveys/{filled.id}/results/q/{question_id}{query}")
+            assert all(n >= 10 for n in _numbers(page)), (kind, query, "a group below the threshold was shown")
             if kind == "text":
-                assert "comment" in page.text.lower()
+                assert "comment" in page.lower()
 
 
-def test_the_chart_is_the_same_numbers_as_the_table(app, staff, filled):
-    page = staff.get(f"/organise/surveys/{filled.id}/results/q/E3?by=disabled").text
-    chart = staff.get(f"/organise/surveys/{filled.id}/results/q/E3/chart.json?by=disabled").get_json()
+def test_the_chart_is_the_same_numbers_as_the_table(app, admin, filled):
+    page = get_page(admin, f"/organise/surveys/{filled.id}/results/q/E3?by=disabled")
+    chart = admin.get(f"/organise/surveys/{filled.id}/results/q/E3/chart.json?by=disabled").get_json()
     shown = {trace["name"].split(" (n=")[0] for trace in chart["data"]}
     assert shown and all(name in page for name in shown)
     for trace in chart["data"]:
@@ -72,12 +57,12 @@ def test_the_chart_is_the_same_numbers_as_the_table(app, staff, filled):
             assert f"{value:.0f}%" in page
 
 
-def test_the_first_view_is_light_and_never_sends_plotly(app, staff, filled):
+def test_the_first_view_is_light_and_never_sends_plotly(app, admin, filled):
     for path in ("", "q/E3?by=disabled", "q/C2"):
-        page = staff.get(f"/organise/surveys/{filled.id}/results/{path}")
+        page = admin.get(f"/organise/surveys/{filled.id}/results/{path}")
         assert len(gzip.compress(page.data)) < 60_000, path
         assert "<script" not in page.text.replace('<script src="/static/js/charts.js" defer></script>', "")
-    bundle = staff.get("/static/vendor/plotly/plotly-basic-4.1.1.min.js")
+    bundle = admin.get("/static/vendor/plotly/plotly-basic-4.1.1.min.js")
     assert len(gzip.compress(bundle.data)) < 400_000
     bundle.close()
 
@@ -93,22 +78,22 @@ def test_results_follow_scope_and_role(app, client):
     viewer = app.test_client()
     make_user(app, "vic@example.org", Role.VIEWER, [PROBATION])
     sign_in(viewer, app, "vic@example.org")
-    page = viewer.get(f"/organise/surveys/{survey.id}/results/")
-    assert page.status_code == 200 and "There are no results yet." in page.text
+    page = get_page(viewer, f"/organise/surveys/{survey.id}/results/")
+    assert "There are no results yet." in page
 
 
-def test_comments_are_paged(app, staff, filled):
+def test_comments_are_paged(app, admin, filled):
     def listed(html: str) -> int:
         return html.split('<ul class="comments">')[1].split("</ul>")[0].count("<li")  # <li lang="cy"> too
 
-    first = staff.get(f"/organise/surveys/{filled.id}/results/q/K1").text
+    first = get_page(admin, f"/organise/surveys/{filled.id}/results/q/K1")
     assert listed(first) == 100 and "Next</a>" in first  # 3,000 members leave more than a page
-    second = staff.get(f"/organise/surveys/{filled.id}/results/q/K1?page=2").text
+    second = get_page(admin, f"/organise/surveys/{filled.id}/results/q/K1?page=2")
     assert "Page 2 of" in second and 0 < listed(second) <= 100
 
 
-def test_a_question_is_one_cross_table_with_groups_as_columns_in_plain_words(app, staff, filled):
-    page = staff.get(f"/organise/surveys/{filled.id}/results/q/C1?by=disabled").text
+def test_a_question_is_one_cross_table_with_groups_as_columns_in_plain_words(app, admin, filled):
+    page = get_page(admin, f"/organise/surveys/{filled.id}/results/q/C1?by=disabled")
     table = page[page.index('class="table cross') : page.index("</table>")]
     columns = re.findall(r'<th scope="col" role="columnheader" class="num">(.*?)</th>', table)
     assert columns[0] == "Everyone" and "Disabled" in columns and "Not disabled" in columns
@@ -122,7 +107,7 @@ def test_a_question_is_one_cross_table_with_groups_as_columns_in_plain_words(app
     assert "± shows the range the true figure is likely to be in." in page
     for jargon in ("positive", "(base ", "Benjamini", "(protected)"):
         assert jargon not in page, jargon
-    overview = staff.get(f"/organise/surveys/{filled.id}/results/").text
+    overview = get_page(admin, f"/organise/surveys/{filled.id}/results/")
     assert "By service group" in overview and "Benjamini" not in overview and "bases" not in overview
-    grid = staff.get(f"/organise/surveys/{filled.id}/results/q/C2?by=A1").text
+    grid = get_page(admin, f"/organise/surveys/{filled.id}/results/q/C2?by=A1")
     assert "<caption>Said “Increased a little” or “Increased a lot”" in grid  # statements side by side first

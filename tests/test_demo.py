@@ -1,4 +1,4 @@
-"""Synthetic demo responses: `flask demo --responses N --seed S` (survey/demo.py)."""
+"""Synthetic demo responses: `flask demo --responses N --seed S` (the demo package)."""
 
 from __future__ import annotations
 
@@ -9,16 +9,18 @@ import sqlalchemy as sa
 from sqlalchemy import func, select
 from werkzeug.datastructures import MultiDict
 
-from survey.demo import BASE_COLUMNS, DAYS, PLANTED, _columns, planted_shares
+from demo import BASE_COLUMNS, DAYS, PLANTED, planted_shares
+from demo.database import response_columns
 from survey.extensions import db
 from survey.models import Response, StoredSnapshot, Survey, SurveyDay, utcnow
 from survey.questionnaire.answers import on_page, page_values, read_page
 from survey.questionnaire.loader import load_file
 from survey.questionnaire.rules import clean_answers, section_visible, with_derived
+from survey.results import cache, npz
+from survey.results import read as reading
 from survey.results import snapshot as snapshots
 
-from .helpers import ROOT
-from .test_results_snapshot import _rows
+from .helpers import ROOT, get_page, snapshot_rows
 
 QUESTIONNAIRE = load_file(ROOT / "questionnaires" / "ai-at-work.yaml")
 
@@ -103,23 +105,23 @@ def test_demo_stores_the_results_snapshot_so_no_worker_parses_every_response(app
     _demo(app, "--responses", "300", "--seed", "2")
     _demo(app, "--responses", "200", "--seed", "3")  # a second load brings the stored copy up to date
     reads: list = []
-    read = snapshots._read
+    read = reading.responses
 
     def spy(survey_id, after, upto):
         reads.append(after)
         return read(survey_id, after, upto)
 
-    monkeypatch.setattr(snapshots, "_read", spy)
+    monkeypatch.setattr(reading, "responses", spy)
     with app.app_context():
         survey = db.session.scalar(select(Survey).where(Survey.slug == "ai-at-work-results-demo"))
         stored = db.session.get(StoredSnapshot, survey.id)
         last = db.session.scalar(select(func.max(Response.batch)).where(Response.survey_id == survey.id))
         assert (stored.n, stored.batch) == (500, last)
-        loaded = snapshots.load(survey.questionnaire, stored.data, stored.batch)
+        loaded = npz.load(survey.questionnaire, stored.data, stored.batch)
         scratch = snapshots.build(survey.questionnaire, [(a, lang, rid) for rid, a, lang in _stored(app)])
-        assert _rows(loaded) == _rows(scratch)
-        snapshots.forget(survey.id)  # as a newly started worker
-        assert snapshots.snapshot_for(survey).n == 500 and reads == [last]  # nothing read but what is newer
+        assert snapshot_rows(loaded) == snapshot_rows(scratch)
+        cache.forget(survey.id)  # as a newly started worker
+        assert cache.snapshot_for(survey).n == 500 and reads == [last]  # nothing read but what is newer
 
 
 def test_if_empty_fills_the_results_demo_once(app):
@@ -135,7 +137,7 @@ def test_the_demo_viewer_can_sign_in_and_see_the_results(app):
     password = output.split("demo-viewer@example.org / ")[1].split()[0]
     client = app.test_client()
     assert sign_in(client, app, "demo-viewer@example.org", password).status_code == 302
-    listing = client.get("/organise/").text
+    listing = get_page(client, "/organise/")
     assert "Demo: " in listing and "Make a new survey" not in listing
 
 
@@ -194,11 +196,11 @@ def test_columns_follow_the_response_table_and_refuse_one_they_cannot_fill():
     def table(*extra: sa.Column) -> sa.Table:
         return sa.Table("response", sa.MetaData(), *(sa.Column(name, sa.String) for name in BASE_COLUMNS), *extra)
 
-    assert _columns(table()) == BASE_COLUMNS
-    assert _columns(table(sa.Column("batch", sa.Integer, nullable=False))) == (*BASE_COLUMNS, "batch")
-    assert _columns(table(sa.Column("note", sa.String, nullable=True))) == BASE_COLUMNS
+    assert response_columns(table()) == BASE_COLUMNS
+    assert response_columns(table(sa.Column("batch", sa.Integer, nullable=False))) == (*BASE_COLUMNS, "batch")
+    assert response_columns(table(sa.Column("note", sa.String, nullable=True))) == BASE_COLUMNS
     with pytest.raises(RuntimeError, match=r"response\.weight is new"):
-        _columns(table(sa.Column("weight", sa.Integer, nullable=False)))
+        response_columns(table(sa.Column("weight", sa.Integer, nullable=False)))
 
 
 @pytest.mark.parametrize("responses", ["-1", "many"])

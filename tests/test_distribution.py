@@ -19,28 +19,23 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage
 from werkzeug.test import encode_multipart
 
+from survey import spreadsheets
+from survey.core import invitations
+from survey.core import surveys as life_cycle
+from survey.core.codes import sha256
+from survey.core.member_lists import MemberListError, read_member_list
 from survey.extensions import db
 from survey.models import AuditEvent, Invitation, InvitationBatch, Invitee, Role, Survey
-from survey.organise import invitations, service
-from survey.organise.invitations import MemberListError, read_member_list
-from survey.responses.service import sha256
 
+from .factories import HEALTH, PROBATION, make_survey, make_user
 from .helpers import get_page
-from .journey import complete, csrf_token, make_survey
-from .staff import HEALTH, PROBATION, make_user, sign_in
+from .journey import complete, csrf_token
+from .staff import sign_in
 
 MEMBER_LINK = "http://localhost/s/tiny"
 
 
 # --- fixtures and helpers ------------------------------------------------------------------------
-
-
-@pytest.fixture
-def organiser(app: Flask, client: FlaskClient) -> FlaskClient:
-    """Return a client signed in as an organiser for probation."""
-    make_user(app, "organiser@example.org", Role.ORGANISER, [PROBATION])
-    assert sign_in(client, app, "organiser@example.org").status_code == 302
-    return client
 
 
 def open_link_survey(app: Flask, **overrides) -> int:
@@ -478,7 +473,7 @@ def test_formulas_in_a_list_come_out_inert(app, organiser):
     ],
 )
 def test_inert(value, expected):
-    assert invitations.inert(value) == expected
+    assert spreadsheets.inert(value) == expected
 
 
 def test_row_numbers_count_the_header_as_row_1_and_blank_rows():
@@ -590,7 +585,7 @@ def test_closing_deletes_identities_and_refuses_downloads(app, organiser):
     assert upload(organiser, survey_id, MEMBERS).status_code == 302
     (batch_id,) = batch_ids(app, survey_id)
     with app.app_context():
-        service.close(db.session.get(Survey, survey_id))
+        life_cycle.close(db.session.get(Survey, survey_id))
     assert counts(app) == (1, 3, 0)
 
     html = get_page(organiser, page_url(survey_id))

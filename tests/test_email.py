@@ -28,24 +28,24 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from survey import jobs, mail
+from survey import mail, queue
 from survey.config import Config, ConfigError, _mail_settings
+from survey.core import mailings, member_lists
+from survey.core import surveys as life_cycle
+from survey.core.member_lists import MemberListError, read_member_list
 from survey.extensions import db
 from survey.models import AuditEvent, Invitee, Mailing, Role, Survey, User
-from survey.organise import invitations, service
-from survey.organise.invitations import MemberListError, read_member_list
 
-from .journey import complete, csrf_token, make_survey
-from .staff import PROBATION, make_user, sign_in
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
-from .test_jobs import ROOT
-from .test_spike import free_port
+from .factories import PROBATION, make_survey, make_user
+from .helpers import ROOT, get_page
+from .journey import complete, csrf_token
+from .servers import free_port
 
 SENDER = "Union surveys <surveys@union.example>"
 CLOSES = datetime(2027, 3, 12, 17, 0, tzinfo=UTC)  # 17:00 in London: GMT in March
 
 
-# --- a real SMTP server, a clock that moves when asked, an organiser ----------------------------
+# --- a real SMTP server, a clock that moves when asked (the organiser: conftest.py) ---------------
 
 
 @dataclass
@@ -138,17 +138,10 @@ def clock(monkeypatch) -> FakeClock:
 @pytest.fixture
 def listening(app, redis_url):
     """A job worker registered on the test's queue, as `flask jobs worker` would be."""
-    worker = jobs.worker(app)
+    worker = queue.worker(app)
     worker.register_birth()
     yield worker
     worker.register_death()
-
-
-@pytest.fixture
-def organiser(app: Flask, client: FlaskClient) -> FlaskClient:
-    make_user(app, "organiser@example.org", Role.ORGANISER, [PROBATION])
-    assert sign_in(client, app, "organiser@example.org").status_code == 302
-    return client
 
 
 MEMBERS = [
@@ -198,20 +191,18 @@ def upload(client: FlaskClient, survey_id: int, content: bytes):
 
 def send(client: FlaskClient, survey_id: int, kind: str):
     """Open the confirm page, then press its Send button."""
-    confirm = client.get(f"{page_url(survey_id)}/send/{kind}")
-    assert confirm.status_code == 200
-    return client.post(f"{page_url(survey_id)}/send/{kind}", data={"csrf_token": csrf_token(confirm.text)})
+    confirm = get_page(client, f"{page_url(survey_id)}/send/{kind}")
+    return client.post(f"{page_url(survey_id)}/send/{kind}", data={"csrf_token": csrf_token(confirm)})
 
 
 def run_worker(app: Flask) -> None:
     """Run the queued jobs, as `flask jobs worker --burst` does, in this process."""
-    assert jobs.worker(app).work(burst=True)
+    assert queue.worker(app).work(burst=True)
 
 
 def status_line(client: FlaskClient, survey_id: int) -> str:
-    page = client.get(page_url(survey_id))
-    assert page.status_code == 200
-    section = page.text.split('id="email"', 1)[1].split("<h2", 1)[0]
+    page = get_page(client, page_url(survey_id))
+    section = page.split('id="email"', 1)[1].split("<h2", 1)[0]
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", section)).strip()
 
 
@@ -274,8 +265,8 @@ def test_invitations_and_reminders_reach_members_through_the_job_queue(app, orga
     member = app.test_client()
     opened = member.get(bryn.link.removeprefix("http://localhost"))
     assert opened.status_code == 302 and opened.location.endswith("/s/tiny")
-    start = member.get(opened.location)
-    assert start.status_code == 200 and '<html lang="cy">' in start.text and "Arolwg prawf bach" in start.text
+    start = get_page(member, opened.location)
+    assert '<html lang="cy">' in start and "Arolwg prawf bach" in start
     answering = app.test_client()
     assert answering.get(ann.link.removeprefix("http://localhost")).status_code == 302
     assert complete(answering, "tiny").status_code == 302
@@ -412,8 +403,8 @@ def test_the_pace_keeps_to_mail_per_minute_and_each_turn_leaves_the_worker_to_ot
     started = clock.now
     assert send(organiser, survey_id, "invitation").status_code == 302
     turns = []
-    real = invitations.send_some
-    monkeypatch.setattr(invitations, "send_some", lambda *a: turns.append(1) or real(*a))
+    real = mailings.send_some
+    monkeypatch.setattr(mailings, "send_some", lambda *a: turns.append(1) or real(*a))
     run_worker(app)
 
     times = sorted(m.at for m in smtp.messages)
@@ -458,7 +449,7 @@ def test_closing_deletes_the_addresses_and_stops_a_mailing_half_way(app, organis
     def close_at_third(number):
         if number == 3:
             with app.app_context():
-                service.close(db.session.get(Survey, survey_id))
+                life_cycle.close(db.session.get(Survey, survey_id))
         return None
 
     smtp.on_data = close_at_third
@@ -551,7 +542,7 @@ def test_the_limiter_spaces_messages_evenly(clock):
 
 
 @pytest.mark.browser
-def test_an_organiser_sends_invitations_from_a_phone(app, browser, smtp, listening, clock):  # noqa: F811
+def test_an_organiser_sends_invitations_from_a_phone(app, browser, smtp, listening, clock):
     from .browser import PHONE, assert_no_horizontal_scroll, axe_violations, live_server, screenshot
     from .staff import browser_sign_in
 
@@ -559,7 +550,7 @@ def test_an_organiser_sends_invitations_from_a_phone(app, browser, smtp, listeni
     survey_id = invitation_survey(app)
     with app.test_request_context():
         user = db.session.scalar(select(User).where(User.email == "organiser@example.org"))
-        invitations.import_members(user, db.session.get(Survey, survey_id), members_csv(), "members.csv")
+        member_lists.import_members(user, db.session.get(Survey, survey_id), members_csv(), "members.csv")
 
     def check(page, name):
         assert page.locator("h1").count() == 1, name

@@ -15,13 +15,13 @@ from hypothesis import strategies as st
 from sqlalchemy import select
 
 from survey.exports import responses as response_export
-from survey.exports.files import csv_chunks
 from survey.extensions import db
 from survey.models import Response, Role, Survey
+from survey.spreadsheets import csv_chunks
 
-from .journey import TINY, csrf_token, make_survey
-from .staff import make_user, sign_in
-from .test_results_data import insert_responses, random_records
+from .factories import TINY, insert_responses, make_survey, make_user, random_records
+from .journey import csrf_token
+from .staff import sign_in
 
 # Cells the fast path must pass to the writer, or write as the writer would.
 AWKWARD = st.sampled_from(["", " ", ",", '"', "\r", "\n", "a,b", 'say "hi"', "x\r\ny", "=1+1", "-3", "ünï ✓", "a;b"])

@@ -15,15 +15,16 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from sqlalchemy import select
 
-from survey import demo
+import demo
 from survey.exports import responses as response_export
-from survey.exports.files import Sheet, csv_chunks, text, write_xlsx
 from survey.extensions import db
 from survey.models import AuditEvent, PendingSubmission, Response, Role, Survey, SurveyStatus
+from survey.spreadsheets import Sheet, csv_chunks, text, write_xlsx
 
-from .journey import TINY, csrf_token, make_survey
-from .staff import PROBATION, make_user, sign_in
-from .test_results_data import insert_responses, random_records
+from .factories import PROBATION, TINY, demo_survey, insert_responses, make_survey, make_user, random_records
+from .helpers import get_page
+from .journey import csrf_token
+from .staff import sign_in
 
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 PAYLOADS = [
@@ -48,29 +49,17 @@ QUERIES = [
 @pytest.fixture
 def filled(app):
     """A closed ai-at-work survey with 3,000 synthetic responses, k = 10."""
-    survey = make_survey(
-        app, "filled", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
-    )
-    with app.app_context():
-        demo.add_responses(db.session.get(Survey, survey.id), 3000, 7)
-    return survey
+    return demo_survey(app, "filled", 3000, 7)
 
 
 @pytest.fixture
-def tiny(app):
+def closed_tiny(app):
     """A closed survey of the tiny questionnaire with 400 random responses, k = 10: every question
     type, protected and non-protected breakdowns, small enough that the whole survey exports fast."""
     survey = make_survey(app, status=SurveyStatus.CLOSED, threshold=10)
     records = random_records(TINY, 400, 5)
     insert_responses(app, survey, [(answers, language) for answers, language, _ in records], batch=1)
     return survey
-
-
-@pytest.fixture
-def admin(app, client):
-    make_user(app, "ada@example.org", Role.ADMIN)
-    sign_in(client, app, "ada@example.org")
-    return client
 
 
 def _csv(response) -> list[dict[str, str]]:
@@ -224,8 +213,8 @@ def _check_threshold(rows: list[dict], columns: tuple[str, ...], k: int) -> tupl
     return numbers, hidden
 
 
-def test_no_exported_group_is_smaller_than_k(app, admin, tiny):
-    base = f"/organise/surveys/{tiny.id}/exports"
+def test_no_exported_group_is_smaller_than_k(app, admin, closed_tiny):
+    base = f"/organise/surveys/{closed_tiny.id}/exports"
     results = _csv(admin.get(f"{base}/results.csv"))
     numbers, hidden = _check_threshold(results, ("group_n", "base"), 10)
     assert numbers > 100
@@ -316,9 +305,9 @@ def _inert(value) -> bool:
     return not value.startswith(FORMULA_STARTS) or _number(value) is not None
 
 
-def test_formula_payloads_in_comments_come_out_inert(app, admin, tiny):
-    _add_comments(app, tiny, PAYLOADS * 3, {"group": "health", "sector": "acute"}, key="team")
-    base = f"/organise/surveys/{tiny.id}/exports"
+def test_formula_payloads_in_comments_come_out_inert(app, admin, closed_tiny):
+    _add_comments(app, closed_tiny, PAYLOADS * 3, {"group": "health", "sector": "acute"}, key="team")
+    base = f"/organise/surveys/{closed_tiny.id}/exports"
     for url in (f"{base}/q/team.csv", f"{base}/comments.csv"):
         rows = _csv(admin.get(url))
         written = [r["comment"] for r in rows if r["question"] == "team" and r["comment"]]
@@ -385,8 +374,8 @@ def test_the_response_level_export_is_refused_to_organisers_and_viewers(app, cli
     _add_comments(app, survey, ["fine"] * 12)
     make_user(app, "pat@example.org", role, [PROBATION])
     sign_in(client, app, "pat@example.org")
-    index = client.get(f"/organise/surveys/{survey.id}/exports/")
-    assert index.status_code == 200 and '/exports/responses"' not in index.text
+    index = get_page(client, f"/organise/surveys/{survey.id}/exports/")
+    assert '/exports/responses"' not in index
     assert client.get(f"/organise/surveys/{survey.id}/exports/responses").status_code == 403
     token = csrf_token(client.get("/organise/").text)
     refused = client.post(f"/organise/surveys/{survey.id}/exports/responses", data={"csrf_token": token})
@@ -415,14 +404,13 @@ def test_administrators_export_released_responses_after_a_warning_audited(app, a
             select(Response.id, Response.answers).where(Response.survey_id == survey.id, ~Response.withdrawing)
         ).all()
     url = f"/organise/surveys/{survey.id}/exports/responses"
-    page = admin.get(url)
-    assert page.status_code == 200
-    assert "special category data" in page.text and "must not leave the union" in page.text
-    assert f"{len(texts)} rows" in page.text
+    page = get_page(admin, url)
+    assert "special category data" in page and "must not leave the union" in page
+    assert f"{len(texts)} rows" in page
     assert admin.post(url, data={}).status_code == 400  # no CSRF token, no file
     with app.app_context():
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "exported responses")) is None
-    rows = _csv(admin.post(url, data={"csrf_token": csrf_token(page.text)}))
+    rows = _csv(admin.post(url, data={"csrf_token": csrf_token(page)}))
     assert list(rows[0])[:4] == ["language", "questionnaire_version", "A1", "A2"]
     assert not {"id", "batch", "created_at", "submitted_at"} & set(rows[0])
     assert [r["K1"] for r in rows] == [
@@ -438,15 +426,17 @@ def test_administrators_export_released_responses_after_a_warning_audited(app, a
         assert event.detail == {"rows": len(texts)}
 
 
-def test_the_response_rows_are_the_released_answers_each_cell_made_inert(app, tiny):
+def test_the_response_rows_are_the_released_answers_each_cell_made_inert(app, closed_tiny):
     """The export's own rows (read from the driver, a column plan worked out once) against rows
     made the plain way: every released response through the ORM, in id order, lists joined and
     every text cell made inert by csv_chunks itself. Random answers to every question type, formula
     payloads, a later batch and a response being withdrawn (both left out)."""
-    _add_comments(app, tiny, PAYLOADS * 2, {"group": "health"}, key="team")
-    insert_responses(app, tiny, [(answers, language) for answers, language, _ in random_records(TINY, 30, 6)], 100)
+    _add_comments(app, closed_tiny, PAYLOADS * 2, {"group": "health"}, key="team")
+    insert_responses(
+        app, closed_tiny, [(answers, language) for answers, language, _ in random_records(TINY, 30, 6)], 100
+    )
     with app.app_context():
-        survey = db.session.get(Survey, tiny.id)
+        survey = db.session.get(Survey, closed_tiny.id)
         db.session.add(_withdrawing(survey, {"team": "being withdrawn"}, batch=1))
         db.session.commit()
         keys = response_export.answer_columns(survey)
@@ -512,13 +502,13 @@ def test_the_response_level_export_streams_in_bounded_memory(app, admin, monkeyp
 
 
 def test_the_dashboard_links_to_the_exports(app, admin, filled):
-    overview = admin.get(f"/organise/surveys/{filled.id}/results/").text
+    overview = get_page(admin, f"/organise/surveys/{filled.id}/results/")
     assert f"/organise/surveys/{filled.id}/exports/" in overview
-    question = admin.get(f"/organise/surveys/{filled.id}/results/q/E3?by=disabled&filter=A5:cymru_wales").text
+    question = get_page(admin, f"/organise/surveys/{filled.id}/results/q/E3?by=disabled&filter=A5:cymru_wales")
     assert re.search(r"/exports/q/E3\.csv\?by=disabled&amp;filter=A5(:|%3A)cymru_wales", question)
     assert re.search(r"/exports/q/E3\.xlsx\?by=disabled&amp;filter=A5(:|%3A)cymru_wales", question)
-    exports = admin.get(f"/organise/surveys/{filled.id}/exports/")
-    assert exports.status_code == 200 and '/exports/responses"' in exports.text
+    exports = get_page(admin, f"/organise/surveys/{filled.id}/exports/")
+    assert '/exports/responses"' in exports
     with app.app_context():
         assert db.session.scalar(select(AuditEvent).where(AuditEvent.action == "exported responses")) is None
 
@@ -541,7 +531,9 @@ ENGINE = ("overview", "question_table", "comments", "equality_flags", "query_opt
 
 
 @pytest.mark.parametrize("download", DOWNLOADS)
-def test_every_download_sends_its_first_bytes_before_anything_is_counted(app, admin, tiny, monkeypatch, download):
+def test_every_download_sends_its_first_bytes_before_anything_is_counted(
+    app, admin, closed_tiny, monkeypatch, download
+):
     """The first chunk leaves before the results engine is asked for anything; the rest follows,
     and the whole is a file (a workbook that opens; a CSV with its byte-order mark)."""
     from survey import results
@@ -554,7 +546,7 @@ def test_every_download_sends_its_first_bytes_before_anything_is_counted(app, ad
 
     for name in ENGINE:
         monkeypatch.setattr(results, name, spy(name))
-    response = admin.get(f"/organise/surveys/{tiny.id}/exports/{download}", buffered=False)
+    response = admin.get(f"/organise/surveys/{closed_tiny.id}/exports/{download}", buffered=False)
     assert response.status_code == 200 and response.is_streamed
     chunks = iter(response.response)
     first = next(chunks)
@@ -570,10 +562,10 @@ def test_every_download_sends_its_first_bytes_before_anything_is_counted(app, ad
         assert first == "\ufeff".encode() and whole.decode().count("\n") >= 1  # a header, at least
 
 
-def test_the_streamed_workbook_holds_the_csv_files_rows(app, admin, tiny):
+def test_the_streamed_workbook_holds_the_csv_files_rows(app, admin, closed_tiny):
     """The whole-survey workbook, made as it is sent, is a sound ZIP whose sheets hold exactly the
     rows of the four CSV files; headers bold, the first row frozen, every text cell a string."""
-    base = f"/organise/surveys/{tiny.id}/exports"
+    base = f"/organise/surveys/{closed_tiny.id}/exports"
     data = admin.get(f"{base}/survey.xlsx").data
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
         assert archive.testzip() is None
@@ -595,7 +587,7 @@ def test_the_streamed_workbook_holds_the_csv_files_rows(app, admin, tiny):
         )
 
 
-def test_no_workbook_is_written_to_disk(app, admin, tiny, monkeypatch):
+def test_no_workbook_is_written_to_disk(app, admin, closed_tiny, monkeypatch):
     """The workbook goes from memory to the wire: no temporary file holds members' comments."""
     import tempfile
 
@@ -604,5 +596,5 @@ def test_no_workbook_is_written_to_disk(app, admin, tiny, monkeypatch):
 
     for name in ("TemporaryFile", "NamedTemporaryFile", "SpooledTemporaryFile", "mkstemp"):
         monkeypatch.setattr(tempfile, name, refuse)
-    response = admin.get(f"/organise/surveys/{tiny.id}/exports/survey.xlsx")
+    response = admin.get(f"/organise/surveys/{closed_tiny.id}/exports/survey.xlsx")
     assert response.status_code == 200 and openpyxl.load_workbook(io.BytesIO(response.data)).sheetnames

@@ -20,29 +20,27 @@ import random
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import pytest
 import redis
 from sqlalchemy import select
 
-from survey import jobs
+from survey import queue
+from survey.core.publication import default_publication
+from survey.core.results_ready import prepare_results
 from survey.extensions import db
 from survey.models import Role, StoredSnapshot, Survey
-from survey.published.access import default_release
-from survey.published.content import published_flags
 from survey.questionnaire.rules import with_derived
+from survey.results import cache, shared
 from survey.results import flags as flags_module
-from survey.results import shared
-from survey.results import snapshot as snapshots
+from survey.results import stored as stored_copy
 from survey.results.flags import equality_flags, equality_flags_of
+from survey.web.findings import published_flags
 
-from .journey import make_survey
-from .staff import make_user, sign_in
-from .test_results_data import AI_AT_WORK, insert_responses, random_answers
-from .test_spike import free_port
-
-ROOT = Path(__file__).resolve().parent.parent
+from .factories import AI_AT_WORK, insert_responses, make_survey, make_user, random_answers
+from .helpers import ROOT, get_page
+from .servers import free_port
+from .staff import sign_in
 
 
 @pytest.fixture(autouse=True)
@@ -51,8 +49,8 @@ def _fresh_process_state():
     shared._down_until.clear()
     yield
     shared._down_until.clear()
-    snapshots._snapshots.clear()
-    snapshots._saved.clear()
+    cache._snapshots.clear()
+    stored_copy._saved.clear()
 
 
 def _planted(n: int, seed: int) -> list[tuple[dict, str]]:
@@ -78,9 +76,9 @@ def _survey(app, slug: str, n: int = 600) -> Survey:
 
 def _forget_everything(survey_id: int) -> None:
     """What a new worker process holds: no snapshot (the stored copy is still in the database)."""
-    snapshots.forget(survey_id)
-    snapshots._snapshots.clear()
-    snapshots._saved.clear()
+    cache.forget(survey_id)
+    cache._snapshots.clear()
+    stored_copy._saved.clear()
 
 
 def _direct(app, survey: Survey, language: str) -> list:
@@ -88,7 +86,7 @@ def _direct(app, survey: Survey, language: str) -> list:
     _forget_everything(survey.id)
     with app.app_context():
         current = db.session.get(Survey, survey.id)
-        return equality_flags_of(snapshots.snapshot_for(current), current.threshold, language)
+        return equality_flags_of(cache.snapshot_for(current), current.threshold, language)
 
 
 def _served_without_computing(app, survey: Survey, language: str, monkeypatch) -> list:
@@ -107,10 +105,10 @@ def _served_without_computing(app, survey: Survey, language: str, monkeypatch) -
 def test_a_worker_prepares_the_results_that_another_process_reads(app, redis_url, monkeypatch):
     survey = _survey(app, "jobs-prepared")
     with app.app_context():
-        job = jobs.enqueue_prepare(survey.id)
+        job = queue.enqueue_prepare(survey.id)
         assert job is not None
-        assert jobs.enqueue_prepare(survey.id) is None  # one waits already: it will see this release too
-        worker = jobs.worker(app)
+        assert queue.enqueue_prepare(survey.id) is None  # one waits already: it will see this release too
+        worker = queue.worker(app)
         assert worker.work(burst=True)
         job.refresh()
         assert job.is_finished, job.latest_result().exc_string if job.latest_result() else job.get_status()
@@ -127,7 +125,7 @@ def test_a_worker_prepares_the_results_that_another_process_reads(app, redis_url
         assert served == direct
         with app.app_context():
             current = db.session.get(Survey, survey.id)
-            key = shared.flags_key(current, snapshots.snapshot_for(current), current.threshold, language)
+            key = shared.flags_key(current, cache.snapshot_for(current), current.threshold, language)
         assert json.loads(client.get(key)) == [dataclasses.asdict(flag) for flag in direct]
         assert 0 < client.ttl(key) <= shared.KEPT_FOR
     planted = [f for f in _direct(app, survey, "en") if f.question == "D2.c" and f.dimension == "disabled"]
@@ -135,7 +133,7 @@ def test_a_worker_prepares_the_results_that_another_process_reads(app, redis_url
 
     # After the job a new release queues a new one; and a newer snapshot is never served old flags.
     with app.app_context():
-        assert jobs.enqueue_prepare(survey.id) is not None
+        assert queue.enqueue_prepare(survey.id) is not None
     insert_responses(app, survey, _planted(200, seed=99), batch=2)
     _forget_everything(survey.id)
     calls = []
@@ -151,7 +149,7 @@ def test_the_flask_jobs_worker_command_runs_the_queue(app, database_url, redis_u
     """The real `flask jobs worker --burst`, in its own process with the app create_app() makes."""
     survey = _survey(app, "jobs-command", n=300)
     with app.app_context():
-        job = jobs.enqueue_prepare(survey.id)
+        job = queue.enqueue_prepare(survey.id)
     assert job is not None
     environment = os.environ | {
         "FLASK_APP": "wsgi",
@@ -180,15 +178,15 @@ def test_the_flask_jobs_worker_command_runs_the_queue(app, database_url, redis_u
 def test_without_redis_nothing_is_queued_and_flags_are_worked_out_in_the_request(app, caplog):
     survey = _survey(app, "jobs-no-redis", n=300)
     assert app.config["REDIS_URL"] is None
-    with app.app_context(), caplog.at_level(logging.WARNING, logger="survey.jobs"):
-        assert jobs.queue() is None
-        assert jobs.enqueue_prepare(survey.id) is None
+    with app.app_context(), caplog.at_level(logging.WARNING, logger="survey.queue"):
+        assert queue.queue() is None
+        assert queue.enqueue_prepare(survey.id) is None
         assert "no job queue" in caplog.text
         flags = equality_flags(db.session.get(Survey, survey.id))
     assert flags == _direct(app, survey, "en")
     # The job itself runs without Redis too (called directly): it stores the snapshot.
     with app.app_context():
-        assert jobs.prepare_results(survey.id)["responses"] == 300
+        assert prepare_results(survey.id)["responses"] == 300
         assert db.session.scalar(select(StoredSnapshot.n).where(StoredSnapshot.survey_id == survey.id)) == 300
 
 
@@ -197,7 +195,7 @@ def test_a_redis_that_does_not_answer_costs_little_and_changes_nothing(app, monk
     monkeypatch.setitem(app.config, "REDIS_URL", f"redis://127.0.0.1:{free_port()}/0")  # nobody listens
     with app.app_context(), caplog.at_level(logging.WARNING):
         started = time.monotonic()
-        assert jobs.enqueue_prepare(survey.id) is None
+        assert queue.enqueue_prepare(survey.id) is None
         flags = equality_flags(db.session.get(Survey, survey.id))
         assert time.monotonic() - started < 5
         assert shared.client() is None  # marked as down: the next requests do not ask it again
@@ -212,7 +210,7 @@ def test_a_large_surveys_flags_wait_for_the_worker_and_its_pages_say_so(app, cli
     survey = _survey(app, "jobs-wait", n=300)
     make_user(app, "wait@example.org", Role.ADMIN)
     sign_in(client, app, "wait@example.org")
-    listening = jobs.worker(app)  # a worker listening on the queue (`flask jobs worker` in production)
+    listening = queue.worker(app)  # a worker listening on the queue (`flask jobs worker` in production)
     listening.register_birth()
     try:
         _forget_everything(survey.id)
@@ -220,15 +218,15 @@ def test_a_large_surveys_flags_wait_for_the_worker_and_its_pages_say_so(app, cli
             current = db.session.get(Survey, survey.id)
             assert equality_flags(current, when_ready=True) is None
             assert equality_flags(current, when_ready=True) is None
-            assert jobs.queue().count == 1  # one job queued, however many pages asked
-        page = client.get(f"/organise/surveys/{survey.id}/results/")
-        assert page.status_code == 200 and "being worked out for the latest results" in page.text
+            assert queue.queue().count == 1  # one job queued, however many pages asked
+        page = get_page(client, f"/organise/surveys/{survey.id}/results/")
+        assert "being worked out for the latest results" in page
         api = client.get(f"/api/v1/surveys/{survey.slug}/equality")
         assert (api.status_code, api.json["ready"], api.headers["Retry-After"]) == (202, False, "60")
         with app.app_context():  # the published page says so too
             current = db.session.get(Survey, survey.id)
-            assert published_flags(current, default_release(current), "en") is None
-            assert jobs.queue().count == 1
+            assert published_flags(current, default_publication(current), "en") is None
+            assert queue.queue().count == 1
     finally:
         listening.register_death()
     assert listening.work(burst=True)  # the worker does the job (and leaves the queue when done)

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 from survey.config import Config
-from survey.limits import limiter
+from survey.web.limits import limiter
 
-from .journey import complete, csrf_token, make_survey
-from .staff import make_user
+from .factories import make_survey, make_user
+from .journey import complete, csrf_token
 
 OFFICE = {"REMOTE_ADDR": "203.0.113.7"}
 

@@ -9,12 +9,13 @@ import urllib.error
 import urllib.parse
 import urllib.request
 
+from survey.core import codes, invitations
 from survey.extensions import db
 from survey.models import Survey
-from survey.responses import service
 
 from .browser import live_server
-from .journey import TINY_PAGES, make_survey
+from .factories import make_survey
+from .journey import TINY_PAGES
 
 
 def fetch(url: str) -> int:
@@ -36,8 +37,8 @@ def fetch(url: str) -> int:
 def test_request_logs_hide_tokens_codes_and_addresses(app, caplog):
     survey = make_survey(app, slug="invited", access="invitation")
     with app.app_context():
-        (token,) = service.create_invitations(db.session.get(Survey, survey.id), 1)
-    code = service.new_resume_code()
+        (token,) = invitations.create_invitations(db.session.get(Survey, survey.id), 1)
+    code = codes.new_resume_code()
     caplog.set_level(logging.INFO, logger="werkzeug")
     with live_server(app) as base:
         assert fetch(f"{base}/i/{token}") == 302
@@ -52,7 +53,7 @@ def test_request_logs_hide_tokens_codes_and_addresses(app, caplog):
 def test_a_whole_journey_leaves_no_token_code_address_or_answer_in_any_log(app, caplog):
     survey = make_survey(app, slug="logged", access="invitation")
     with app.app_context():
-        (token,) = service.create_invitations(db.session.get(Survey, survey.id), 1)
+        (token,) = invitations.create_invitations(db.session.get(Survey, survey.id), 1)
     caplog.set_level(logging.DEBUG)  # every logger, every level
     jar = http.cookiejar.CookieJar()
     browser = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))

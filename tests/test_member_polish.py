@@ -11,31 +11,25 @@ from pathlib import Path
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from survey.cli import make_demo_survey
 from survey.questionnaire import timing
 from survey.questionnaire.answers import read_page
 from survey.questionnaire.loader import load_file, load_text
 
-from .journey import TINY, csrf_token, errors_on, make_survey, post_form, start
+from .factories import TINY, make_survey
+from .helpers import get_page
+from .journey import csrf_token, errors_on, post_form, start
 
 ROOT = Path(__file__).resolve().parent.parent
 AI = load_file(ROOT / "questionnaires" / "ai-at-work.yaml")
-SLUG = "ai-at-work-demo"
+
 PROGRESS = re.compile(r'<p class="progress">(?:Page|Tudalen) (\d+) (?:of|o) (\d+)</p>')
-
-
-@pytest.fixture
-def demo(app):
-    with app.app_context():
-        make_demo_survey()
-    return SLUG
 
 
 # ---------------------------------------------------------------- start page
 
 
-def test_start_comes_before_the_promises_which_are_all_in_the_fold(client, demo):
-    html = client.get(f"/s/{demo}").get_data(as_text=True)
+def test_start_comes_before_the_promises_which_are_all_in_the_fold(client, demo_survey):
+    html = get_page(client, f"/s/{demo_survey}")
     fold = re.search(
         r'<details class="promises-fold">\s*<summary>How we protect you</summary>(.*?)</details>',
         html,
@@ -77,11 +71,11 @@ def test_a_sector_survey_is_estimated_from_the_questions_it_asks(client, app):
     assert timing.question_seconds(a2, "en") < every_label * 60 / timing.READING_WPM
     make_survey(app, "probation", AI, audience={"service_group": "police_justice", "sector": "probation"})
     expected = f"It takes about {timing.minutes(sector)} minutes"
-    assert expected in client.get("/s/probation").get_data(as_text=True)
+    assert expected in get_page(client, "/s/probation")
 
 
-def test_welsh_start_page_gives_the_welsh_estimate(client, demo):
-    html = client.get(f"/s/{demo}?lang=cy").get_data(as_text=True)
+def test_welsh_start_page_gives_the_welsh_estimate(client, demo_survey):
+    html = get_page(client, f"/s/{demo_survey}?lang=cy")
     assert f"{timing.minutes(AI, 'cy')} munud" in html
 
 
@@ -104,7 +98,7 @@ def _walk(client, location: str, choose: dict[str, str]) -> list[tuple[str, int,
     """Answer page after page until Check your answers; return (page, number, total) seen."""
     seen = []
     while "/page/" in location:
-        html = client.get(location).get_data(as_text=True)
+        html = get_page(client, location)
         number, total = map(int, PROGRESS.search(html).groups())
         seen.append((location.rsplit("/", 1)[-1].split("?")[0], number, total))
         data = _answer(html, choose)
@@ -117,18 +111,18 @@ def _walk(client, location: str, choose: dict[str, str]) -> list[tuple[str, int,
 
 
 @pytest.mark.parametrize("language", ["en", "cy"])
-def test_the_page_total_never_changes_as_answers_reveal_and_hide_pages(client, demo, language):
-    client.get(f"/s/{demo}?lang={language}")
-    location = start(client, demo)
+def test_the_page_total_never_changes_as_answers_reveal_and_hide_pages(client, demo_survey, language):
+    client.get(f"/s/{demo_survey}?lang={language}")
+    location = start(client, demo_survey)
     reveal = {"B1": "use_me", "I2": "both", "L6": "yes"}
     seen = _walk(client, location, reveal)
     assert {total for _, _, total in seen} == {len(AI.sections)}
     numbers = [number for _, number, _ in seen]
     assert numbers == sorted(set(numbers)) and numbers == list(range(1, len(AI.sections) + 1))
     # Now hide the AI pages: go back to B1, answer "No", and carry on to the end.
-    client.get(f"/s/{demo}/page/ai_at_work?change=1")
-    page = client.get(f"/s/{demo}/page/ai_at_work").get_data(as_text=True)
-    response = client.post(f"/s/{demo}/page/ai_at_work", data={"csrf_token": csrf_token(page), "B1": "no"})
+    client.get(f"/s/{demo_survey}/page/ai_at_work?change=1")
+    page = get_page(client, f"/s/{demo_survey}/page/ai_at_work")
+    response = client.post(f"/s/{demo_survey}/page/ai_at_work", data={"csrf_token": csrf_token(page), "B1": "no"})
     hidden = _walk(client, response.location, {"B1": "no", "I2": "no", "L6": "no"})
     assert {total for _, _, total in hidden} == {len(AI.sections)}
     skipped = [number for _, number, _ in hidden]
@@ -212,19 +206,19 @@ def test_every_grid_row_is_in_the_summary_with_the_questions_own_message(client,
     ("language", "expected"),
     [("en", ["Select your service group"]), ("cy", ["Dewiswch eich grŵp gwasanaeth"])],
 )
-def test_messages_name_the_question_in_english_and_welsh(client, demo, language, expected):
-    client.get(f"/s/{demo}?lang={language}")
-    location = start(client, demo)
+def test_messages_name_the_question_in_english_and_welsh(client, demo_survey, language, expected):
+    client.get(f"/s/{demo_survey}?lang={language}")
+    location = start(client, demo_survey)
     html = post_form(client, location, {}).get_data(as_text=True)
     assert errors_on(html) == expected
     assert f"</span> {expected[0]}</p>" in html  # beside the question too
 
 
-def test_the_workload_message(client, demo):
-    location = start(client, demo)
+def test_the_workload_message(client, demo_survey):
+    location = start(client, demo_survey)
     for section in ("service_group", "your_job", "your_role", "how_you_work", "ai_at_work"):
         assert location.endswith(section), location
-        html = client.get(location).get_data(as_text=True)
+        html = get_page(client, location)
         data = _answer(html, {"B1": "no"})
         data.add("csrf_token", csrf_token(html))
         location = client.post(location, data=data).location
@@ -239,8 +233,8 @@ def test_the_workload_message(client, demo):
         ("cy", "Rhowch eich cod ailddechrau", "Ni allem ddod o hyd i atebion wedi'u cadw"),
     ],
 )
-def test_an_empty_resume_code_is_asked_for(client, demo, language, empty, unknown):
-    url = f"/s/{demo}/resume?lang={language}"
+def test_an_empty_resume_code_is_asked_for(client, demo_survey, language, empty, unknown):
+    url = f"/s/{demo_survey}/resume?lang={language}"
     response = post_form(client, url, {"code": "  "})
     assert response.status_code == 400
     assert errors_on(response.get_data(as_text=True)) == [empty]
@@ -248,23 +242,23 @@ def test_an_empty_resume_code_is_asked_for(client, demo, language, empty, unknow
     assert errors_on(response.get_data(as_text=True))[0].startswith(unknown)
 
 
-def test_change_goes_back_to_check_your_answers(client, demo):
-    _walk(client, start(client, demo), {"B1": "no"})
-    check = client.get(f"/s/{demo}/check-answers").get_data(as_text=True)
-    change = re.search(rf'href="(/s/{demo}/page/training\?change=1)#q-G2"', check)
+def test_change_goes_back_to_check_your_answers(client, demo_survey):
+    _walk(client, start(client, demo_survey), {"B1": "no"})
+    check = get_page(client, f"/s/{demo_survey}/check-answers")
+    change = re.search(rf'href="(/s/{demo_survey}/page/training\?change=1)#q-G2"', check)
     assert change, "the Change link says it comes back"
-    page = client.get(change.group(1)).get_data(as_text=True)
-    assert f'<a class="back-link" href="/s/{demo}/check-answers">' in page
+    page = get_page(client, change.group(1))
+    assert f'<a class="back-link" href="/s/{demo_survey}/check-answers">' in page
     assert '<input type="hidden" name="change" value="1">' in page
     response = client.post(change.group(1), data={"csrf_token": csrf_token(page), "change": "1", "G2": "5"})
-    assert response.location.endswith(f"/s/{demo}/check-answers")
+    assert response.location.endswith(f"/s/{demo_survey}/check-answers")
 
 
-def test_a_change_that_asks_more_goes_through_the_new_pages_and_back(client, demo):
-    _walk(client, start(client, demo), {"B1": "no"})
-    page = client.get(f"/s/{demo}/page/ai_at_work?change=1").get_data(as_text=True)
+def test_a_change_that_asks_more_goes_through_the_new_pages_and_back(client, demo_survey):
+    _walk(client, start(client, demo_survey), {"B1": "no"})
+    page = get_page(client, f"/s/{demo_survey}/page/ai_at_work?change=1")
     response = client.post(
-        f"/s/{demo}/page/ai_at_work", data={"csrf_token": csrf_token(page), "change": "1", "B1": "use_me"}
+        f"/s/{demo_survey}/page/ai_at_work", data={"csrf_token": csrf_token(page), "change": "1", "B1": "use_me"}
     )
     assert response.location.endswith("/check-answers")
     followed = client.get(response.location)
@@ -273,11 +267,11 @@ def test_a_change_that_asks_more_goes_through_the_new_pages_and_back(client, dem
     location = followed.location
     while "/page/" in location:
         seen.append(location.split("/page/")[1])
-        html = client.get(location).get_data(as_text=True)
+        html = get_page(client, location)
         data = _answer(html, {})
         data.add("csrf_token", csrf_token(html))
         location = client.post(location, data=data).location
         if location.endswith("/check-answers"):  # which sends the member on to what is still missing
             location = client.get(location).location or location
     assert seen == ["ai_use?change=1", "ai_effects?change=1"]
-    assert client.get(f"/s/{demo}/check-answers").status_code == 200
+    assert client.get(f"/s/{demo_survey}/check-answers").status_code == 200

@@ -16,13 +16,15 @@ from hypothesis import strategies as st
 
 from survey.extensions import db
 from survey.models import StoredSnapshot
-from survey.results import comments, held_comments, question_table, table_of
+from survey.results import cache, comments, held_comments, npz, question_table, table_of
+from survey.results import layout as layouts
 from survey.results import snapshot as snapshots
+from survey.results import stored as stored_copy
 from survey.results.dimensions import structure
 from survey.results.gate import universe
+from survey.results.texts import PackedText
 
-from .journey import make_survey
-from .test_results_data import AI_AT_WORK, insert_responses, random_records
+from .factories import AI_AT_WORK, insert_responses, make_survey, random_records
 
 WRITTEN = ["Fine", "Llongyfarchiadau — diolch yn fawr ŵ ŷ", "AI 🤖 took my rota", "", "  ", "a\nb", "é" * 300]
 
@@ -33,7 +35,7 @@ def _with_texts(records: list, seed: int) -> list:
     out = []
     for answers, language, rid in records:
         answers = dict(answers)
-        for key in snapshots.layout(AI_AT_WORK).texts:
+        for key in layouts.layout(AI_AT_WORK).texts:
             if rng.random() < 0.6:
                 answers[key] = rng.choice(WRITTEN) + str(rng.randrange(1000))
             elif rng.random() < 0.2:
@@ -52,9 +54,9 @@ def _lists(snapshot: snapshots.Snapshot, key: str) -> tuple[list, list, list]:
 def test_comments_read_back_packed_equal_the_built_lists_and_grow_like_a_build(seed, n, cut):
     records = _with_texts(random_records(AI_AT_WORK, n + 10, seed), seed)
     built = snapshots.build(AI_AT_WORK, records[:n], batch=1)
-    loaded = snapshots.load(AI_AT_WORK, snapshots.dump(built), 1)
-    for key in snapshots.layout(AI_AT_WORK).texts:
-        assert isinstance(loaded.texts[key], snapshots.PackedText)
+    loaded = npz.load(AI_AT_WORK, npz.dump(built), 1)
+    for key in layouts.layout(AI_AT_WORK).texts:
+        assert isinstance(loaded.texts[key], PackedText)
         rows, ids, texts = loaded.text(key)
         expected = [(i, r[0][key]) for i, r in enumerate(records[:n]) if str(r[0].get(key, "")).strip()]
         assert rows.tolist() == [i for i, _ in expected]
@@ -70,17 +72,17 @@ def test_comments_read_back_packed_equal_the_built_lists_and_grow_like_a_build(s
     # A new batch (twice) keeps the loaded columns packed: the result equals a build of every record.
     grown = loaded.extend(records[n : n + 4], batch=2).extend(records[n + 4 :], batch=3)
     whole = snapshots.build(AI_AT_WORK, records, batch=3)
-    for key in snapshots.layout(AI_AT_WORK).texts:
-        assert isinstance(grown.texts[key], snapshots.PackedText)
+    for key in layouts.layout(AI_AT_WORK).texts:
+        assert isinstance(grown.texts[key], PackedText)
         assert _lists(grown, key) == _lists(whole, key)
         assert _lists(loaded, key) == _lists(built, key)  # the loaded snapshot's readers see no change
     # Dropping rows (withdrawn responses) from a loaded snapshot, as from a built one.
     keep = np.array([(i * 7 + cut) % 3 != 0 for i in range(n)], dtype=bool)
-    for key in snapshots.layout(AI_AT_WORK).texts:
+    for key in layouts.layout(AI_AT_WORK).texts:
         assert _lists(snapshots.without(loaded, keep), key) == _lists(snapshots.without(built, keep), key)
     # Stored again from the loaded copy: the same bytes' worth of columns.
-    again = snapshots.load(AI_AT_WORK, snapshots.dump(loaded), 1)
-    for key in snapshots.layout(AI_AT_WORK).texts:
+    again = npz.load(AI_AT_WORK, npz.dump(loaded), 1)
+    for key in layouts.layout(AI_AT_WORK).texts:
         assert _lists(again, key) == _lists(built, key)
 
 
@@ -101,7 +103,7 @@ def _answered(snapshot: snapshots.Snapshot, key: str | None) -> np.ndarray:
 @given(seed=st.integers(0, 10_000), n=st.integers(1, 90), stored=st.booleans())
 def test_universes_kept_without_copies_equal_their_definitions(seed, n, stored):
     built = snapshots.build(AI_AT_WORK, _with_texts(random_records(AI_AT_WORK, n, seed), seed))
-    snapshot = snapshots.load(AI_AT_WORK, snapshots.dump(built), 0) if stored else built
+    snapshot = npz.load(AI_AT_WORK, npz.dump(built), 0) if stored else built
     plan = snapshot.layout
     for key in [None, *plan.categorical, *plan.multi, *plan.numbers, *plan.texts]:
         where = universe(snapshot, key)
@@ -115,37 +117,37 @@ def test_universes_kept_without_copies_equal_their_definitions(seed, n, stored):
 
 
 def test_a_worker_reading_the_stored_copy_shows_what_a_build_shows(app, monkeypatch):
-    monkeypatch.setattr(snapshots, "STORE_FROM", 20)
+    monkeypatch.setattr(stored_copy, "STORE_FROM", 20)
     survey = make_survey(app, "memory-stored", AI_AT_WORK, threshold=5)
     records = _with_texts(random_records(AI_AT_WORK, 160, 41), 41)
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:120]], batch=1)
-    texts = snapshots.layout(AI_AT_WORK).texts
+    texts = layouts.layout(AI_AT_WORK).texts
 
     def outputs(current) -> list:
         shape = structure(AI_AT_WORK)
         found = [question_table(current, "D2", "A2"), question_table(current, "C1")]
         for key in texts:
-            found += [comments(current, key), held_comments(current, key)]
+            found += [comments(current, key, decisions={}), held_comments(current, key, {})]
             if shape.comment_dim:
                 code = shape.dims[shape.comment_dim].values[0].code
-                found.append(comments(current, key, {shape.comment_dim: code}))
+                found.append(comments(current, key, {shape.comment_dim: code}, decisions={}))
         return found
 
     with app.app_context():
         current = db.session.merge(survey)
-        snapshots.forget(survey.id)
-        snapshots._saved.pop(survey.id, None)
+        cache.forget(survey.id)
+        stored_copy._saved.pop(survey.id, None)
         built = outputs(current)  # built from the responses, then stored
-        snapshots.forget(survey.id)
-        assert isinstance(snapshots.snapshot_for(current).texts[texts[0]], snapshots.PackedText)
+        cache.forget(survey.id)
+        assert isinstance(cache.snapshot_for(current).texts[texts[0]], PackedText)
         assert outputs(current) == built  # a new worker, from the stored copy
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[120:]], batch=2)
     with app.app_context():
         current = db.session.merge(survey)
         grown = outputs(current)  # the stored copy plus the new batch
-        snapshots.forget(survey.id)
-        snapshots._saved.pop(survey.id, None)
-        monkeypatch.setattr(snapshots, "_stored", lambda *args: None)  # a full rebuild, for comparison
+        cache.forget(survey.id)
+        stored_copy._saved.pop(survey.id, None)
+        monkeypatch.setattr(stored_copy, "load_copy", lambda *args: None)  # a full rebuild, for comparison
         assert outputs(current) == grown
 
 
@@ -156,11 +158,11 @@ def test_a_stored_copy_read_from_sqlite_has_room_to_grow_in_place(app, monkeypat
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:70]], batch=1)
     with app.app_context():
         current = db.session.merge(survey)
-        snapshots.forget(survey.id)
-        snapshots._saved.pop(survey.id, None)
-        primed = snapshots.prime(current)
-        monkeypatch.setattr(snapshots, "BLOB_PIECE", 7)  # pieces that cut through every header and column
-        loaded = snapshots._stored(survey.id, snapshots._identity(current), AI_AT_WORK)
+        cache.forget(survey.id)
+        stored_copy._saved.pop(survey.id, None)
+        primed = cache.prime(current)
+        monkeypatch.setattr(stored_copy, "BLOB_PIECE", 7)  # pieces that cut through every header and column
+        loaded = stored_copy.load_copy(survey.id, stored_copy.identity(current), AI_AT_WORK)
         assert _rows_of(loaded) == _rows_of(primed) and loaded.n == 70
         np.testing.assert_array_equal(loaded.ids, primed.ids)
         assert question_table(current, "D2", "A2") == snapshots_table(loaded, "D2", "A2")
@@ -171,13 +173,13 @@ def test_a_stored_copy_read_from_sqlite_has_room_to_grow_in_place(app, monkeypat
                 assert np.shares_memory(column, getattr(grown, kind)[key]), key
         assert _rows_of(loaded) == _rows_of(primed)  # the loaded snapshot's readers see no change
         # A stored copy with compressed members (not what dump writes) is read whole, as numpy reads it.
-        with np.load(io.BytesIO(snapshots.dump(primed)), allow_pickle=False) as saved:
+        with np.load(io.BytesIO(npz.dump(primed)), allow_pickle=False) as saved:
             arrays = {name: saved[name] for name in saved.files}
         squeezed = io.BytesIO()
         np.savez_compressed(squeezed, **arrays)
         db.session.execute(db.update(StoredSnapshot).values(data=squeezed.getvalue()))
         db.session.commit()
-        again = snapshots._stored(survey.id, snapshots._identity(current), AI_AT_WORK)
+        again = stored_copy.load_copy(survey.id, stored_copy.identity(current), AI_AT_WORK)
         assert _rows_of(again) == _rows_of(primed)
 
 

@@ -11,7 +11,7 @@ from survey import create_app
 from survey.config import TestConfig
 from survey.extensions import db
 
-from .journey import make_survey
+from .factories import make_survey
 
 INVITATION = sa.table(
     "invitation",

@@ -13,7 +13,7 @@ from survey import create_app
 from survey.config import TestConfig
 from survey.extensions import db
 
-from .journey import make_survey
+from .factories import make_survey
 
 
 def test_models_and_migrations_agree(app):

@@ -9,28 +9,21 @@ from datetime import UTC, datetime, timedelta
 import pytest
 from sqlalchemy import func, select
 
+from survey.core import surveys as life_cycle
+from survey.core.codes import sha256
+from survey.core.invitations import create_invitations
+from survey.core.tracking import segments_shown
+from survey.core.tracking import tracking as tracking_of
 from survey.extensions import db
 from survey.models import AuditEvent, Invitation, LockedSetting, Response, Survey, SurveyStatus, utcnow
-from survey.organise import service
 from survey.questionnaire.answers import on_page
-from survey.responses.service import create_invitations, sha256
 from survey.results import protection
 
-from .journey import errors_on, make_survey, post_form
+from .factories import HEALTH, PROBATION, complete_answers, make_survey, make_user
+from .helpers import get_page
+from .journey import errors_on, post_form
 from .journey import start as press_start
-from .staff import HEALTH, PROBATION, make_user, sign_in
-from .test_ai_at_work import complete_answers
-
-SETTINGS = {
-    "name": "AI at work – Probation",
-    "service_group": "police_justice",
-    "sector": "probation",
-    "region": "",
-    "access": "open_link",
-    "threshold": "10",
-    "opens_at": "",
-    "closes_at": "",
-}
+from .staff import SURVEY_SETTINGS, create_survey_through_pages, sign_in
 
 
 def _survey(app, survey_id: int) -> Survey:
@@ -49,24 +42,8 @@ def _actions(app, survey_id: int) -> list[str]:
         )
 
 
-@pytest.fixture
-def organiser(app, client):
-    make_user(app, "pat@example.org", scopes=[PROBATION])
-    sign_in(client, app, "pat@example.org")
-    return client
-
-
-def _create(client, **settings) -> int:
-    made = post_form(client, "/organise/surveys/new", {"name": "AI at work – Probation", "questionnaire": "ai-at-work"})
-    assert made.status_code == 302, errors_on(made.text)
-    survey_id = int(made.location.split("/")[-2])
-    saved = post_form(client, f"/organise/surveys/{survey_id}/settings", SETTINGS | settings)
-    assert saved.status_code == 302, errors_on(saved.text)
-    return survey_id
-
-
 def test_an_organiser_launches_a_probation_survey(app, organiser):
-    survey_id = _create(organiser)
+    survey_id = create_survey_through_pages(organiser)
     draft = _survey(app, survey_id)
     assert draft.status == SurveyStatus.DRAFT and draft.audience == PROBATION and draft.threshold == 10
     page = organiser.get(f"/organise/surveys/{survey_id}")
@@ -80,12 +57,12 @@ def test_an_organiser_launches_a_probation_survey(app, organiser):
 
 def test_an_organiser_offers_only_their_own_scope(app, organiser):
     made = post_form(organiser, "/organise/surveys/new", {"name": "Mine", "questionnaire": "ai-at-work"})
-    form = organiser.get(made.location).text
+    form = get_page(organiser, made.location)
     sectors = form.split('name="sector"')[1].split("</select>")[0]
     assert 'value="probation"' in sectors and 'value="acute_hospital"' not in sectors and "All sectors" not in sectors
     survey_id = int(made.location.split("/")[-2])
     forged = post_form(
-        organiser, made.location, SETTINGS | {"service_group": "health", "sector": "acute_hospital"}
+        organiser, made.location, SURVEY_SETTINGS | {"service_group": "health", "sector": "acute_hospital"}
     )  # values outside the offered lists
     assert forged.status_code == 400
     assert _survey(app, survey_id).audience == PROBATION
@@ -95,9 +72,9 @@ def test_an_audience_outside_the_scope_is_refused_even_if_offered(app, client):
     make_user(app, "reg@example.org", scopes=[{"region": "cymru_wales"}])
     sign_in(client, app, "reg@example.org")
     made = post_form(client, "/organise/surveys/new", {"name": "Wales", "questionnaire": "ai-at-work"})
-    outside = post_form(client, made.location, SETTINGS | {"region": "scotland"})
+    outside = post_form(client, made.location, SURVEY_SETTINGS | {"region": "scotland"})
     assert outside.status_code == 400
-    inside = post_form(client, made.location, SETTINGS | {"region": "cymru_wales"})
+    inside = post_form(client, made.location, SURVEY_SETTINGS | {"region": "cymru_wales"})
     assert inside.status_code == 302
 
 
@@ -105,32 +82,32 @@ def test_a_sector_must_belong_to_the_service_group(app, client):
     make_user(app, "ada@example.org", scopes=[], role="admin")
     sign_in(client, app, "ada@example.org")
     made = post_form(client, "/organise/surveys/new", {"name": "Mixed", "questionnaire": "ai-at-work"})
-    wrong = post_form(client, made.location, SETTINGS | {"service_group": "health"})
+    wrong = post_form(client, made.location, SURVEY_SETTINGS | {"service_group": "health"})
     assert wrong.status_code == 400 and "not part of the chosen service group" in wrong.text
-    alone = post_form(client, made.location, SETTINGS | {"service_group": ""})
+    alone = post_form(client, made.location, SURVEY_SETTINGS | {"service_group": ""})
     assert "Choose the service group as well" in alone.text
 
 
 def test_the_threshold_can_never_be_below_five(app, organiser):
-    survey_id = _create(organiser)
-    low = post_form(organiser, f"/organise/surveys/{survey_id}/settings", SETTINGS | {"threshold": "4"})
+    survey_id = create_survey_through_pages(organiser)
+    low = post_form(organiser, f"/organise/surveys/{survey_id}/settings", SURVEY_SETTINGS | {"threshold": "4"})
     assert low.status_code == 400 and "from 5 to 1000" in " ".join(errors_on(low.text))
     assert _survey(app, survey_id).threshold == 10
 
 
 def test_protections_lock_once_the_survey_opens(app, organiser):
-    survey_id = _create(organiser)
+    survey_id = create_survey_through_pages(organiser)
     post_form(organiser, f"/organise/surveys/{survey_id}/launch", {})
-    page = organiser.get(f"/organise/surveys/{survey_id}/settings").text
+    page = get_page(organiser, f"/organise/surveys/{survey_id}/settings")
     assert "Locked to protect members" in page and 'name="threshold"' not in page
     for forged in ({"threshold": "5"}, {"access": "invitation"}, {"sector": ""}, {"opens_at": "2030-01-01T09:00"}):
-        response = post_form(organiser, f"/organise/surveys/{survey_id}/settings", SETTINGS | forged)
+        response = post_form(organiser, f"/organise/surveys/{survey_id}/settings", SURVEY_SETTINGS | forged)
         assert response.status_code == 400, forged  # refused: locked, or not even a choice offered
-    locked = post_form(organiser, f"/organise/surveys/{survey_id}/settings", SETTINGS | {"threshold": "5"})
+    locked = post_form(organiser, f"/organise/surveys/{survey_id}/settings", SURVEY_SETTINGS | {"threshold": "5"})
     assert "locked once a survey has opened" in locked.text
     after = _survey(app, survey_id)
     assert (after.threshold, after.access, after.audience, after.opens_at) == (10, "open_link", PROBATION, None)
-    renamed = post_form(organiser, f"/organise/surveys/{survey_id}/settings", SETTINGS | {"name": "New name"})
+    renamed = post_form(organiser, f"/organise/surveys/{survey_id}/settings", SURVEY_SETTINGS | {"name": "New name"})
     assert renamed.status_code == 302 and _survey(app, survey_id).name == "New name"
 
 
@@ -146,7 +123,7 @@ def test_the_database_layer_refuses_to_change_an_open_surveys_protections(app):
 
 
 def test_members_of_a_sector_survey_are_not_asked_their_sector(app, organiser):
-    survey_id = _create(organiser)
+    survey_id = create_survey_through_pages(organiser)
     post_form(organiser, f"/organise/surveys/{survey_id}/launch", {})
     slug = _survey(app, survey_id).slug
     member = app.test_client()
@@ -163,17 +140,17 @@ def test_members_of_a_sector_survey_are_not_asked_their_sector(app, organiser):
         location = response.location
     assert post_form(member, f"/s/{slug}/check-answers", {}).status_code == 302
     with app.app_context():
-        service.close(db.session.get(Survey, survey_id))
+        life_cycle.close(db.session.get(Survey, survey_id))
         stored = db.session.scalar(select(Response.answers))
     assert stored["A1"] == "police_justice" and stored["A2"] == "probation"
 
 
 def test_close_then_publish_then_archive(app, organiser):
-    survey_id = _create(organiser)
+    survey_id = create_survey_through_pages(organiser)
     early = organiser.post(f"/organise/surveys/{survey_id}/publish", data={"csrf_token": _token(organiser)})
     assert early.status_code == 409 and "Only a closed survey" in early.text
     post_form(organiser, f"/organise/surveys/{survey_id}/launch", {})
-    assert "cannot be undone" in organiser.get(f"/organise/surveys/{survey_id}/close").text
+    assert "cannot be undone" in get_page(organiser, f"/organise/surveys/{survey_id}/close")
     assert post_form(organiser, f"/organise/surveys/{survey_id}/close", {}).status_code == 302
     assert _survey(app, survey_id).status == SurveyStatus.CLOSED
     assert organiser.get(f"/s/{_survey(app, survey_id).slug}").status_code == 410
@@ -190,28 +167,28 @@ def _token(client) -> str:
 
 
 def test_times_are_typed_and_shown_in_uk_time(app, organiser):
-    survey_id = _create(organiser, opens_at="2030-06-01T09:00", closes_at="2030-12-01T09:00")
+    survey_id = create_survey_through_pages(organiser, opens_at="2030-06-01T09:00", closes_at="2030-12-01T09:00")
     stored = _survey(app, survey_id)
     assert stored.opens_at.replace(tzinfo=UTC) == datetime(2030, 6, 1, 8, 0, tzinfo=UTC)  # BST
     assert stored.closes_at.replace(tzinfo=UTC) == datetime(2030, 12, 1, 9, 0, tzinfo=UTC)  # GMT
-    page = organiser.get(f"/organise/surveys/{survey_id}").text
+    page = get_page(organiser, f"/organise/surveys/{survey_id}")
     assert "09:00 on 1 June 2030" in page and "09:00 on 1 December 2030" in page
-    form = organiser.get(f"/organise/surveys/{survey_id}/settings").text
+    form = get_page(organiser, f"/organise/surveys/{survey_id}/settings")
     assert 'value="2030-06-01T09:00"' in form
     backwards = post_form(
         organiser,
         f"/organise/surveys/{survey_id}/settings",
-        SETTINGS | {"opens_at": "2030-06-01T09:00", "closes_at": "2030-05-01T09:00"},
+        SURVEY_SETTINGS | {"opens_at": "2030-06-01T09:00", "closes_at": "2030-05-01T09:00"},
     )
     assert "closing time must be after the opening time" in backwards.text
 
 
 def test_a_scheduled_survey_opens_and_closes_by_itself(app, organiser):
-    survey_id = _create(organiser, opens_at="2030-06-01T09:00")
+    survey_id = create_survey_through_pages(organiser, opens_at="2030-06-01T09:00")
     post_form(organiser, f"/organise/surveys/{survey_id}/launch", {})
     slug = _survey(app, survey_id).slug
     assert app.test_client().get(f"/s/{slug}").status_code == 403  # not yet open
-    assert "Opens at 09:00 on 1 June 2030" in organiser.get(f"/organise/surveys/{survey_id}").text
+    assert "Opens at 09:00 on 1 June 2030" in get_page(organiser, f"/organise/surveys/{survey_id}")
     with app.app_context():
         found = db.session.get(Survey, survey_id)
         found.status = SurveyStatus.DRAFT  # rewind the clock: reopen the draft to move its dates
@@ -226,7 +203,7 @@ def test_a_scheduled_survey_opens_and_closes_by_itself(app, organiser):
 
 
 def test_launching_pins_the_questionnaire_as_it_is_then(app, organiser):
-    survey_id = _create(organiser)
+    survey_id = create_survey_through_pages(organiser)
     files = app.extensions["questionnaires"]
     original = files["ai-at-work"]
     edited = dataclasses.replace(original, source=original.source + "\n# edited\n", checksum="e" * 64)
@@ -246,7 +223,7 @@ def _checksum(app, survey_id: int) -> str:
 
 
 def test_the_preview_walks_the_pages_in_welsh_and_stores_nothing(app, organiser):
-    survey_id = _create(organiser)
+    survey_id = create_survey_through_pages(organiser)
     with app.app_context():
         counts = {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
         questionnaire = db.session.get(Survey, survey_id).member_questionnaire
@@ -266,7 +243,7 @@ def test_the_preview_walks_the_pages_in_welsh_and_stores_nothing(app, organiser)
         assert response.status_code == 302, errors_on(response.text)
         location, seen = response.location, seen + 1
     assert location.endswith("/preview/cy/check-answers") and seen >= 10
-    end = organiser.get(location).text
+    end = get_page(organiser, location)
     assert "End of the preview" in end and "submit_key" not in end
     with app.app_context():
         after = {t.name: db.session.scalar(select(func.count()).select_from(t)) for t in db.metadata.sorted_tables}
@@ -274,15 +251,15 @@ def test_the_preview_walks_the_pages_in_welsh_and_stores_nothing(app, organiser)
 
 
 def test_tracking_counts_starts_and_submissions(app, organiser):
-    survey_id = _create(organiser)
+    survey_id = create_survey_through_pages(organiser)
     post_form(organiser, f"/organise/surveys/{survey_id}/launch", {})
     slug = _survey(app, survey_id).slug
     press_start(app.test_client(), slug)
     press_start(app.test_client(), slug)
     with app.app_context():
-        tracking = service.tracking(db.session.get(Survey, survey_id))
+        tracking = tracking_of(db.session.get(Survey, survey_id))
     assert (tracking.started, tracking.submitted, tracking.completion) == (2, 0, 0.0)
-    page = organiser.get(f"/organise/surveys/{survey_id}").text
+    page = get_page(organiser, f"/organise/surveys/{survey_id}")
     assert re.search(r"<dt>Started</dt>\s*<dd><span class=\"count-number\">2</span>", page)
 
 
@@ -290,7 +267,7 @@ def test_segment_response_counts_are_perturbed_and_follow_the_group_rule():
     keys = range(protection.KEYS)
     up = next(key for key in keys if protection.published_count(40, key) > 40)  # 40 of 40, published higher
     rows = [("A", 40, 20, 1234), ("B", 30, 12, 77), ("C", 9, 3, 5), ("D", 40, 40, up)]
-    segments = {s.name: s for s in service.segments_shown(rows, 10)}
+    segments = {s.name: s for s in segments_shown(rows, 10)}
     for name, invited, used, key_sum in rows:
         published = protection.published_count(used, key_sum)
         if protection.shown(used, published, 10):
@@ -302,7 +279,7 @@ def test_segment_response_counts_are_perturbed_and_follow_the_group_rule():
     assert segments["A"].responded is not None  # one segment hidden hides no other: the counts are perturbed
     assert segments["D"].rate == 1.0  # a rate never reads more than everyone
     # The same used invitations give the same number every time.
-    assert service.segments_shown(rows, 10) == list(segments.values())
+    assert segments_shown(rows, 10) == list(segments.values())
 
 
 def test_viewers_see_surveys_in_scope_but_cannot_change_them(app, client):
@@ -311,9 +288,9 @@ def test_viewers_see_surveys_in_scope_but_cannot_change_them(app, client):
     make_survey(app, "theirs", questionnaire, status=SurveyStatus.OPEN, audience=HEALTH, name="Theirs")
     make_user(app, "vic@example.org", "viewer", [PROBATION])
     sign_in(client, app, "vic@example.org")
-    listing = client.get("/organise/").text
+    listing = get_page(client, "/organise/")
     assert "Mine" in listing and "Theirs" not in listing and "Make a new survey" not in listing
-    page = client.get(f"/organise/surveys/{mine.id}").text
+    page = get_page(client, f"/organise/surveys/{mine.id}")
     assert "Close now" not in page and "Settings</a>" not in page
     assert client.get("/organise/surveys/new").status_code == 403
 
@@ -334,10 +311,10 @@ def test_closing_forgets_which_invitation_was_used_but_keeps_the_counts(app, cli
     assert client.get(f"/i/{tokens[0]}").status_code == 302
     with app.app_context():
         found = db.session.get(Survey, survey.id)
-        service.close(found)
+        life_cycle.close(found)
         hashes = set(db.session.scalars(select(Invitation.token_hash)))
         assert not hashes & {sha256(t) for t in tokens}
-        assert service.tracking(found).invited == 3
+        assert tracking_of(found).invited == 3
     assert app.test_client().get(f"/i/{tokens[1]}").status_code == 404
 
 
@@ -359,17 +336,17 @@ def test_retention_deletes_member_data_of_finished_surveys_and_counts_still_reco
         )
         found.closes_at = utcnow() - timedelta(seconds=1)  # due: the job closes it
         db.session.commit()
-        totals = service.run_retention()
+        totals = life_cycle.run_retention()
         assert totals["closed"] == 1
         assert all(
             db.session.scalar(select(func.count()).select_from(t)) == 0 for t in (Draft, Invitee, SubmissionReceipt)
         )
         assert not set(db.session.scalars(select(Invitation.token_hash))) & {sha256(t) for t in tokens}
-        tracking = service.tracking(found)
+        tracking = tracking_of(found)
         responses = db.session.scalar(select(func.count()).select_from(Response))
     assert (tracking.started, tracking.submitted, responses, tracking.invited) == (4, 3, 3, 2)
     with app.app_context():
-        assert service.run_retention() == {
+        assert life_cycle.run_retention() == {
             "closed": 0,
             "identities": 0,
             "links": 0,

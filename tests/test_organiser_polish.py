@@ -14,49 +14,26 @@ from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
 from survey import results
+from survey.core import surveys as life_cycle
 from survey.extensions import db
 from survey.models import QuestionnaireVersion, Role, Survey, SurveyStatus, utcnow
-from survey.organise import service
 from survey.questionnaire.loader import QuestionnaireError, check_text, load_text, warnings_in_text
 from survey.results.protection import MAX_NOISE
 
 from .browser import PHONE, axe_violations, live_server, screenshot
-from .helpers import FIXTURES, ROOT, get_page
-from .journey import complete, csrf_token, errors_on, make_survey, post_form
-from .staff import PROBATION, browser_sign_in, make_user, sign_in
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
+from .factories import TINY_TEXT, make_invitations, make_survey, make_user
+from .helpers import ROOT, get_page
+from .journey import complete, csrf_token, errors_on, post_form
+from .staff import browser_sign_in, sign_in
 
-TINY_TEXT = (FIXTURES / "tiny.yaml").read_text()
 SHIPPED = sorted((ROOT / "questionnaires").glob("*.yaml"))
 LAPTOP = {"width": 1280, "height": 900}
-ADMIN = "ada@example.org"
-
-
-@pytest.fixture
-def admin(app, client):
-    """A client signed in as an administrator, who can reach surveys of any audience."""
-    make_user(app, ADMIN, Role.ADMIN)
-    assert sign_in(client, app, ADMIN).status_code == 302
-    return client
-
-
-@pytest.fixture
-def organiser(app, client):
-    make_user(app, "pat@example.org", scopes=[PROBATION])
-    sign_in(client, app, "pat@example.org")
-    return client
-
-
-def _invite(app, survey_id: int, count: int) -> list[str]:
-    from survey.responses.service import create_invitations
-
-    with app.app_context():
-        return create_invitations(db.session.get(Survey, survey_id), count)
+ADMIN = "ada@example.org"  # the conftest's `admin`, who can reach surveys of any audience
 
 
 def _close(app, survey_id: int) -> None:
     with app.app_context():
-        service.close(db.session.get(Survey, survey_id))
+        life_cycle.close(db.session.get(Survey, survey_id))
 
 
 def _published_total(app, survey_id: int) -> int | None:
@@ -81,7 +58,7 @@ def _text(html: str) -> str:
 
 def test_the_headline_counts_come_first_and_count_the_open_link_apart_from_invitations(app, admin):
     survey = make_survey(app, "mixed", name="Mixed")
-    _invite(app, survey.id, 4)
+    make_invitations(app, survey, 4)
     for _ in range(3):
         assert complete(app.test_client(), "mixed").status_code == 302
     html = get_page(admin, f"/organise/surveys/{survey.id}")
@@ -98,7 +75,7 @@ def test_the_headline_counts_come_first_and_count_the_open_link_apart_from_invit
 
 def test_an_invitation_survey_says_its_answers_reach_the_results_when_it_closes(app, admin):
     survey = make_survey(app, "invited", access="invitation", name="Invited")
-    tokens = _invite(app, survey.id, 4)
+    tokens = make_invitations(app, survey, 4)
     member = app.test_client()
     assert member.get(f"/i/{tokens[0]}").status_code == 302
     assert complete(member, "invited").status_code == 302
@@ -108,7 +85,7 @@ def test_an_invitation_survey_says_its_answers_reach_the_results_when_it_closes(
     assert "through the open link" not in text
     assert _box(html, "In the results") == "None until it closes"
     assert "released to the results once, when it closes" in text
-    results_page = _text(admin.get(f"/organise/surveys/{survey.id}/results/").text)
+    results_page = _text(get_page(admin, f"/organise/surveys/{survey.id}/results/"))
     assert "released to the results once, when it closes" in results_page and "1 submitted so far" in results_page
 
 
@@ -126,7 +103,7 @@ def test_after_closing_the_survey_page_and_the_results_page_agree_and_say_why(ap
     assert _box(html, "Sent in total") == f"{sent} responses"
     assert _box(html, "In the results") == f"{published} response{'s' if published != 1 else ''}"
     assert "adjusted slightly to protect members" in text and "less any withdrawn" in text
-    results_page = admin.get(f"/organise/surveys/{survey.id}/results/").text
+    results_page = get_page(admin, f"/organise/surveys/{survey.id}/results/")
     assert f"<strong>{published}</strong> responses." in results_page
     if published != sent:  # the perturbation moved the total: the results page says why too
         assert f"{sent} were sent: the results count only answers released to them" in _text(results_page)
@@ -178,12 +155,12 @@ def test_no_stale_saved_message_after_publishing(app, admin):
     _close(app, survey.id)
     saved = post_form(admin, f"/organise/surveys/{survey.id}/publication", {"questions": ["group", "region"]})
     assert saved.status_code == 302, errors_on(saved.text)
-    preview = admin.get(saved.location).text
+    preview = get_page(admin, saved.location)
     assert "Saved. This is the page delegates will see." in preview  # said where it is true
     token = csrf_token(preview)
     published = admin.post(f"/organise/surveys/{survey.id}/publish", data={"csrf_token": token})
     assert published.status_code == 302
-    page = admin.get(published.location).text
+    page = get_page(admin, published.location)
     assert "Results published." in page and "Saved." not in page
 
 
@@ -193,7 +170,7 @@ def test_a_message_waiting_from_an_earlier_step_is_dropped_when_the_next_step_is
     with admin.session_transaction() as session:  # left over from a page that never showed it
         session["_flashes"] = [("message", "Saved. This is the page delegates will see.")]
     assert admin.post(f"/organise/surveys/{survey.id}/close", data={"csrf_token": token}).status_code == 302
-    page = admin.get(f"/organise/surveys/{survey.id}").text
+    page = get_page(admin, f"/organise/surveys/{survey.id}")
     assert "Survey closed." in page and "Saved." not in page
 
 
@@ -210,16 +187,16 @@ def test_the_survey_list_shows_counts_and_dates_that_match_each_status(app, admi
 
 def test_the_sector_hint_offers_all_sectors_only_when_the_list_does(app, organiser):
     made = post_form(organiser, "/organise/surveys/new", {"name": "Probation", "questionnaire": "ai-at-work"})
-    settings = organiser.get(made.location).text
+    settings = get_page(organiser, made.location)
     assert 'value=""' not in settings.split('id="sector"')[1].split("</select>")[0]
     assert 'Leave as "All sectors"' not in settings and "Leave as &#34;All sectors&#34;" not in settings
-    new = organiser.get("/organise/surveys/new").text
+    new = get_page(organiser, "/organise/surveys/new")
     assert "Probation, spring" not in new  # the example name offers no sector the organiser may lack
     make_user(app, ADMIN, Role.ADMIN)
     other = app.test_client()
     sign_in(other, app, ADMIN)
     made = post_form(other, "/organise/surveys/new", {"name": "Everyone", "questionnaire": "ai-at-work"})
-    page = other.get(made.location).text
+    page = get_page(other, made.location)
     assert "All sectors</option>" in page and (
         "Leave as &#34;All sectors&#34;" in page or 'Leave as "All sectors"' in page
     )
@@ -394,10 +371,10 @@ def test_a_section_intro_lost_in_a_sector_survey_is_a_warning_to_the_organiser(a
     assert "Members of this survey will not see an introduction" in page
     assert "The page “Your work” asks only what this survey’s audience already answers" in page
     assert "“About your job.”" in page
-    launch = _text(admin.get(f"/organise/surveys/{health.id}/launch").text)
+    launch = _text(get_page(admin, f"/organise/surveys/{health.id}/launch"))
     assert "Members will not see the introduction to “Your work”." in launch
     assert "will not see" not in _text(get_page(admin, f"/organise/surveys/{everyone.id}"))
-    assert "will not see" not in _text(admin.get(f"/organise/surveys/{everyone.id}/launch").text)
+    assert "will not see" not in _text(get_page(admin, f"/organise/surveys/{everyone.id}/launch"))
 
 
 def test_the_preview_starts_at_the_start_page_in_either_language(app, admin):
@@ -411,7 +388,7 @@ def test_the_preview_starts_at_the_start_page_in_either_language(app, admin):
     assert switched.status_code == 302 and switched.location.endswith(f"/surveys/{survey.id}/preview/en")
     started = post_form(admin, f"/organise/surveys/{survey.id}/preview/en", {})
     assert started.status_code == 302 and started.location.endswith("/preview/en/page/work")
-    first = admin.get(started.location).text
+    first = get_page(admin, started.location)
     assert f'class="back-link" href="/organise/surveys/{survey.id}/preview/en"' in first
 
 
@@ -419,10 +396,10 @@ def test_the_preview_starts_at_the_start_page_in_either_language(app, admin):
 
 
 @pytest.mark.browser
-def test_the_survey_page_in_a_browser_counts_first_copies_the_link_and_works_without_javascript(app, browser):  # noqa: F811
+def test_the_survey_page_in_a_browser_counts_first_copies_the_link_and_works_without_javascript(app, browser):
     make_user(app, ADMIN, Role.ADMIN)
     survey = make_survey(app, "browser-mixed", name="AI at work – open link")
-    _invite(app, survey.id, 4)
+    make_invitations(app, survey, 4)
     for _ in range(3):
         complete(app.test_client(), "browser-mixed")
     with live_server(app) as server:

@@ -16,7 +16,8 @@ from survey.config import TestConfig
 from survey.extensions import db
 from survey.models import PendingSubmission, Response
 
-from .journey import TINY_PAGES, csrf_token, errors_on, make_survey, post_form, start
+from .factories import make_survey
+from .journey import TINY_PAGES, csrf_token, errors_on, post_form, start
 from .outage import Relay
 
 pytestmark = pytest.mark.postgres

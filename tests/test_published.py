@@ -12,15 +12,23 @@ import pytest
 from markupsafe import escape
 from sqlalchemy import select
 
-from survey import demo, results
+import demo
+from survey import results
 from survey.extensions import db
-from survey.limits import limiter
-from survey.models import AuditEvent, Role, Survey, SurveyStatus
-from survey.published.models import Publication
+from survey.models import AuditEvent, Publication, Role, Survey, SurveyStatus
+from survey.web.limits import limiter
 
+from .factories import (
+    consultation_answers,
+    demo_survey,
+    insert_responses,
+    make_survey,
+    make_user,
+    probation_consultation,
+)
 from .helpers import get_page
-from .journey import csrf_token, make_survey
-from .staff import make_user, sign_in
+from .journey import csrf_token
+from .staff import sign_in
 
 QUESTIONS = ["B1", "C1", "C2", "D2", "E3", "B2", "I1", "K1"]
 BREAKDOWNS = ["A1", "disabled", "L2", "age_group"]
@@ -29,12 +37,7 @@ BREAKDOWNS = ["A1", "disabled", "L2", "age_group"]
 @pytest.fixture
 def closed(app):
     """A closed ai-at-work survey with 2,000 synthetic responses, k = 10."""
-    survey = make_survey(
-        app, "closed", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
-    )
-    with app.app_context():
-        demo.add_responses(db.session.get(Survey, survey.id), 2000, 5)
-    return survey
+    return demo_survey(app, "closed", 2000, 5)
 
 
 @pytest.fixture
@@ -47,9 +50,8 @@ def staff(app):
 
 def choose(staff, survey, questions=QUESTIONS, breakdowns=BREAKDOWNS, **fields):
     """Post the publication form as an organiser would."""
-    form = staff.get(f"/organise/surveys/{survey.id}/publication")
-    assert form.status_code == 200
-    data = {"csrf_token": csrf_token(form.text), "questions": questions, "breakdowns": breakdowns, **fields}
+    form = get_page(staff, f"/organise/surveys/{survey.id}/publication")
+    data = {"csrf_token": csrf_token(form), "questions": questions, "breakdowns": breakdowns, **fields}
     return staff.post(f"/organise/surveys/{survey.id}/publication", data=data)
 
 
@@ -178,7 +180,7 @@ def test_guessing_access_codes_is_rate_limited(app, client, staff, closed, monke
     publish(staff, closed)
     monkeypatch.setitem(app.config, "RATE_PUBLISHED_CODE", "3 per minute")
     limiter.reset()
-    form = client.get("/r/closed/code").text
+    form = get_page(client, "/r/closed/code")
     codes = [client.post("/r/closed/code", data={"csrf_token": csrf_token(form), "code": "x"}).status_code]
     codes += [client.post("/r/closed/code", data={"csrf_token": csrf_token(form), "code": "y"}).status_code]
     codes += [client.post("/r/closed/code", data={"csrf_token": csrf_token(form), "code": "z"}).status_code]
@@ -218,7 +220,7 @@ def test_the_page_shows_nothing_below_the_threshold_and_agrees_with_the_api(app,
         shown = _numbers(html)
         assert shown and all(n >= 10 for n in shown), path  # no group smaller than k
         assert not {1, 2} & set(_counts(html)), path  # small counts are never published as themselves
-    html = client.get("/r/closed/q/E3?by=disabled").text
+    html = get_page(client, "/r/closed/q/E3?by=disabled")
     api = client.get("/api/v1/surveys/closed/results/E3?by=disabled").get_json()
     shown = _cross_table(html)
     for group in api["groups"]:
@@ -293,7 +295,7 @@ def test_the_page_in_welsh(app, client, staff, closed):
 def test_headline_findings_come_first_and_exclude_who_members_are(app, client, staff, closed):
     choose(staff, closed, questions=[*QUESTIONS, "L2"])
     publish(staff, closed)
-    html = client.get("/r/closed").text
+    html = get_page(client, "/r/closed")
     headline = html[html.index('id="headline-title"') : html.index('class="method-box"')]
     assert headline.count("<li>") >= 3
     assert "What is your sex?" not in headline.split("Where some groups")[0]  # a breakdown, not a finding
@@ -303,7 +305,7 @@ def test_headline_findings_come_first_and_exclude_who_members_are(app, client, s
 def test_the_briefing_and_the_screen(app, client, staff, closed):
     choose(staff, closed, breakdowns=[*BREAKDOWNS, "A2"], questions=[*QUESTIONS])
     publish(staff, closed)
-    html = client.get("/r/closed").text
+    html = get_page(client, "/r/closed")
     sectors = re.findall(r'/r/closed/briefing\?sector=(\w+)"', html)
     assert sectors
     briefing = get_page(client, f"/r/closed/briefing?sector={sectors[0]}")
@@ -321,15 +323,15 @@ def test_the_briefing_and_the_screen(app, client, staff, closed):
 
 
 def test_organiser_chosen_findings_are_what_the_screen_cycles_through(app, client, staff, closed):
-    form = staff.get(f"/organise/surveys/{closed.id}/publication").text
+    form = get_page(staff, f"/organise/surveys/{closed.id}/publication")
     keys = re.findall(r'name="findings" id="finding-\d+" value="([^"]+)"', form)
     mine = [key for key in keys if key.split(":")[1].split(".")[0] in QUESTIONS]
     assert len(mine) > 3 and len(keys) > len(mine)
     choose(staff, closed, findings=[mine[2], mine[3], keys[0]])  # keys[0] is about a question not published
     publish(staff, closed)
     # A slide for each chosen finding's question, in the chosen order (a long one goes on over two).
-    count = int(re.search(r'controls-count">1 / (\d+)<', client.get("/r/closed/screen").text).group(1))
-    pages = [client.get(f"/r/closed/screen?slide={n}").text for n in range(1, count + 1)]
+    count = int(re.search(r'controls-count">1 / (\d+)<', get_page(client, "/r/closed/screen")).group(1))
+    pages = [get_page(client, f"/r/closed/screen?slide={n}") for n in range(1, count + 1)]
     titles = [unescape(re.search(r'<h1 class="slide-title">([^<]*)', p).group(1)).strip() for p in pages]
     questionnaire = app.extensions["questionnaires"]["ai-at-work"]
     chosen = [questionnaire.question(key.split(":")[1].split(".")[0]).text["en"] for key in (mine[2], mine[3])]
@@ -475,12 +477,10 @@ def test_the_home_page_lists_published_results_in_both_languages(app, client, st
 def test_a_consultation_page_says_each_demands_support_and_the_regions_side_by_side(app, client):
     import random
 
-    from survey.organise import service
+    from survey.core import publication as publishing
     from survey.questionnaire.loader import load_file
 
     from .helpers import FIXTURES
-    from .test_results_consultation import consultation_answers
-    from .test_results_data import insert_responses
 
     survey = make_survey(
         app, "demands", load_file(FIXTURES / "consultation-results.yaml"), status=SurveyStatus.CLOSED, threshold=10
@@ -490,9 +490,9 @@ def test_a_consultation_page_says_each_demands_support_and_the_regions_side_by_s
     insert_responses(app, survey, answers, batch=1)
     with app.test_request_context():
         found = db.session.get(Survey, survey.id)
-        choice = service.PublicationChoice(["D1", "D2"], ["region"], [], None, None)
-        service.save_publication(found, choice)
-        service.publish(found)
+        choice = publishing.PublicationChoice(["D1", "D2"], ["region"], [], None, None)
+        publishing.save_publication(found, choice)
+        publishing.publish(found)
 
     html = get_page(client, "/r/demands")
     api = client.get("/api/v1/surveys/demands/results/D1.pay").get_json()
@@ -521,13 +521,11 @@ def test_a_sector_surveys_default_publication_leaves_out_what_its_audience_fixes
     """A Probation survey does not ask members their service group or sector (C1, C2): everyone's
     answer is the same, so they are neither published by default ("Police and justice 100%") nor
     offered as breakdowns."""
-    from survey.published.access import default_release
-
-    from .test_screen import probation_consultation
+    from survey.core.publication import default_publication
 
     survey = probation_consultation(app, "probation-default", publish=False)
     with app.app_context():
-        release = default_release(db.session.get(Survey, survey.id))
+        release = default_publication(db.session.get(Survey, survey.id))
     assert "C1" not in release.questions and "C2" not in release.questions
     assert {"C3", "D1", "D2", "L1"} <= set(release.questions) and "D1_why" not in release.questions
     assert not {"C1", "C2"} & set(release.breakdowns) and "C3" in release.breakdowns

@@ -18,7 +18,7 @@ import redis
 from survey import create_app
 from survey.config import TestConfig
 
-from .test_spike import Phone, free_port, gunicorn
+from .servers import Phone, free_port, gunicorn
 
 LIMIT = 3
 

@@ -9,15 +9,17 @@ import pytest
 from flask import Flask
 from sqlalchemy import func, select
 
+from survey.core import submissions
+from survey.core import surveys as life_cycle
+from survey.core.tracking import tracking as tracking_of
 from survey.extensions import db
 from survey.models import PendingSubmission, Response, Survey, utcnow
-from survey.organise import service as organise
-from survey.responses import service
 
-from .journey import TINY_PAGES, complete, make_survey
+from .factories import make_invitations, make_survey
+from .journey import TINY_PAGES, complete
 
 K = 5
-STEP = service.live_step(K)  # S = max(50, 5k) = 50
+STEP = submissions.live_step(K)  # S = max(50, 5k) = 50
 
 
 def pages(tag: str) -> dict:
@@ -50,19 +52,19 @@ def batches(app: Flask) -> dict[int, list[dict]]:
 
 def close(app: Flask, survey: Survey) -> None:
     with app.app_context():
-        organise.close(db.session.get(Survey, survey.id))
+        life_cycle.close(db.session.get(Survey, survey.id))
 
 
 @pytest.fixture
 def clock(monkeypatch) -> list:
     """Let the test move the time the release pace reads."""
     now = [utcnow()]
-    monkeypatch.setattr(service, "utcnow", lambda: now[0])
+    monkeypatch.setattr(submissions, "utcnow", lambda: now[0])
     return now
 
 
 def test_the_step_is_far_larger_than_k():
-    assert service.live_step(5) == 50 and service.live_step(10) == 50 and service.live_step(20) == 100
+    assert submissions.live_step(5) == 50 and submissions.live_step(10) == 50 and submissions.live_step(20) == 100
 
 
 # --- invitation surveys: once, at close -----------------------------------------------------------
@@ -71,8 +73,7 @@ def test_the_step_is_far_larger_than_k():
 def invited(app: Flask, members: int, after_each=lambda number: None) -> Survey:
     """Make an invitation survey and send a response through each of its invitations."""
     survey = make_survey(app, slug="invited", access="invitation", threshold=K)
-    with app.app_context():
-        tokens = service.create_invitations(db.session.get(Survey, survey.id), members)
+    tokens = make_invitations(app, survey, members)
     for number, token in enumerate(tokens):
         send(app, "invited", number, token=token)
         after_each(number)
@@ -85,7 +86,7 @@ def test_an_invitation_survey_releases_nothing_while_open_and_everything_at_clos
 
     survey = invited(app, 30, nothing_released)
     with app.app_context():
-        tracking = organise.tracking(db.session.get(Survey, survey.id))
+        tracking = tracking_of(db.session.get(Survey, survey.id))
     assert (tracking.submitted, tracking.used, tracking.invited) == (30, 30, 30)  # participation only
     close(app, survey)
     assert counts(app) == (30, 0)
@@ -96,7 +97,7 @@ def test_an_invitation_survey_releases_nothing_while_open_and_everything_at_clos
 def test_an_invitation_survey_is_not_released_by_a_direct_call_either(app):
     survey = invited(app, 2)
     with app.app_context():
-        assert service.release_batch(db.session.get(Survey, survey.id)) == 0
+        assert submissions.release_batch(db.session.get(Survey, survey.id)) == 0
     assert counts(app) == (0, 2)
 
 

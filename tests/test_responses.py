@@ -8,23 +8,14 @@ import re
 import pytest
 from sqlalchemy import func, inspect, select
 
+from survey.core import codes
+from survey.core import surveys as life_cycle
 from survey.extensions import db
 from survey.models import Draft, PendingSubmission, Response, Survey
-from survey.organise import service as organise
-from survey.responses import service
 
+from .factories import make_survey
 from .helpers import get_page
-from .journey import (
-    TINY_PAGES,
-    answer_pages,
-    complete,
-    csrf_token,
-    errors_on,
-    make_survey,
-    post_form,
-    start,
-    submit,
-)
+from .journey import TINY_PAGES, answer_pages, complete, csrf_token, errors_on, post_form, start, submit
 
 
 def count(app, model) -> int:
@@ -35,11 +26,6 @@ def count(app, model) -> int:
 def stored_answers(app) -> list[dict]:
     with app.app_context():
         return [r.answers for r in db.session.scalars(select(Response))]
-
-
-@pytest.fixture
-def tiny(app):
-    return make_survey(app)
 
 
 def test_start_page_explains_and_offers_both_languages(client, tiny):
@@ -257,7 +243,7 @@ def test_a_few_responses_wait_until_close_and_are_released_in_one_batch(app, tin
         complete(app.test_client(), pages=pages)
     assert count(app, Response) == 0 and count(app, PendingSubmission) == 6
     with app.app_context():
-        organise.close(db.session.get(Survey, tiny.id))
+        life_cycle.close(db.session.get(Survey, tiny.id))
         batches = set(db.session.scalars(select(Response.batch)))
     assert count(app, Response) == 6 and count(app, PendingSubmission) == 0
     assert batches == {1}
@@ -267,7 +253,7 @@ def test_closing_deletes_drafts(app, client, tiny):
     start(client)
     assert count(app, Draft) == 1
     with app.app_context():
-        organise.close(db.session.get(Survey, tiny.id))
+        life_cycle.close(db.session.get(Survey, tiny.id))
     assert count(app, Draft) == 0
     assert client.get("/s/tiny/page/work").status_code == 410
 
@@ -295,13 +281,6 @@ def test_response_rows_hold_no_identifier_or_time(app):
 # --- invitations -------------------------------------------------------------------------------
 
 
-@pytest.fixture
-def invited(app):
-    survey = make_survey(app, slug="invited", access="invitation")
-    with app.app_context():
-        return service.create_invitations(db.session.get(Survey, survey.id), 3)
-
-
 def test_invitation_link_redirects_without_the_token(client, invited):
     response = client.get(f"/i/{invited[0]}")
     assert response.status_code == 302 and response.location == "/s/invited"
@@ -314,7 +293,7 @@ def test_invitation_tokens_are_stored_only_as_hashes(app, invited):
         from survey.models import Invitation
 
         hashes = {i.token_hash for i in db.session.scalars(select(Invitation))}
-    assert hashes == {service.sha256(t) for t in invited}
+    assert hashes == {codes.sha256(t) for t in invited}
     assert all(len(t) >= 32 for t in invited)  # 192 bits, URL-safe base64
 
 
@@ -372,4 +351,4 @@ def test_pages_are_light(client, tiny, app):
     location = start(client)
     later = gzip.compress(client.get(location).data)
     assert len(later) <= 10 * 1024
-    assert "<script" not in client.get(location).text
+    assert "<script" not in get_page(client, location)

@@ -15,42 +15,25 @@ import pytest
 
 from survey.extensions import db
 from survey.models import Role, Survey, SurveyStatus
-from survey.questionnaire.loader import load_file
-from survey.results import engine, flags, ranked, ranked_of
+from survey.results import flags, npz, question_table, ranked, ranked_of, table_of
 from survey.results import snapshot as snapshots
 from survey.results.consultation import CLOSE, NET_CLOSE
 from survey.results.protection import published_count, shown
-from survey.results.snapshot import _read as snapshot_rows
+from survey.results.read import responses as snapshot_rows
 from survey.results.stats import net_interval, wilson
 
-from .helpers import FIXTURES
-from .journey import make_survey
-from .staff import make_user, sign_in
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
-from .test_results_data import insert_responses
-
-CONSULTATION = load_file(FIXTURES / "consultation-results.yaml")
-STATEMENTS = ("pay", "caseloads", "office", "cameras")
-ANSWERS = ("support", "oppose", "unsure")
-# How likely each statement's answers are: a clear order of net support, pay first.
-LEANING = {"pay": (8, 1, 1), "caseloads": (5, 3, 2), "office": (3, 3, 3), "cameras": (2, 6, 2)}
-PRIORITIES = ("pay", "workload", "safety", "training")
-CAMPAIGNS = ("hours", "leave", "pensions")
-
-
-def consultation_answers(rng: random.Random, regions=(("north", 5), ("south", 4), ("wales", 1))) -> dict:
-    """One member's answers: a region, each statement, two ranked priorities, two campaigns."""
-    answers = {"region": rng.choices([r for r, _ in regions], [w for _, w in regions])[0]}
-    for code in STATEMENTS:
-        if rng.random() < 0.95:  # a few leave a statement unanswered
-            answers[f"D1.{code}"] = rng.choices(ANSWERS, LEANING[code])[0]
-    if rng.random() < 0.9:
-        answers["D2"] = rng.sample(PRIORITIES, 2) if rng.random() < 0.5 else ["safety", rng.choice(PRIORITIES[:2])]
-    answers["D3"] = rng.sample(CAMPAIGNS, 2)
-    if rng.random() < 0.8:
-        answers["disabled"] = rng.choice(["yes", "no", "no", "pnts"])
-    return answers
-
+from .factories import (
+    ANSWERS,
+    CAMPAIGNS,
+    CONSULTATION,
+    PRIORITIES,
+    STATEMENTS,
+    consultation_answers,
+    insert_responses,
+    make_survey,
+    make_user,
+)
+from .helpers import get_page
 
 _slugs = iter(range(10**9))
 
@@ -103,7 +86,7 @@ def test_statements_are_one_column_each_and_priorities_a_bit_set_plus_one_column
     assert snapshot.multi["D2"].tolist() == [0b0101, 0b1001, 0]
     assert snapshot.multi["D3"].tolist() == [0b011, 0, 0]
     # The stored copy keeps them (the rank positions too).
-    again = snapshots.load(CONSULTATION, snapshots.dump(snapshot), snapshot.batch)
+    again = npz.load(CONSULTATION, npz.dump(snapshot), snapshot.batch)
     assert again.categorical["D2.2"].tolist() == [0, 3, -1]
 
 
@@ -158,7 +141,7 @@ def test_statements_numbers_are_the_plain_recount_perturbed_and_ranked_by_net_su
             found = ranked(current, "D1", by, filters)
             assert found.refused is None and found.type == "statements"
             _check_statements(found, values, keys, by, filters)
-            table = engine.question_table(current, "D1", by, filters)
+            table = question_table(current, "D1", by, filters)
             assert table.ranked is found and table.summary == found.summary
 
 
@@ -252,13 +235,13 @@ def test_the_same_set_of_responses_gets_the_same_number_wherever_it_appears(app)
                 mine = next(r for r in alone.rows if r.code == row.code)
                 assert mine.cells[0].support == row.cells[g].support and mine.cells[0].net == row.cells[g].net
                 # ... and as the statement's own table shows it
-                table = engine.question_table(current, row.key, "region")
+                table = question_table(current, row.key, "region")
                 cell = next(c for c in table.cells if c.group == group.code and c.option == "support")
                 assert cell.count == row.cells[g].support.count
         # First choices are the rank-position table's counts; "in the top 2" the question's own cells.
         priorities = ranked(current, "D2")
-        firsts = engine.question_table(current, "D2.1")
-        table = engine.question_table(current, "D2")
+        firsts = question_table(current, "D2.1")
+        table = question_table(current, "D2")
         for row in priorities.rows:
             assert row.cells[0].first.count == next(c.count for c in firsts.cells if c.option == row.code)
             assert row.cells[0].chosen.count == next(c.count for c in table.cells if c.option == row.code)
@@ -359,7 +342,7 @@ def test_summaries_say_what_the_published_numbers_say():
     )
     assert ranked_of(against, 5, "D1").summary.startswith("Every statement had more opposition than support")
     # A statement's own table has a one-line summary with its net support.
-    item = engine.table_of(snapshot, 5, "D1.pay")
+    item = table_of(snapshot, 5, "D1.pay")
     assert item.type == "statement" and "net support +" in item.summary and item.scale == []
 
 
@@ -377,7 +360,7 @@ def test_statements_are_flagged_on_support_like_grid_rows_and_priorities_are_not
     office = [f for f in found if f.question == "D1.office"]
     assert office and office[0].dimension == "disabled" and office[0].outcome_codes == ["support"]
     assert "“Support”" in office[0].sentence and "A pay rise" not in office[0].sentence
-    table = engine.table_of(snapshot, 10, "D1.office", by="disabled")
+    table = table_of(snapshot, 10, "D1.office", by="disabled")
     group = next(g for g in table.groups if g.code == office[0].group)
     support = next(c for c in table.cells if c.group == group.code and c.option == "support")
     assert office[0].base == group.n and round(100 * support.count / group.n, 1) == office[0].percent
@@ -391,13 +374,6 @@ def test_statements_are_flagged_on_support_like_grid_rows_and_priorities_are_not
 def consulted(app):
     rng = random.Random(12)
     return _survey(app, [consultation_answers(rng) for _ in range(200)], threshold=5, status=SurveyStatus.PUBLISHED)
-
-
-@pytest.fixture
-def staff(app, client):
-    make_user(app, "ada@example.org", Role.ADMIN)
-    sign_in(client, app, "ada@example.org")
-    return client
 
 
 def test_the_api_gives_the_ranked_results_with_the_engines_numbers(app, client, consulted):
@@ -432,8 +408,8 @@ def _csv(response) -> list[dict]:
     return list(csv.DictReader(io.StringIO(response.get_data(as_text=True).removeprefix("\ufeff"), newline="")))
 
 
-def test_exports_hold_the_same_published_numbers_in_rank_order(app, staff, consulted):
-    rows = _csv(staff.get(f"/organise/surveys/{consulted.id}/exports/q/D1.csv?by=region"))
+def test_exports_hold_the_same_published_numbers_in_rank_order(app, admin, consulted):
+    rows = _csv(admin.get(f"/organise/surveys/{consulted.id}/exports/q/D1.csv?by=region"))
     with app.app_context():
         current = db.session.merge(consulted)
         statements = ranked(current, "D1", "region")
@@ -457,24 +433,24 @@ def test_exports_hold_the_same_published_numbers_in_rank_order(app, staff, consu
                 cell.net_low,
                 cell.net_high,
             )
-    rows = _csv(staff.get(f"/organise/surveys/{consulted.id}/exports/q/D2.csv"))
+    rows = _csv(admin.get(f"/organise/surveys/{consulted.id}/exports/q/D2.csv"))
     firsts = [r for r in rows if r["measure"] == "first_choice"]
     chosen = [r for r in rows if r["measure"] == "chosen"]
     assert [r["answer_code"] for r in chosen] == [row.code for row in priorities.rows]
     for row, first, top in zip(priorities.rows, firsts, chosen, strict=True):
         assert int(first["count"]) == row.cells[0].first.count and int(top["count"]) == row.cells[0].chosen.count
         assert "top 2" in top["note"]
-    rows = _csv(staff.get(f"/organise/surveys/{consulted.id}/exports/q/D3.csv"))
+    rows = _csv(admin.get(f"/organise/surveys/{consulted.id}/exports/q/D3.csv"))
     assert {r["measure"] for r in rows} == {"chosen"} and len(rows) == len(campaigns.rows)
     # The whole-survey file has them too.
-    everything = _csv(staff.get(f"/organise/surveys/{consulted.id}/exports/results.csv"))
+    everything = _csv(admin.get(f"/organise/surveys/{consulted.id}/exports/results.csv"))
     assert {"net_support", "first_choice", "chosen"} <= {r["measure"] for r in everything}
 
 
-def test_the_response_level_export_joins_priorities_in_rank_order(app, staff, consulted):
-    page = staff.get(f"/organise/surveys/{consulted.id}/exports/responses")
+def test_the_response_level_export_joins_priorities_in_rank_order(app, admin, consulted):
+    page = admin.get(f"/organise/surveys/{consulted.id}/exports/responses")
     token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)
-    rows = _csv(staff.post(f"/organise/surveys/{consulted.id}/exports/responses", data={"csrf_token": token}))
+    rows = _csv(admin.post(f"/organise/surveys/{consulted.id}/exports/responses", data={"csrf_token": token}))
     assert {"D1.pay", "D1.cameras", "D2", "D3"} <= set(rows[0])
     with app.app_context():
         values, _ = _stored(db.session.merge(consulted))
@@ -482,15 +458,13 @@ def test_the_response_level_export_joins_priorities_in_rank_order(app, staff, co
     assert sorted(r["D1.pay"] for r in rows) == sorted(v.get("D1.pay", "") for v in values)
 
 
-def test_the_staff_question_page_shows_the_ranked_demands_and_their_numbers(app, staff, consulted):
+def test_the_staff_question_page_shows_the_ranked_demands_and_their_numbers(app, admin, consulted):
     with app.app_context():
         current = db.session.merge(consulted)
         statements = ranked(current, "D1")
         priorities = ranked(current, "D2")
         by_region = ranked(current, "D1", "region")
-    page = staff.get(f"/organise/surveys/{consulted.id}/results/q/D1")
-    assert page.status_code == 200
-    html = page.text
+    html = get_page(admin, f"/organise/surveys/{consulted.id}/results/q/D1")
     assert statements.summary.replace("“", "&#8220;") in html or statements.summary in html
     positions = [html.index(f"{row.rank}. {row.label}") for row in statements.rows]
     assert positions == sorted(positions)  # in rank order
@@ -498,25 +472,24 @@ def test_the_staff_question_page_shows_the_ranked_demands_and_their_numbers(app,
         cell = row.cells[0]
         assert f'data-group="Support"><span class="val"><span class="pc">{cell.support.percent:.0f}%</span>' in html
         assert f'<span class="pc">{_signed(cell.net)}</span>' in html
-    page = staff.get(f"/organise/surveys/{consulted.id}/results/q/D1?by=region")
-    assert page.status_code == 200
+    page = get_page(admin, f"/organise/surveys/{consulted.id}/results/q/D1?by=region")
     for group in by_region.groups:
-        assert group.suppressed or f'data-group="{group.label}"><span class="val n">{group.n:,}</span>' in page.text
+        assert group.suppressed or f'data-group="{group.label}"><span class="val n">{group.n:,}</span>' in page
         for row in by_region.rows:
             cell = row.cells[by_region.groups.index(group)]
             if not cell.suppressed:
-                assert f"{cell.support.percent:.0f}% support, {cell.oppose.percent:.0f}% oppose" in page.text
-    page = staff.get(f"/organise/surveys/{consulted.id}/results/q/D2")
-    assert page.status_code == 200 and "In the top 2" in page.text and "First choice" in page.text
+                assert f"{cell.support.percent:.0f}% support, {cell.oppose.percent:.0f}% oppose" in page
+    page = get_page(admin, f"/organise/surveys/{consulted.id}/results/q/D2")
+    assert "In the top 2" in page and "First choice" in page
     for row in priorities.rows:
-        assert f"{row.cells[0].chosen.percent:.0f}%" in page.text and f"({row.cells[0].chosen.count:,})" in page.text
-    chart = staff.get(f"/organise/surveys/{consulted.id}/results/q/D1/chart.json").get_json()
+        assert f"{row.cells[0].chosen.percent:.0f}%" in page and f"({row.cells[0].chosen.count:,})" in page
+    chart = admin.get(f"/organise/surveys/{consulted.id}/results/q/D1/chart.json").get_json()
     support = next(trace for trace in chart["data"] if trace["name"] == "Support")
     assert support["y"] == [row.label for row in statements.rows]
     assert support["x"] == [row.cells[0].support.percent for row in statements.rows]
     oppose = next(trace for trace in chart["data"] if trace["name"] == "Oppose")
     assert all(x <= 0 for x in oppose["x"])  # to the left of the line
-    chart = staff.get(f"/organise/surveys/{consulted.id}/results/q/D2/chart.json").get_json()
+    chart = admin.get(f"/organise/surveys/{consulted.id}/results/q/D2/chart.json").get_json()
     assert chart["data"][0]["x"] == [row.cells[0].chosen.percent for row in priorities.rows]
 
 
@@ -527,15 +500,15 @@ def _signed(points: float) -> str:
 
 @pytest.mark.browser
 @pytest.mark.parametrize("size", ["phone", "desktop"])
-def test_the_ranked_tables_fit_a_phone_and_pass_axe(app, browser, consulted, size):  # noqa: F811
-    from .browser import PHONE, axe_violations, live_server, screenshot
-    from .test_browser_results import DESKTOP, _sign_in
+def test_the_ranked_tables_fit_a_phone_and_pass_axe(app, browser, consulted, size):
+    from .browser import DESKTOP, PHONE, axe_violations, live_server, screenshot
+    from .staff import browser_sign_in
 
     make_user(app, "ada@example.org", Role.ADMIN)
     with live_server(app) as server:
         context = browser.new_context(viewport=PHONE if size == "phone" else DESKTOP)
         page = context.new_page()
-        _sign_in(page, server, app)
+        browser_sign_in(page, server, app, "ada@example.org")
         base = f"{server}/organise/surveys/{consulted.id}/results/q/"
         for name, path in [
             ("statements", "D1"),

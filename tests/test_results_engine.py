@@ -18,6 +18,7 @@ from survey.models import PendingSubmission, Response
 from survey.questionnaire.rules import LANGUAGE, with_derived
 from survey.results import (
     NO_ANSWER,
+    cache,
     comments,
     dimensions,
     equality_flags,
@@ -27,17 +28,16 @@ from survey.results import (
     question_table,
     snapshot_for,
 )
-from survey.results import engine as engine_module
 from survey.results import flags as flags_module
 from survey.results import snapshot as snapshots
 from survey.results.dimensions import structure
 from survey.results.gate import universe
 from survey.results.protection import published_count, shown
-from survey.results.snapshot import _read as snapshot_rows
+from survey.results.read import responses as snapshot_rows
 from survey.results.stats import chi_square_test, significant
+from survey.results.summaries import SUBSTANTIVE_EXCLUDED
 
-from .journey import TINY, make_survey
-from .test_results_data import AI_AT_WORK, insert_responses, random_answers, random_records
+from .factories import AI_AT_WORK, TINY, insert_responses, make_survey, random_answers, random_records
 
 _slugs = iter(range(10**9))
 
@@ -325,7 +325,7 @@ def test_a_table_is_worked_out_once_per_batch(app):
 def test_results_look_for_new_batches_at_most_every_refresh_interval(app, monkeypatch):
     survey = _survey(app, TINY, random_records(TINY, 40, 8), threshold=5)
     clock = [1000.0]
-    monkeypatch.setattr(snapshots.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(cache.time, "monotonic", lambda: clock[0])
     monkeypatch.setitem(app.config, "RESULTS_REFRESH_SECONDS", 15)
     with app.app_context():
         current = db.session.merge(survey)
@@ -390,12 +390,13 @@ def test_comments_hold_back_what_may_identify_someone(app):
     survey = _survey(app, TINY, records, threshold=5)
     with app.app_context():
         current = db.session.merge(survey)
-        shown = comments(current, "ai_detail")
+        shown = comments(current, "ai_detail", decisions={})
         assert shown.n == 200 and shown.held_for_review == 120
         assert sorted(set(shown.comments)) == ["Fine.", "Rotas."]
-        assert comments(current, "ai_detail", {"young": "yes"}).refused  # never by a protected characteristic
-        assert comments(current, "ai_detail", {"sector": "acute"}).refused  # only the comment dimension
-        by_group = comments(current, "ai_detail", {"group": "health"})
+        # Never by a protected characteristic:
+        assert comments(current, "ai_detail", {"young": "yes"}, decisions={}).refused
+        assert comments(current, "ai_detail", {"sector": "acute"}, decisions={}).refused  # only the comment dimension
+        by_group = comments(current, "ai_detail", {"group": "health"}, decisions={})
         assert by_group.refused or by_group.n >= 10
 
 
@@ -503,9 +504,7 @@ def _comparisons_from_published_counts(snapshot, k: int) -> list[tuple]:
             else:
                 column = snapshot.categorical[key]
                 chosen = {c: column == codes.index(c) for c in codes}
-            substantive = [
-                o.code for o in question.options if o.code not in engine_module.SUBSTANTIVE_EXCLUDED and not o.other
-            ]
+            substantive = [o.code for o in question.options if o.code not in SUBSTANTIVE_EXCLUDED and not o.other]
             if question.scale is None and not substantive:
                 continue
             for dim in (d for d in shape.dims.values() if d.protected):

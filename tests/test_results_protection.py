@@ -10,17 +10,18 @@ import random
 import numpy as np
 import pytest
 
+import demo
 from bench import withheld
-from survey import demo
 from survey.extensions import db
 from survey.models import Survey, SurveyStatus
-from survey.results import engine, flags, protection
+from survey.results import flags, protection, table_of
 from survey.results import snapshot as snapshots
 from survey.results.dimensions import NO_ANSWER, structure
+from survey.results.overview import overview_of
 from survey.results.stats import chi_square_test, significant, two_proportion_test
+from survey.results.summaries import SUBSTANTIVE_EXCLUDED
 
-from .journey import TINY, make_survey
-from .test_results_data import AI_AT_WORK, random_records
+from .factories import AI_AT_WORK, TINY, make_survey, random_records
 
 # --- the perturbation table --------------------------------------------------------------------
 
@@ -52,16 +53,14 @@ def test_every_count_gets_small_zero_mean_noise_and_small_counts_never_appear(co
 
 def test_the_same_set_of_responses_gets_the_same_number_in_every_table():
     snapshot = snapshots.build(AI_AT_WORK, random_records(AI_AT_WORK, 800, 3))
-    by_group = engine.table_of(snapshot, 10, "C1", by="A1")
+    by_group = table_of(snapshot, 10, "C1", by="A1")
     for group in (g for g in by_group.groups[1:] if not g.suppressed):
-        alone = engine.table_of(snapshot, 10, "C1", filters={"A1": group.code})
+        alone = table_of(snapshot, 10, "C1", filters={"A1": group.code})
         assert alone.groups[0].n == group.n
         assert [c.count for c in alone.cells] == [c.count for c in by_group.cells if c.group == group.code]
     # The members of a service group are one set whether counted as a breakdown or as answers.
-    overview = {
-        g.code: g.n for b in engine.overview_of(snapshot, 10).breakdowns if b.dimension == "A1" for g in b.groups
-    }
-    who = engine.table_of(snapshot, 10, "A1")
+    overview = {g.code: g.n for b in overview_of(snapshot, 10).breakdowns if b.dimension == "A1" for g in b.groups}
+    who = table_of(snapshot, 10, "A1")
     assert {c.option: c.count for c in who.cells if not c.suppressed} == {
         code: n for code, n in overview.items() if n is not None and code != NO_ANSWER
     }
@@ -70,7 +69,7 @@ def test_the_same_set_of_responses_gets_the_same_number_in_every_table():
 def test_a_count_is_the_true_count_moved_by_at_most_three():
     records = random_records(AI_AT_WORK, 600, 8)
     snapshot = snapshots.build(AI_AT_WORK, records)
-    table = engine.table_of(snapshot, 10, "E3", by="A5")
+    table = table_of(snapshot, 10, "E3", by="A5")
     column, region = snapshot.categorical["E3"], snapshot.categorical["A5"]
     codes, regions = snapshot.codes("E3"), snapshot.codes("A5")
     for cell in (c for c in table.cells if c.group not in (None, NO_ANSWER) and c.count is not None):
@@ -96,7 +95,7 @@ def test_no_table_lets_a_reader_solve_a_small_group_exactly():
     for seed in range(20):
         snapshot = snapshots.build(AI_AT_WORK, random_records(AI_AT_WORK, 150, seed, skip=0.3))
         for key, by in itertools.product(("C1", "E3", "D2.a", "D2.c"), ("A5", "L1", "ethnic_group", "A6", "L2")):
-            table = engine.table_of(snapshot, 10, key, by=by)
+            table = table_of(snapshot, 10, key, by=by)
             hidden = [g for g in table.groups[1:] if g.suppressed]
             if table.refused or not hidden:
                 continue
@@ -128,7 +127,7 @@ def test_a_flags_p_value_is_a_function_of_the_published_table_only():
     found = flags.equality_flags_of(snapshot, 10)
     assert found
     for flag in found:
-        table = engine.table_of(snapshot, 10, flag.question, by=flag.dimension)
+        table = table_of(snapshot, 10, flag.question, by=flag.dimension)
         groups = {g.code: g for g in table.groups}
         cells = {(c.group, c.option): c.count for c in table.cells}
         if table.scale:
@@ -145,9 +144,7 @@ def test_a_flags_p_value_is_a_function_of_the_published_table_only():
                 x, all_x = cells[(flag.group, code)], cells[(None, code)]
                 p = two_proportion_test(min(x, n), n, min(max(0, all_x - x), total - n), total - n)[1]
             else:
-                substantive = [
-                    o.code for o in question.options if o.code not in engine.SUBSTANTIVE_EXCLUDED and not o.other
-                ]
+                substantive = [o.code for o in question.options if o.code not in SUBSTANTIVE_EXCLUDED and not o.other]
                 rest = [c for c in codes if c not in substantive]
                 xs = [min(cells[(flag.group, c)], n) for c in substantive]
                 ys = [min(max(0, cells[(None, c)] - cells[(flag.group, c)]), total - n) for c in substantive]
@@ -165,7 +162,7 @@ def test_a_near_unanimous_small_consultation_shows_every_answers_share():
         ({"group": "health", "sector": "acute", "confidence": "4" if i < 24 else "2"}, "en", f"{i:032x}")
         for i in range(25)
     ]
-    table = engine.table_of(snapshots.build(TINY, records), 5, "confidence")
+    table = table_of(snapshots.build(TINY, records), 5, "confidence")
     cells = {c.option: c for c in table.cells}
     assert not table.refused and not any(c.suppressed for c in table.cells)
     assert 21 <= cells["4"].count <= 27 and cells["4"].percent >= 80

@@ -17,15 +17,17 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from survey.core.submissions import release_batch
 from survey.extensions import db
 from survey.models import PendingSubmission, Response, StoredSnapshot
 from survey.questionnaire.rules import with_derived
-from survey.responses.service import release_batch
+from survey.results import cache, npz, table_of
+from survey.results import read as reading
 from survey.results import snapshot as snapshots
-from survey.results import table_of
+from survey.results import stored as stored_copy
 
-from .journey import TINY, make_survey
-from .test_results_data import AI_AT_WORK, insert_responses, random_answers, random_records
+from .factories import AI_AT_WORK, TINY, insert_responses, make_survey, random_answers, random_records
+from .helpers import snapshot_rows
 
 
 def _same(a: snapshots.Snapshot, b: snapshots.Snapshot) -> None:
@@ -97,32 +99,21 @@ def test_snapshot_reads_only_new_batches_and_equals_a_full_rebuild(app):
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:30]], batch=1)
     with app.app_context():
         current = db.session.merge(survey)
-        snapshots.forget(survey.id)
-        first = snapshots.snapshot_for(current)
+        cache.forget(survey.id)
+        first = cache.snapshot_for(current)
         assert (first.n, first.batch) == (30, 1)
-        assert snapshots.snapshot_for(current) is first  # nothing new: the same object
+        assert cache.snapshot_for(current) is first  # nothing new: the same object
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[30:]], batch=2)
     with app.app_context():
         current = db.session.merge(survey)
-        second = snapshots.snapshot_for(current)
+        second = cache.snapshot_for(current)
         assert (second.n, second.batch) == (60, 2)
         assert second._store is first._store  # appended, not rebuilt
-        snapshots.forget(survey.id)
-        rebuilt = snapshots.snapshot_for(current)
+        cache.forget(survey.id)
+        rebuilt = cache.snapshot_for(current)
         assert rebuilt is not second
-        assert _rows(second) == _rows(rebuilt)
+        assert snapshot_rows(second) == snapshot_rows(rebuilt)
         assert table_of(second, 10, "D2", by="disabled") == table_of(rebuilt, 10, "D2", by="disabled")
-
-
-def _rows(snapshot: snapshots.Snapshot) -> list[tuple]:
-    """Return every response as a tuple of its values, sorted (row order in a database is not defined)."""
-    texts = {key: dict(zip(*snapshot.text(key)[::2], strict=True)) for key in snapshot.texts}
-    columns = [snapshot.categorical[k] for k in sorted(snapshot.categorical)]
-    columns += [snapshot.multi[k] for k in sorted(snapshot.multi)]
-    columns += [np.nan_to_num(snapshot.numbers[k], nan=-1) for k in sorted(snapshot.numbers)]
-    return sorted(
-        (*(int(c[row]) for c in columns), *(texts[k].get(row, "") for k in sorted(texts))) for row in range(snapshot.n)
-    )
 
 
 def test_a_batch_committed_out_of_order_means_a_rebuild(app):
@@ -130,11 +121,11 @@ def test_a_batch_committed_out_of_order_means_a_rebuild(app):
     records = random_records(AI_AT_WORK, 40, 13)
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:20]], batch=2)
     with app.app_context():
-        assert snapshots.snapshot_for(db.session.merge(survey)).n == 20
+        assert cache.snapshot_for(db.session.merge(survey)).n == 20
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[20:30]], batch=1)  # late, lower number
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[30:]], batch=3)
     with app.app_context():
-        assert snapshots.snapshot_for(db.session.merge(survey)).n == 40
+        assert cache.snapshot_for(db.session.merge(survey)).n == 40
 
 
 _numbers = iter(range(10**9))
@@ -161,13 +152,13 @@ def test_release_batches_are_numbered_in_order(app, sizes):
             assert release_batch(current, everything=True) == size  # as at close, whatever the size
             batches = db.session.scalars(db.select(Response.batch).where(Response.survey_id == current.id))
             assert sorted(set(batches)) == list(range(1, number + 1))
-        assert snapshots.snapshot_for(current).batch == len(sizes)
+        assert cache.snapshot_for(current).batch == len(sizes)
 
 
 def test_a_stored_snapshot_reads_back_the_same():
     records = random_records(AI_AT_WORK, 120, 21)
     snapshot = snapshots.build(AI_AT_WORK, records, batch=4)
-    again = snapshots.load(AI_AT_WORK, snapshots.dump(snapshot), 4)
+    again = npz.load(AI_AT_WORK, npz.dump(snapshot), 4)
     _same(again, snapshot)
     assert again.text("K1")[1] == snapshot.text("K1")[1]  # the response ids of the comments
     np.testing.assert_array_equal(again.ids, snapshot.ids)
@@ -177,8 +168,8 @@ def test_a_stored_snapshot_reads_back_the_same():
 def test_a_stored_snapshot_is_read_in_place_and_a_compressed_one_still_reads():
     records = random_records(AI_AT_WORK, 90, 25)
     snapshot = snapshots.build(AI_AT_WORK, records, batch=2)
-    data = snapshots.dump(snapshot)
-    loaded = snapshots.load(AI_AT_WORK, data, 2)
+    data = npz.dump(snapshot)
+    loaded = npz.load(AI_AT_WORK, data, 2)
     _same(loaded, snapshot)
     for column in (loaded.ids, loaded.categorical["A2"], loaded.multi["D1"]):
         assert not column.flags.writeable and np.shares_memory(column, np.frombuffer(data, dtype=np.uint8))
@@ -187,7 +178,7 @@ def test_a_stored_snapshot_is_read_in_place_and_a_compressed_one_still_reads():
         arrays = {name: saved[name] for name in saved.files}
     squeezed = io.BytesIO()
     np.savez_compressed(squeezed, **arrays)
-    _same(snapshots.load(AI_AT_WORK, squeezed.getvalue(), 2), snapshot)
+    _same(npz.load(AI_AT_WORK, squeezed.getvalue(), 2), snapshot)
     # A grown snapshot copies its columns: a stored copy's bytes are never written to.
     grown = loaded.extend(random_records(AI_AT_WORK, 5, 26), batch=3)
     assert grown.n == 95 and grown.categorical["A2"].flags.writeable
@@ -197,24 +188,24 @@ def test_a_stored_snapshot_is_read_in_place_and_a_compressed_one_still_reads():
 def _reads(monkeypatch) -> list:
     """Record the `after` batch of every read of responses (None: every response, a full rebuild)."""
     calls: list = []
-    read = snapshots._read
+    read = reading.responses
 
     def spy(survey_id, after, upto):
         calls.append(after)
         return read(survey_id, after, upto)
 
-    monkeypatch.setattr(snapshots, "_read", spy)
+    monkeypatch.setattr(reading, "responses", spy)
     return calls
 
 
 def _new_process(survey_id: int) -> None:
     """Forget what this process holds, as a freshly started worker would not have it."""
-    snapshots.forget(survey_id)
-    snapshots._saved.pop(survey_id, None)
+    cache.forget(survey_id)
+    stored_copy._saved.pop(survey_id, None)
 
 
 def test_a_new_worker_starts_from_the_stored_snapshot_and_reads_only_what_is_newer(app, monkeypatch):
-    monkeypatch.setattr(snapshots, "STORE_FROM", 20)
+    monkeypatch.setattr(stored_copy, "STORE_FROM", 20)
     survey = make_survey(app, "snap-stored", AI_AT_WORK, threshold=10)
     records = random_records(AI_AT_WORK, 70, 22)
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:40]], batch=1)
@@ -222,34 +213,34 @@ def test_a_new_worker_starts_from_the_stored_snapshot_and_reads_only_what_is_new
     with app.app_context():
         current = db.session.merge(survey)
         _new_process(survey.id)
-        first = snapshots.snapshot_for(current)
+        first = cache.snapshot_for(current)
         assert reads == [None]  # nothing stored yet: every response read once
         stored = db.session.get(StoredSnapshot, survey.id)
         assert (stored.n, stored.batch) == (40, 1)
         _new_process(survey.id)
-        again = snapshots.snapshot_for(current)
+        again = cache.snapshot_for(current)
         assert reads == [None, 1]  # the stored copy, then only batches after it (none)
-        assert _rows(again) == _rows(first)
+        assert snapshot_rows(again) == snapshot_rows(first)
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[40:50]], batch=2)
     with app.app_context():
         current = db.session.merge(survey)
         _new_process(survey.id)
-        grown = snapshots.snapshot_for(current)
+        grown = cache.snapshot_for(current)
         assert reads[-1] == 1 and grown.n == 50
         assert db.session.get(StoredSnapshot, survey.id).n == 40  # grown by less than STORE_FROM: kept
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[50:]], batch=3)
     with app.app_context():
         current = db.session.merge(survey)
-        latest = snapshots.snapshot_for(current)
+        latest = cache.snapshot_for(current)
         db.session.expire_all()
         assert (db.session.get(StoredSnapshot, survey.id).n, latest.n) == (70, 70)  # grown by 30: replaced
         assert None not in reads[1:]
         _new_process(survey.id)
-        assert _rows(snapshots.snapshot_for(current)) == _rows(snapshots.build(AI_AT_WORK, records))
+        assert snapshot_rows(cache.snapshot_for(current)) == snapshot_rows(snapshots.build(AI_AT_WORK, records))
 
 
 def test_withdrawn_responses_are_dropped_by_id_and_the_stored_copy_replaced(app, monkeypatch):
-    monkeypatch.setattr(snapshots, "STORE_FROM", 20)
+    monkeypatch.setattr(stored_copy, "STORE_FROM", 20)
     survey = make_survey(app, "snap-withdrawn", AI_AT_WORK, threshold=10)
     records = random_records(AI_AT_WORK, 50, 23)
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:40]], batch=1)
@@ -257,7 +248,7 @@ def test_withdrawn_responses_are_dropped_by_id_and_the_stored_copy_replaced(app,
     with app.app_context():
         current = db.session.merge(survey)
         _new_process(survey.id)
-        snapshots.snapshot_for(current)
+        cache.snapshot_for(current)
         ids = db.session.scalars(db.select(Response.id).where(Response.survey_id == survey.id)).all()
         gone = ids[:3]
         # As a release batch does: the withdrawn responses leave with the batch that arrives.
@@ -266,16 +257,16 @@ def test_withdrawn_responses_are_dropped_by_id_and_the_stored_copy_replaced(app,
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[40:]], batch=2)
     with app.app_context():
         current = db.session.merge(survey)
-        after = snapshots.snapshot_for(current)
+        after = cache.snapshot_for(current)
         assert after.n == 47 and reads == [None, 1]  # dropped by id: no full rebuild
         assert db.session.get(StoredSnapshot, survey.id).n == 47  # a copy with them is not kept
         _new_process(survey.id)
-        rebuilt = snapshots.build_from(AI_AT_WORK, snapshots._read(survey.id, None, 2), 2)
-        assert _rows(after) == _rows(rebuilt)
+        rebuilt = reading.build_from(AI_AT_WORK, reading.responses(survey.id, None, 2), 2)
+        assert snapshot_rows(after) == snapshot_rows(rebuilt)
         assert table_of(after, 10, "D2", by="A2") == table_of(rebuilt, 10, "D2", by="A2")
         gone_text = {str(i) for i in gone}
         assert not gone_text & set(after.text("K1")[1])
-        snapshots.delete_stored(survey.id)
+        stored_copy.delete_stored(survey.id)
         db.session.commit()
         assert db.session.get(StoredSnapshot, survey.id) is None
 
@@ -288,14 +279,14 @@ def test_responses_deleted_at_close_without_a_new_batch_leave_every_worker(app):
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records], batch=1)
     with app.app_context():
         current = db.session.merge(survey)
-        assert snapshots.snapshot_for(current).n == 30
+        assert cache.snapshot_for(current).n == 30
         first = db.session.scalars(db.select(Response.id).where(Response.survey_id == survey.id)).first()
         db.session.execute(db.delete(Response).where(Response.id == first))
         db.session.commit()
-        assert snapshots.snapshot_for(current).n == 30  # still open: results move only with a batch
+        assert cache.snapshot_for(current).n == 30  # still open: results move only with a batch
         current.closed_at = datetime.now(UTC)
         db.session.commit()
-        assert snapshots.snapshot_for(current).n == 29
+        assert cache.snapshot_for(current).n == 29
 
 
 # --- the faster parser and the primed stored copy (issue 7) ------------------------------------
@@ -317,34 +308,34 @@ def test_the_fast_parser_reads_what_the_standard_library_reads(value, ascii_only
     raw = json.dumps(value, ensure_ascii=ascii_only)
     expected = json.loads(raw)
     for given_raw in (raw, raw.encode()):
-        got = snapshots.parse_answers(given_raw)
+        got = reading.parse_answers(given_raw)
         assert got == expected and json.dumps(got) == json.dumps(expected)  # ints stay ints
 
 
 def test_text_orjson_refuses_is_read_by_the_standard_library():
-    assert snapshots.parse_answers('{"K1": "a \\ud800 b"}') == {"K1": "a \ud800 b"}  # a lone surrogate
-    assert math.isnan(snapshots.parse_answers('{"n": NaN}')["n"])
-    assert snapshots.parse_answers('{"n": 1e400}') == {"n": math.inf}
-    assert snapshots.parse_answers(None) == {} and snapshots.parse_answers({"A1": "x"}) == {"A1": "x"}
+    assert reading.parse_answers('{"K1": "a \\ud800 b"}') == {"K1": "a \ud800 b"}  # a lone surrogate
+    assert math.isnan(reading.parse_answers('{"n": NaN}')["n"])
+    assert reading.parse_answers('{"n": 1e400}') == {"n": math.inf}
+    assert reading.parse_answers(None) == {} and reading.parse_answers({"A1": "x"}) == {"A1": "x"}
 
 
 @settings(max_examples=10, deadline=None)
 @given(seed=st.integers(0, 10_000), n=st.integers(0, 80))
 def test_answers_parsed_from_their_text_give_the_same_columns(seed, n):
     records = random_records(AI_AT_WORK, n, seed)
-    as_stored = [(snapshots.parse_answers(json.dumps(a)), lang, rid) for a, lang, rid in records]
+    as_stored = [(reading.parse_answers(json.dumps(a)), lang, rid) for a, lang, rid in records]
     _same(snapshots.build(AI_AT_WORK, as_stored), snapshots.build(AI_AT_WORK, records))
 
 
 def test_the_collector_is_paused_only_while_parsing_and_restored_after_an_error():
     assert gc.isenabled()
-    with pytest.raises(ValueError), snapshots.collector_paused():
+    with pytest.raises(ValueError), reading.collector_paused():
         assert not gc.isenabled()
         raise ValueError
     assert gc.isenabled()
     gc.disable()
     try:
-        with snapshots.collector_paused():
+        with reading.collector_paused():
             pass
         assert not gc.isenabled()  # switched off by someone else: left off
     finally:
@@ -357,51 +348,51 @@ def test_a_primed_stored_snapshot_equals_a_build_from_scratch(app, monkeypatch):
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[:30]], batch=1)
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[30:45]], batch=2)
     with app.app_context():  # the rows as the database holds them, record keys included
-        in_database = [r for chunk in snapshots._read(survey.id, None, 2) for r in chunk]
+        in_database = [r for chunk in reading.responses(survey.id, None, 2) for r in chunk]
     reads = _reads(monkeypatch)
     with app.app_context():
         current = db.session.merge(survey)
         _new_process(survey.id)
-        primed = snapshots.prime(current)
+        primed = cache.prime(current)
         stored = db.session.get(StoredSnapshot, survey.id)
         assert (stored.n, stored.batch) == (45, 2)  # far below STORE_FROM: stored all the same
-        loaded = snapshots.load(AI_AT_WORK, stored.data, stored.batch)
+        loaded = npz.load(AI_AT_WORK, stored.data, stored.batch)
         _same(loaded, primed)
         np.testing.assert_array_equal(loaded.ids, primed.ids)
         scratch = snapshots.build(AI_AT_WORK, in_database, batch=2)
-        assert _rows(loaded) == _rows(scratch)
+        assert snapshot_rows(loaded) == snapshot_rows(scratch)
         assert table_of(loaded, 10, "D2", by="A2") == table_of(scratch, 10, "D2", by="A2")
         _new_process(survey.id)
-        assert _rows(snapshots.snapshot_for(current)) == _rows(scratch)
+        assert snapshot_rows(cache.snapshot_for(current)) == snapshot_rows(scratch)
         assert reads == [None, 2]  # a new worker loads the stored copy and reads nothing older
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[45:]], batch=3)
     with app.app_context():
         current = db.session.merge(survey)
         _new_process(survey.id)
-        primed = snapshots.prime(current)
+        primed = cache.prime(current)
         assert reads[-1] == 2  # primed again from the stored copy: only the new batch read
         db.session.expire_all()
         stored = db.session.get(StoredSnapshot, survey.id)
         assert (stored.n, stored.batch) == (75, 3)
-        loaded = snapshots.load(AI_AT_WORK, stored.data, stored.batch)
-        assert _rows(loaded) == _rows(snapshots.build(AI_AT_WORK, records)) == _rows(primed)
+        loaded = npz.load(AI_AT_WORK, stored.data, stored.batch)
+        assert snapshot_rows(loaded) == snapshot_rows(snapshots.build(AI_AT_WORK, records)) == snapshot_rows(primed)
 
 
 def test_priming_tries_again_while_the_table_is_locked_then_says_so(app, monkeypatch):
     survey = make_survey(app, "snap-locked", AI_AT_WORK, threshold=10)
     insert_responses(app, survey, [(a, lang) for a, lang, _ in random_records(AI_AT_WORK, 20, 32)], batch=1)
-    save, answers = snapshots._save, [False, False]
-    monkeypatch.setattr(snapshots, "_save", lambda *args: answers.pop(0) if answers else save(*args))
-    monkeypatch.setattr(snapshots.time, "sleep", lambda seconds: None)
+    save, answers = stored_copy.save, [False, False]
+    monkeypatch.setattr(stored_copy, "save", lambda *args: answers.pop(0) if answers else save(*args))
+    monkeypatch.setattr(cache.time, "sleep", lambda seconds: None)
     with app.app_context():
         current = db.session.merge(survey)
         _new_process(survey.id)
-        snapshots.prime(current)  # locked twice, stored the third time
+        cache.prime(current)  # locked twice, stored the third time
         assert db.session.get(StoredSnapshot, survey.id).n == 20
     insert_responses(app, survey, [(a, lang) for a, lang, _ in random_records(AI_AT_WORK, 5, 33)], batch=2)
-    monkeypatch.setattr(snapshots, "_save", lambda *args: False)
+    monkeypatch.setattr(stored_copy, "save", lambda *args: False)
     with app.app_context(), pytest.raises(RuntimeError, match="could not be stored"):
-        snapshots.prime(db.session.merge(survey))
+        cache.prime(db.session.merge(survey))
 
 
 def test_a_stored_copy_read_back_in_many_small_pieces_is_the_same(app, monkeypatch):
@@ -411,15 +402,15 @@ def test_a_stored_copy_read_back_in_many_small_pieces_is_the_same(app, monkeypat
     with app.app_context():
         current = db.session.merge(survey)
         _new_process(survey.id)
-        primed = snapshots.prime(current)
+        primed = cache.prime(current)
         size = len(db.session.get(StoredSnapshot, survey.id).data)
-        monkeypatch.setattr(snapshots, "BLOB_PIECE", 999)  # SQLite
-        monkeypatch.setattr(snapshots, "BYTEA_PIECE", 999)  # PostgreSQL
+        monkeypatch.setattr(stored_copy, "BLOB_PIECE", 999)  # SQLite
+        monkeypatch.setattr(stored_copy, "BYTEA_PIECE", 999)  # PostgreSQL
         assert size > 20 * 999
-        read = snapshots._stored(survey.id, snapshots._identity(current), AI_AT_WORK)
+        read = stored_copy.load_copy(survey.id, stored_copy.identity(current), AI_AT_WORK)
         _same(read, primed)
         np.testing.assert_array_equal(read.ids, primed.ids)
-        assert snapshots._stored(survey.id, ("another", "identity"), AI_AT_WORK) is None
+        assert stored_copy.load_copy(survey.id, ("another", "identity"), AI_AT_WORK) is None
 
 
 # --- the stored copy shared as a file by the machine's processes (issue 15) -------------------
@@ -439,8 +430,8 @@ def _database_copy_refused(monkeypatch) -> None:
     def refuse(*args):
         raise AssertionError("the stored copy was read from the database, not from the shared file")
 
-    monkeypatch.setattr(snapshots, "_sqlite_stored", refuse)
-    monkeypatch.setattr(snapshots, "_postgresql_stored", refuse)
+    monkeypatch.setattr(stored_copy, "_sqlite_stored", refuse)
+    monkeypatch.setattr(stored_copy, "_postgresql_stored", refuse)
 
 
 def test_workers_map_the_stored_copy_from_a_shared_file_named_by_its_digest(app, monkeypatch, tmp_path):
@@ -452,7 +443,7 @@ def test_workers_map_the_stored_copy_from_a_shared_file_named_by_its_digest(app,
     with app.app_context():
         current = db.session.merge(survey)
         _new_process(survey.id)
-        primed = snapshots.prime(current)  # as the job worker does after a release
+        primed = cache.prime(current)  # as the job worker does after a release
         stored = db.session.get(StoredSnapshot, survey.id)
         assert stored.digest == hashlib.sha256(stored.data).hexdigest()
         first = tmp_path / "snapshots" / f"{stored.digest}.npz"
@@ -461,7 +452,7 @@ def test_workers_map_the_stored_copy_from_a_shared_file_named_by_its_digest(app,
         with monkeypatch.context() as refused:
             _database_copy_refused(refused)
             _new_process(survey.id)
-            mapped = snapshots.snapshot_for(current)  # a web worker taking the release in
+            mapped = cache.snapshot_for(current)  # a web worker taking the release in
         _same(mapped, primed)
         np.testing.assert_array_equal(mapped.ids, primed.ids)
         assert _mapped(mapped.ids) and _mapped(mapped.categorical["A2"])
@@ -470,25 +461,25 @@ def test_workers_map_the_stored_copy_from_a_shared_file_named_by_its_digest(app,
     insert_responses(app, survey, [(a, lang) for a, lang, _ in records[40:]], batch=2)
     with app.app_context():
         current = db.session.merge(survey)
-        grown = snapshots.snapshot_for(current)  # the mapped columns extended by the new batch
+        grown = cache.snapshot_for(current)  # the mapped columns extended by the new batch
         assert grown.n == 60 and reads[-1] == 1
-        primed = snapshots.prime(current)
+        primed = cache.prime(current)
         db.session.expire_all()
         stored = db.session.get(StoredSnapshot, survey.id)
         second = tmp_path / "snapshots" / f"{stored.digest}.npz"
         assert second.is_file() and not first.exists()  # the replaced copy's file is deleted
-        assert _rows(primed) == _rows(snapshots.build(AI_AT_WORK, records))
+        assert snapshot_rows(primed) == snapshot_rows(snapshots.build(AI_AT_WORK, records))
 
         second.write_bytes(b"damaged")  # a file that is not the copy: the database's copy serves
         _new_process(survey.id)
-        assert _rows(snapshots.snapshot_for(current)) == _rows(primed)
+        assert snapshot_rows(cache.snapshot_for(current)) == snapshot_rows(primed)
         second.unlink()  # a machine without the file (another host): the same
         _new_process(survey.id)
-        assert _rows(snapshots.snapshot_for(current)) == _rows(primed)
-        snapshots.prime(current)  # priming writes the missing file again
+        assert snapshot_rows(cache.snapshot_for(current)) == snapshot_rows(primed)
+        cache.prime(current)  # priming writes the missing file again
         assert second.read_bytes() == db.session.get(StoredSnapshot, survey.id).data
 
-        snapshots.delete_stored(survey.id)  # responses deleted (withdrawn): no copy of them is left
+        stored_copy.delete_stored(survey.id)  # responses deleted (withdrawn): no copy of them is left
         db.session.commit()
         assert list((tmp_path / "snapshots").iterdir()) == []
 
@@ -500,8 +491,8 @@ def test_without_a_folder_for_shared_files_the_database_copy_serves(app, monkeyp
     with app.app_context():
         current = db.session.merge(survey)
         _new_process(survey.id)
-        primed = snapshots.prime(current)
+        primed = cache.prime(current)
         _new_process(survey.id)
-        read = snapshots.snapshot_for(current)
+        read = cache.snapshot_for(current)
         _same(read, primed)
         assert not _mapped(read.ids)

@@ -5,7 +5,6 @@ JavaScript, a live poll that updates (JSON) as batches are released, Welsh; and 
 
 from __future__ import annotations
 
-import html as htmllib
 import random
 import re
 from datetime import UTC, datetime
@@ -13,23 +12,30 @@ from datetime import UTC, datetime
 import pytest
 from sqlalchemy import update
 
-from survey import demo, results
+from survey import results
+from survey.core import publication as publishing
 from survey.extensions import db
 from survey.models import AccessMode, Role, Survey, SurveyStatus
-from survey.organise import service
-from survey.published import screen as screen_module
-from survey.questionnaire.loader import load_file
+from survey.web import screen as screen_module
 
-from .browser import axe_violations, live_server, screenshot
-from .helpers import FIXTURES, get_page
-from .journey import make_survey
-from .staff import PASSWORD, fresh_code, make_user, sign_in
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
-from .test_results_data import insert_responses, random_answers
+from .browser import PROJECTOR, axe_violations, live_server, screenshot
+from .factories import (
+    CONSULTATION,
+    LONGEST_LAST,
+    PASSWORD,
+    demo_survey,
+    insert_responses,
+    make_survey,
+    make_user,
+    probation_consultation,
+    publish,
+    random_answers,
+)
+from .helpers import get_page
+from .slides import bars, ranked, slides_of, title, visible_text
+from .staff import fresh_code, sign_in
 
-PROJECTOR = {"width": 1920, "height": 1080}
 PULSE_QUESTIONS = ["P1", "P2", "P3", "P4", "P5", "P6"]  # P7 is free text: no slide
-CONSULTATION = load_file(FIXTURES / "consultation-results.yaml")
 
 
 # --- fixtures ----------------------------------------------------------------------------------
@@ -74,103 +80,12 @@ def staff(app):
 @pytest.fixture
 def published(app):
     """A published ai-at-work survey (2,000 synthetic responses) with a grid, scales and free text."""
-    survey = make_survey(
-        app, "pub", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
-    )
-    with app.test_request_context():
-        found = db.session.get(Survey, survey.id)
-        demo.add_responses(found, 2000, 3)
-        choice = service.PublicationChoice(
-            questions=["B1", "C1", "C2", "E3", "K1"],
-            breakdowns=["A1", "disabled"],
-            findings=[],
-            embargo_until=None,
-            access_code=None,
-        )
-        service.save_publication(found, choice)
-        service.publish(found)
+    survey = demo_survey(app, "pub", 2000, 3)
+    publish(app, survey, questions=["B1", "C1", "C2", "E3", "K1"], breakdowns=["A1", "disabled"])
     return survey
-
-
-DEMANDS = ("consult", "jobs", "equality", "monitoring", "data", "gains")  # questionnaires/consultation.yaml D1
-LONGEST_LAST = ("monitoring", "jobs", "consult", "gains", "data", "equality")  # the longest statements together
-PROBATION = {"service_group": "police_justice", "sector": "probation"}
-
-
-def probation_consultation(app, slug: str, order=LONGEST_LAST, n: int = 60, publish: bool = True) -> Survey:
-    """A closed (and published, with the default choice) Probation survey of the shipped consultation
-    that n members answered: the demands' net support falls in `order`, by about 12 members a step
-    (more than the adjustment of counts can move), and each member ranks three priorities."""
-    questionnaire = app.extensions["questionnaires"]["consultation"]
-    survey = make_survey(app, slug, questionnaire, status=SurveyStatus.CLOSED, threshold=10, audience=PROBATION)
-    rng = random.Random(slug)
-    rows = []
-    for member in range(n):
-        used = "planned" if member % 20 == 7 else rng.choice(["use_me", "no", "dk"])  # "planned": too few to show
-        answers = {"C1": "police_justice", "C2": "probation", "C3": used}
-        for place, code in enumerate(order):
-            support, oppose = n - 8 * place, 4 * place  # members 0 .. support-1 support it, the last oppose
-            answers[f"D1.{code}"] = "support" if member < support else "oppose" if member >= n - oppose else "unsure"
-        answers["D2"] = rng.sample(list(DEMANDS[:4]) if member % 2 else list(DEMANDS), 3)
-        answers["L1"] = rng.choice(["25_30", "31_39", "40_49", "50_59", "pnts"])
-        answers["L6"] = rng.choice(["yes", "no", "no"])
-        rows.append((answers, "cy" if member % 5 == 0 else "en"))
-    insert_responses(app, survey, rows, batch=1)
-    if publish:
-        with app.test_request_context():
-            service.publish(db.session.get(Survey, survey.id))
-    return survey
-
-
-# --- reading a slide -----------------------------------------------------------------------------
-
-
-def _text(fragment: str) -> str:
-    return htmllib.unescape(re.sub(r"<[^>]+>", "", fragment)).strip()
-
-
-def title(page: str) -> str:
-    """Return a slide's title without its "Live poll:" and "(continued)"."""
-    found = re.search(r'<h1 class="slide-title">(.*?)</h1>', page, re.S).group(1)
-    found = re.sub(r'<span class="slide-(kicker|part)">.*?</span>', "", found)
-    return _text(found)
-
-
-def bars(page: str) -> list[tuple[str, str]]:
-    """Return a slide's bars as (label, percentage shown)."""
-    return [
-        (_text(label), _text(value))
-        for label, value in re.findall(
-            r'<span class="bar-label">(.*?)</span>\s*<span class="bar-value value">(.*?)</span>', page, re.S
-        )
-    ]
-
-
-def ranked(page: str) -> list[tuple[str, str, str]]:
-    """Return a ranked slide's rows as (statement, left side shown, right side shown)."""
-    rows = []
-    for row in re.findall(r'<li class="ranked-row[^"]*"[^>]*>(.*?)</li>', page, re.S):
-        label = _text(re.search(r'<span class="ranked-label">(.*?)</span>', row, re.S).group(1))
-        values = re.findall(r'<span class="value">([^<]*)<', row)
-        rows.append((label, values[0], values[1]))
-    return rows
 
 
 SHORT_LINK = '<p class="join-link"><span class="join-host">{host}</span> <span class="join-path">{path}</span></p>'
-
-
-def visible_text(page: str) -> str:
-    """Return what a slide says, without its markup (and without the hidden QR code title)."""
-    body = page[page.index("<body") :]
-    body = re.sub(r"<svg.*?</svg>", "", body, flags=re.S)
-    return _text(body)
-
-
-def slides_of(client, base: str, query: str = "") -> list[str]:
-    """Return every slide of a screen, from ?slide=1 to its count."""
-    first = get_page(client, f"{base}?slide=1{query}")
-    total = int(re.search(r'<p class="controls-count">1 / (\d+)</p>', first).group(1))
-    return [first] + [get_page(client, f"{base}?slide={n}{query}") for n in range(2, total + 1)]
 
 
 def engine_bars(app, survey, question_id: str, language: str = "en") -> dict[str, str]:
@@ -332,14 +247,14 @@ def test_the_published_screen_shows_each_published_question_with_a_grid_as_state
 def test_the_screen_shows_the_questions_of_the_findings_the_organiser_chose(app, client, published):
     with app.test_request_context():
         found = db.session.get(Survey, published.id)
-        choice = service.PublicationChoice(
+        choice = publishing.PublicationChoice(
             questions=["B1", "C1", "C2", "E3", "K1"],
             breakdowns=["A1", "disabled"],
             findings=["q:E3", "q:C2.b", "q:C2.a", "q:A5"],  # A5 is not published
             embargo_until=None,
             access_code=None,
         )
-        service.save_publication(found, choice)
+        publishing.save_publication(found, choice)
     questionnaire = app.extensions["questionnaires"]["ai-at-work"]
     titles = list(dict.fromkeys(title(p) for p in slides_of(client, "/r/pub/screen")))
     assert titles == [questionnaire.question("E3").text["en"], questionnaire.question("C2").text["en"]]
@@ -404,15 +319,7 @@ def consultation(app):
     survey = make_survey(app, "demands", CONSULTATION, status=SurveyStatus.CLOSED, threshold=10)
     rng = random.Random(16)
     insert_responses(app, survey, [(_consultation_answers(rng), "en") for _ in range(240)], batch=1)
-    with app.test_request_context():
-        found = db.session.get(Survey, survey.id)
-        service.save_publication(
-            found,
-            service.PublicationChoice(
-                questions=["D1", "D2", "D3"], breakdowns=["region"], findings=[], embargo_until=None, access_code=None
-            ),
-        )
-        service.publish(found)
+    publish(app, survey, questions=["D1", "D2", "D3"], breakdowns=["region"])
     return survey
 
 
@@ -480,7 +387,7 @@ def _measure(page, name: str) -> dict:
 
 
 @pytest.mark.browser
-def test_the_live_poll_on_a_projector(app, browser, pulse, monkeypatch):  # noqa: F811
+def test_the_live_poll_on_a_projector(app, browser, pulse, monkeypatch):
     monkeypatch.setitem(app.config, "SCREEN_POLL_SECONDS", 1)
     monkeypatch.setitem(app.config, "SCREEN_SLIDE_SECONDS", 3600)  # moving on by itself is tested below
     make_user(app, "olu@example.org", Role.ORGANISER, scopes=[{}])  # a national organiser
@@ -561,7 +468,7 @@ def _slide_of(page, server: str, base: str, question: str) -> int:
 
 
 @pytest.mark.browser
-def test_the_published_screen_moves_on_by_itself_and_works_without_javascript(app, browser, published, monkeypatch):  # noqa: F811
+def test_the_published_screen_moves_on_by_itself_and_works_without_javascript(app, browser, published, monkeypatch):
     monkeypatch.setitem(app.config, "SCREEN_SLIDE_SECONDS", 2)
     with live_server(app) as server:
         context = browser.new_context(viewport=PROJECTOR)
@@ -592,7 +499,7 @@ def test_the_published_screen_moves_on_by_itself_and_works_without_javascript(ap
 
 
 @pytest.mark.browser
-def test_the_ranked_demands_on_a_projector(app, browser, consultation):  # noqa: F811
+def test_the_ranked_demands_on_a_projector(app, browser, consultation):
     with live_server(app) as server:
         context = browser.new_context(viewport=PROJECTOR)
         page = context.new_page()
@@ -629,7 +536,7 @@ ROWS = """() => {
 
 
 @pytest.mark.browser
-def test_the_consultations_six_demands_fit_one_slide_and_never_pass_under_the_buttons(app, browser):  # noqa: F811
+def test_the_consultations_six_demands_fit_one_slide_and_never_pass_under_the_buttons(app, browser):
     """The shipped consultation's six draft demands, shown by their short labels (the statements
     run to 190 characters in Welsh), ranked so that the three longest share a slide, and the other
     way round: the whole ranking on one slide, in English and in Welsh, each row above the buttons

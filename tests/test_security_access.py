@@ -17,9 +17,10 @@ from sqlalchemy import func, select
 from survey.extensions import db
 from survey.models import AuditEvent, Draft, PendingSubmission, Response, Role, Survey, SurveyStatus
 
-from .journey import TINY_PAGES, answer_pages, csrf_token, make_survey, post_form, start
-from .staff import HEALTH, PROBATION, make_user, sign_in
-from .test_organise import SETTINGS, _create
+from .factories import HEALTH, PROBATION, make_survey, make_user
+from .helpers import get_page
+from .journey import TINY_PAGES, answer_pages, csrf_token, post_form, start
+from .staff import SURVEY_SETTINGS, create_survey_through_pages, sign_in
 
 
 def count(app, model) -> int:
@@ -37,11 +38,6 @@ def audit(app) -> list[tuple[str, str | None, dict]]:
         return [(e.action, e.actor, e.detail) for e in db.session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
 
 
-@pytest.fixture
-def tiny(app):
-    return make_survey(app, "tiny")
-
-
 # --- B1: members' forms -------------------------------------------------------------------------
 
 
@@ -56,7 +52,7 @@ def test_a_page_save_without_the_sessions_own_token_saves_nothing(app, client, t
         response = client.post(location, data=data)
         assert response.status_code == 400 and "press Continue again" in response.text, token
     assert drafts(app) == before
-    assert " checked" not in client.get(location).text  # the page still holds no answer
+    assert " checked" not in get_page(client, location)  # the page still holds no answer
 
 
 def test_the_final_submit_without_the_sessions_own_token_stores_nothing(app, client, tiny):
@@ -90,7 +86,7 @@ def snapshot(app) -> dict:
 def test_no_get_of_a_member_page_changes_anything(app, client, tiny):
     answer_pages(client)
     post_form(client, "/s/tiny/page/about", {**TINY_PAGES["about"], "action": "save"})
-    code = re.search(r'class="resume-code">([^<]+)<', client.get("/s/tiny/saved").text)
+    code = re.search(r'class="resume-code">([^<]+)<', get_page(client, "/s/tiny/saved"))
     assert code
     before = snapshot(app)
     for url in [
@@ -150,13 +146,13 @@ def test_reaching_for_another_scopes_survey_by_its_id_is_audited(app, client):
 def test_weakening_a_launched_survey_is_refused_and_audited(app, client, forged):
     make_user(app, "pat@example.org", scopes=[PROBATION])
     sign_in(client, app, "pat@example.org")
-    survey_id = _create(client)
+    survey_id = create_survey_through_pages(client)
     post_form(client, f"/organise/surveys/{survey_id}/launch", {})
     with app.app_context():
         before = db.session.get(Survey, survey_id)
         assert before.status == SurveyStatus.OPEN
         kept = (before.threshold, before.access, before.opens_at)
-    response = post_form(client, f"/organise/surveys/{survey_id}/settings", SETTINGS | forged)
+    response = post_form(client, f"/organise/surveys/{survey_id}/settings", SURVEY_SETTINGS | forged)
     assert response.status_code == 400
     with app.app_context():
         after = db.session.get(Survey, survey_id)

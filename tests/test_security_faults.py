@@ -27,8 +27,9 @@ from werkzeug.serving import WSGIRequestHandler, make_server
 from survey.extensions import db
 from survey.models import Draft, PendingSubmission, Response, Survey
 
-from .journey import TINY_PAGES, make_survey
-from .test_spike import Phone, fields, gunicorn, wait_for, workers
+from .factories import make_survey
+from .journey import TINY_PAGES
+from .servers import Phone, fields, gunicorn, wait_for, workers
 
 
 def count(app, model) -> int:
@@ -102,10 +103,11 @@ class Http11(WSGIRequestHandler):
 
 
 def test_an_export_that_fails_part_way_never_looks_complete_and_a_retry_is_whole(app, monkeypatch):
-    from survey import demo
+    import demo
     from survey.exports import views as exports
 
-    from .staff import PASSWORD, PROBATION, fresh_code, make_user
+    from .factories import PASSWORD, PROBATION, make_user
+    from .staff import fresh_code
 
     survey = make_survey(
         app, "exported", app.extensions["questionnaires"]["ai-at-work"], status="published", audience=PROBATION

@@ -8,14 +8,7 @@ import pytest
 
 from survey.models import Survey
 
-from .journey import make_survey
-
 PAGES = ["/", "/healthz", "/s/tiny", "/staff/sign-in", "/no-such-page", "/organise/", "/api/v1/surveys/tiny"]
-
-
-@pytest.fixture
-def tiny(app):
-    return make_survey(app, "tiny")
 
 
 def _policy(response) -> dict[str, str]:

@@ -18,14 +18,22 @@ from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from survey import demo
 from survey.extensions import db
-from survey.models import Role, Survey, SurveyStatus
-from survey.responses import service
+from survey.models import Role, SurveyStatus
 
-from .helpers import ROOT
-from .journey import TINY_PAGES, csrf_token, make_survey, start
-from .staff import PASSWORD, make_user, sign_in
+from .factories import (
+    HELD_COMMENTS,
+    PASSWORD,
+    PLAIN_COMMENTS,
+    commented_survey,
+    demo_survey,
+    invited_survey,
+    make_survey,
+    make_user,
+)
+from .helpers import ROOT, get_page
+from .journey import TINY_PAGES, csrf_token, start
+from .staff import sign_in
 
 PAYLOADS = [
     "'",
@@ -116,13 +124,8 @@ def database_state(app: Flask) -> dict[str, int]:
 def world(app):
     """An open survey, an invitation survey, a published survey with results, and an administrator."""
     make_survey(app, "tiny")
-    invited = make_survey(app, "invited", access="invitation")
-    published = make_survey(
-        app, "pub", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.PUBLISHED, threshold=10
-    )
-    with app.app_context():
-        tokens = service.create_invitations(db.session.get(Survey, invited.id), 2)
-        demo.add_responses(db.session.get(Survey, published.id), 400, 3)
+    tokens = invited_survey(app, 2)
+    published = demo_survey(app, "pub", 400, 3, status=SurveyStatus.PUBLISHED)
     make_user(app, "ada@example.org", Role.ADMIN)
     return {"published": published.id, "tokens": tokens}
 
@@ -138,9 +141,8 @@ def test_every_member_form_field_takes_hostile_strings_without_harm(app, client,
         assert location.endswith(f"/page/{section_id}"), location
         fields = [*valid, "sector.other", "action", "language", "csrf_token", "submit_key", "' OR 1=1 --"]
         for field in dict.fromkeys(fields):
-            page = client.get(location)
-            assert page.status_code == 200, (location, page.status_code)
-            token = csrf_token(page.text)  # one token serves the whole session, as in a browser
+            page = get_page(client, location)
+            token = csrf_token(page)  # one token serves the whole session, as in a browser
             for payload in PAYLOADS if field in FREE_TEXT else CORE:
                 data = {"csrf_token": token, **valid, field: payload}
                 if field == "monitoring":
@@ -372,16 +374,16 @@ def _string_built_sql(source: str, name: str) -> list[str]:
 # Text SQL that is put together from constant pieces only, never from input, and why each is safe.
 REVIEWED = {
     # The driver's placeholder (? or %s) goes in; the survey id is bound.
-    "survey/demo.py cursor.execute(f'SELECT MAX(batch) FROM response WHERE survey_id = {placeholder}', (survey_id,))",
+    "demo/database.py cursor.execute(f'SELECT MAX(batch) FROM response WHERE survey_id = {placeholder}', (survey_id,))",
     # A constant query with an optional constant "AND batch > :after"; every value is bound.
-    "survey/results/snapshot.py text(query)",
+    "survey/results/read.py text(query)",
 }
 
 
 def test_no_sql_is_built_from_strings():
     found = [
         line
-        for path in sorted((ROOT / "survey").rglob("*.py"))
+        for path in sorted([*(ROOT / "survey").rglob("*.py"), *(ROOT / "demo").rglob("*.py")])
         for line in _string_built_sql(path.read_text(), str(path.relative_to(ROOT)))
     ]
     assert [f for f in found if f not in REVIEWED] == []
@@ -414,11 +416,10 @@ def scripts_are_ours(response) -> None:
 
 
 def test_markup_in_comments_is_text_on_results_review_api_and_export_pages(app, client):
-    from .test_comment_review import HELD, PLAIN
-    from .test_comment_review import _survey as comment_survey
-
-    hostile = [f"{payload} {plain}" for payload, plain in zip(XSS * 4, PLAIN, strict=False)]
-    survey = comment_survey(app, "marked", hostile + PLAIN[len(hostile) :] + [f"{XSS[1]} {HELD[0]}", *HELD[1:]])
+    hostile = [f"{payload} {plain}" for payload, plain in zip(XSS * 4, PLAIN_COMMENTS, strict=False)]
+    survey = commented_survey(
+        app, "marked", hostile + PLAIN_COMMENTS[len(hostile) :] + [f"{XSS[1]} {HELD_COMMENTS[0]}", *HELD_COMMENTS[1:]]
+    )
     make_user(app, "ada@example.org", Role.ADMIN)
     sign_in(client, app, "ada@example.org")
     pages = [

@@ -19,13 +19,10 @@ from sqlalchemy import func, select
 from survey.extensions import db
 from survey.models import PendingSubmission, Response, Role
 
-from .journey import TINY_PAGES, answer_pages, csrf_token, errors_on, make_survey, post_form, start, submit
-from .staff import make_user, sign_in
-
-
-@pytest.fixture
-def tiny(app):
-    return make_survey(app, "tiny")
+from .factories import TINY_TEXT, make_user
+from .helpers import ROOT, get_page, stored_versions
+from .journey import TINY_PAGES, answer_pages, csrf_token, errors_on, post_form, start, submit
+from .staff import sign_in, upload_questionnaire
 
 
 def stored(app) -> dict:
@@ -47,7 +44,7 @@ def stored(app) -> dict:
 def test_unusual_but_valid_text_is_stored_and_shown_exactly(app, client, tiny, text):
     pages = dict(TINY_PAGES, sector=dict(TINY_PAGES["sector"], ai_detail=text))
     answer_pages(client, pages=pages)
-    check = client.get("/s/tiny/check-answers").text
+    check = get_page(client, "/s/tiny/check-answers")
     assert text.replace("\u202e", "").replace("\u202c", "")[:10] in check.replace("\u202e", "").replace("\u202c", "")
     assert submit(client).location.endswith("/thank-you")
     assert stored(app)["ai_detail"] == text
@@ -101,10 +98,6 @@ PNG = bytes.fromhex("89504e470d0a1a0a0000000d49484452000000010000000108060000001
 
 
 def test_a_png_named_yaml_and_path_tricks_in_filenames_write_nothing_anywhere(app, tmp_path):
-    from .helpers import ROOT
-    from .test_admin import _upload, _versions
-    from .test_questionnaire_loader import TINY as TINY_TEXT
-
     client = app.test_client()
     make_user(app, "ada@example.org", Role.ADMIN)
     sign_in(client, app, "ada@example.org")
@@ -117,10 +110,10 @@ def test_a_png_named_yaml_and_path_tricks_in_filenames_write_nothing_anywhere(ap
         return {str(f) for f in found} | {str(f) for f in (ROOT / "questionnaires").iterdir()}
 
     before = written()
-    png = _upload(client, PNG, "actually_a_png.yaml")
+    png = upload_questionnaire(client, PNG, "actually_a_png.yaml")
     assert png.status_code == 400 and "not UTF-8" in png.text and "actually_a_png.yaml" in png.text
     for name in ("../../app.py", "../../questionnaires/evil.yaml", "/etc/passwd.yaml", "..\\..\\x.yaml"):
-        response = _upload(client, TINY_TEXT.replace("id: tiny", "id: tiny-evil", 1), name)
+        response = upload_questionnaire(client, TINY_TEXT.replace("id: tiny", "id: tiny-evil", 1), name)
         assert response.status_code in (302, 400), (name, response.status_code)
     assert written() == before
-    assert len(_versions(app)) <= 1  # the same text is stored once, in the database only
+    assert len(stored_versions(app)) <= 1  # the same text is stored once, in the database only

@@ -23,15 +23,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
+from survey.core import invitations
+from survey.core import surveys as life_cycle
 from survey.extensions import db
-from survey.logs import Redact
 from survey.models import Draft, Survey
-from survey.organise import service as organise
-from survey.responses import service
+from survey.web.logs import Redact
 
 from .browser import CHROMIUM, CHROMIUM_ARGS, need_chromium
-from .journey import TINY_PAGES, answer_pages, complete, csrf_token, make_survey, post_form, start, submit
-from .staff import make_user, sign_in
+from .factories import make_survey, make_user
+from .helpers import get_page
+from .journey import TINY_PAGES, answer_pages, complete, csrf_token, post_form, start, submit
+from .staff import sign_in
 
 
 class HttpsClient(FlaskClient):
@@ -47,18 +49,6 @@ def https(app) -> FlaskClient:
     return HttpsClient(app, app.response_class, use_cookies=True)
 
 
-@pytest.fixture
-def tiny(app):
-    return make_survey(app, "tiny")
-
-
-@pytest.fixture
-def invited(app):
-    survey = make_survey(app, "invited", access="invitation")
-    with app.app_context():
-        return service.create_invitations(db.session.get(Survey, survey.id), 3)
-
-
 def draft_contents(app) -> list[bytes]:
     with app.app_context():
         return sorted(d.content for d in db.session.scalars(select(Draft)))
@@ -71,7 +61,7 @@ def test_a_whole_journey_over_https_needs_no_referer(app, https, tiny):
     client = https
     assert "Strict-Transport-Security" in client.get("/s/tiny").headers  # the app does see HTTPS
     assert complete(client).location.endswith("/s/tiny/thank-you")
-    assert "your answers have been saved" in client.get("/s/tiny/thank-you").text
+    assert "your answers have been saved" in get_page(client, "/s/tiny/thank-you")
 
 
 def test_staff_sign_in_over_https_needs_no_referer(app, https):
@@ -143,7 +133,7 @@ def test_after_the_session_lapses_an_invited_member_gets_a_plain_page_and_their_
     client.get(f"/i/{invited[0]}")
     location = start(client, "invited")
     saved = post_form(client, location, {**TINY_PAGES["work"], "action": "save"})
-    code = re.search(r'class="resume-code">([^<]+)<', client.get(saved.location).text).group(1)
+    code = re.search(r'class="resume-code">([^<]+)<', get_page(client, saved.location)).group(1)
     page = client.get("/s/invited/page/sector")
     later(13)  # past the twelve-hour session: the cookie no longer opens anything
     response = client.post("/s/invited/page/sector", data={"csrf_token": csrf_token(page.text), **TINY_PAGES["sector"]})
@@ -152,10 +142,10 @@ def test_after_the_session_lapses_an_invited_member_gets_a_plain_page_and_their_
     # The invitation link starts afresh: it never reopens saved answers.
     assert client.get(f"/i/{invited[0]}").status_code == 302
     assert start(client, "invited").endswith("/page/work")
-    assert not re.search(r'value="health" id="[^"]+" checked', client.get("/s/invited/page/work").text)
+    assert not re.search(r'value="health" id="[^"]+" checked', get_page(client, "/s/invited/page/work"))
     # The code does, with the invitation sealed inside the draft: sending uses it.
     assert client.get(f"/s/invited/resume/{code}").location.endswith("/page/sector")
-    work = client.get("/s/invited/page/work").text
+    work = get_page(client, "/s/invited/page/work")
     assert re.search(r'value="health" id="[^"]+" checked', work)
     assert complete_from(client, "invited", "sector").location.endswith("/thank-you")
     assert app.test_client().get(f"/i/{invited[0]}").status_code == 409
@@ -172,7 +162,7 @@ def complete_from(client, slug: str, first: str):
 def test_after_the_session_lapses_a_saved_code_brings_the_answers_back(app, client, tiny, later):
     location = start(client)
     saved = post_form(client, location, {**TINY_PAGES["work"], "action": "save"})
-    code = re.search(r'class="resume-code">([^<]+)<', client.get(saved.location).text).group(1)
+    code = re.search(r'class="resume-code">([^<]+)<', get_page(client, saved.location)).group(1)
     page = client.get("/s/tiny/page/sector")
     later(13)
     response = client.post("/s/tiny/page/sector", data={"csrf_token": csrf_token(page.text), **TINY_PAGES["sector"]})
@@ -185,7 +175,7 @@ def test_a_form_sent_after_the_survey_closed_says_it_has_closed(app, client, tin
     location = start(client)
     page = client.get(location)
     with app.app_context():
-        organise.close(db.session.get(Survey, tiny.id))
+        life_cycle.close(db.session.get(Survey, tiny.id))
     later(13)
     response = client.post(location, data={"csrf_token": csrf_token(page.text), **TINY_PAGES["work"]})
     assert response.status_code == 410 and "has closed" in response.text
@@ -235,7 +225,7 @@ def test_an_oversized_page_is_a_friendly_413_and_stores_nothing(app, client, tin
     assert response.status_code == 413 and "That was too large" in response.text
     assert "Traceback" not in response.text and "Content-Security-Policy" in response.headers
     assert draft_contents(app) == before  # nothing partly stored
-    work = client.get("/s/tiny/page/work").text  # the earlier page's answers are intact
+    work = get_page(client, "/s/tiny/page/work")  # the earlier page's answers are intact
     assert re.search(r'value="health" id="[^"]+" checked', work)
     assert post_form(client, "/s/tiny/page/sector", TINY_PAGES["sector"]).status_code == 302
 
@@ -267,14 +257,14 @@ def test_every_kind_of_bad_invitation_token_gets_the_same_plain_page(app, client
 def test_a_token_for_a_closed_survey_or_used_elsewhere_opens_nothing_else(app, client, invited):
     other = make_survey(app, "other", access="invitation")
     with app.app_context():
-        (other_token,) = service.create_invitations(db.session.get(Survey, other.id), 1)
+        (other_token,) = invitations.create_invitations(db.session.get(Survey, other.id), 1)
     client.get(f"/i/{other_token}")  # an invitation to another survey...
     assert client.get("/s/invited").status_code == 403  # ...does not open this one
     assert client.post("/s/invited/start", data={"csrf_token": csrf_token(client.get("/s/other").text)}).location == (
         "/s/invited"
     )
     with app.app_context():
-        organise.close(db.session.get(Survey, other.id))
+        life_cycle.close(db.session.get(Survey, other.id))
     closed = app.test_client().get(f"/i/{other_token}")
     assert closed.status_code in (404, 410)  # closing forgets the invitations, or says the survey closed
 

@@ -12,11 +12,13 @@ from sqlalchemy import select
 from survey.extensions import db
 from survey.models import InvitationBatch, Role, SurveyStatus
 
-from .journey import csrf_token, make_survey
-from .staff import HEALTH, PROBATION, make_user, sign_in
+from .factories import HEALTH, PROBATION, make_survey, make_user
+from .helpers import get_page
+from .journey import csrf_token
+from .staff import sign_in
 
-STAFF_BLUEPRINTS = ("accounts", "organise", "admin", "dashboards", "exports")
-OPEN_TO_ALL = {"accounts.sign_in", "accounts.code", "accounts.enrol"}
+STAFF_BLUEPRINTS = ("staff", "organise", "admin", "dashboards", "exports")
+OPEN_TO_ALL = {"staff.sign_in", "staff.code", "staff.enrol"}
 WRITE = "POST"
 
 
@@ -170,7 +172,7 @@ def test_an_organiser_cannot_reach_another_scopes_survey_by_any_address(app, cli
             assert response.status_code in (403, 404), (rule.rule, method, response.status_code)
             tried += 1
     assert tried > 10
-    listing = client.get("/organise/").text
+    listing = get_page(client, "/organise/")
     assert "Probation" not in listing and "health" in listing.lower()
 
 

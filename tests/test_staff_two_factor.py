@@ -14,19 +14,13 @@ from sqlalchemy import func, select
 from survey.extensions import db
 from survey.models import AuditEvent, Role, StaffSession, Survey, SurveyStatus, User
 
-from .journey import csrf_token, make_survey, post_form
-from .staff import PASSWORD, PROBATION, fresh_code, make_user, shown_key, sign_in
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
+from .factories import PASSWORD, PROBATION, make_survey, make_user
+from .helpers import get_page, stored_user
+from .journey import csrf_token, post_form
+from .staff import fresh_code, shown_key, sign_in
 
 ROLES = [Role.ORGANISER, Role.VIEWER, Role.ADMIN]
 OFFICE = {"REMOTE_ADDR": "203.0.113.9"}
-
-
-def _user(app, email: str) -> User:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        db.session.expunge(user)
-        return user
 
 
 def _password(client, email: str, password: str = PASSWORD):
@@ -68,17 +62,17 @@ def test_every_role_sets_up_two_factor_before_reaching_anything(app, client, sur
     response = _password(client, "pat@example.org")
     assert response.status_code == 302 and response.location.endswith("/staff/sign-in/two-factor")
     assert _refused(client, survey) == []  # the password alone: nothing
-    page = client.get("/staff/sign-in/two-factor")
-    assert page.status_code == 200 and "<svg" in page.text and "Set up two-factor sign-in" in page.text
-    secret = shown_key(page.text)
+    page = get_page(client, "/staff/sign-in/two-factor")
+    assert "<svg" in page and "Set up two-factor sign-in" in page
+    secret = shown_key(page)
     assert post_form(client, "/staff/sign-in/two-factor", {"code": "000000"}).status_code == 400
     assert _refused(client, survey) == []  # a wrong code: still nothing
     done = post_form(client, "/staff/sign-in/two-factor", {"code": pyotp.TOTP(secret).now()})
     assert done.status_code == 302 and done.location.endswith("/organise/")
-    welcome = client.get("/organise/")
-    assert welcome.status_code == 200 and "Two-factor sign-in is set up" in welcome.text
+    welcome = get_page(client, "/organise/")
+    assert "Two-factor sign-in is set up" in welcome
     assert client.get(f"/organise/surveys/{survey.id}/results/").status_code == 200
-    assert _user(app, "pat@example.org").totp_secret == secret
+    assert stored_user(app, "pat@example.org").totp_secret == secret
     with app.app_context():
         actions = db.session.scalars(select(AuditEvent.action).order_by(AuditEvent.id)).all()
         actors = set(db.session.scalars(select(AuditEvent.actor)))
@@ -104,7 +98,7 @@ def test_an_existing_session_without_a_second_factor_stops_working(app, client, 
     sign_in(client, app, "pat@example.org")
     assert client.get(f"/api/v1/surveys/{survey.slug}").status_code == 200  # staff read unpublished results
     with app.app_context():
-        db.session.get(User, _user(app, "pat@example.org").id).totp_secret = None
+        db.session.get(User, stored_user(app, "pat@example.org").id).totp_secret = None
         db.session.commit()
     assert _refused(client, survey) == []
     with app.app_context():
@@ -115,7 +109,7 @@ def test_an_existing_session_without_a_second_factor_stops_working(app, client, 
 def test_the_set_up_step_cannot_be_stepped_around(app, client, survey):
     make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION], totp=False)
     _password(client, "pat@example.org")
-    secret = shown_key(client.get("/staff/sign-in/two-factor").text)
+    secret = shown_key(get_page(client, "/staff/sign-in/two-factor"))
     # The signed-in set-up page and the code page are no way in.
     assert "/staff/sign-in" in client.get("/staff/two-factor").location
     code_page = client.get("/staff/sign-in/code")
@@ -125,13 +119,13 @@ def test_the_set_up_step_cannot_be_stepped_around(app, client, survey):
     token = csrf_token(client.get("/staff/sign-in/two-factor").text)
     assert client.post("/staff/sign-in/two-factor", data={"csrf_token": token, "code": other}).status_code == 400
     # The same key is offered until it works (a reload does not change what the app was given).
-    assert shown_key(client.get("/staff/sign-in/two-factor").text) == secret
+    assert shown_key(get_page(client, "/staff/sign-in/two-factor")) == secret
     # Fifteen minutes after the password, the set-up page sends back to sign in.
     with client.session_transaction() as session:
         session["pending_enrolment"] = {**session["pending_enrolment"], "at": int(time.time()) - 901}
     late = client.get("/staff/sign-in/two-factor")
     assert late.status_code == 302 and late.location.endswith("/staff/sign-in")
-    assert _refused(client, survey) == [] and _user(app, "pat@example.org").totp_secret is None
+    assert _refused(client, survey) == [] and stored_user(app, "pat@example.org").totp_secret is None
 
 
 def test_without_a_password_there_is_no_set_up_page(app, client):
@@ -166,7 +160,7 @@ def test_a_locked_account_cannot_set_up_an_app(app, client):
     code = pyotp.TOTP(shown_key(page.text)).now()
     refused = client.post("/staff/sign-in/two-factor", data={"csrf_token": csrf_token(page.text), "code": code})
     assert refused.status_code == 400 and "locked" in refused.text
-    assert _user(app, "pat@example.org").totp_secret is None
+    assert stored_user(app, "pat@example.org").totp_secret is None
 
 
 def test_set_up_codes_are_rate_limited_as_sign_in_codes_are(app, client, limits):
@@ -190,13 +184,13 @@ def test_set_up_codes_are_rate_limited_as_sign_in_codes_are(app, client, limits)
 
 def test_moving_to_a_new_phone_replaces_the_old_codes(app, client):
     make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION])
-    old = _user(app, "pat@example.org").totp_secret
+    old = stored_user(app, "pat@example.org").totp_secret
     sign_in(client, app, "pat@example.org")
-    page = client.get("/staff/two-factor")
-    assert page.status_code == 200 and "replaces the old one" in page.text
-    new = shown_key(page.text)
+    page = get_page(client, "/staff/two-factor")
+    assert "replaces the old one" in page
+    new = shown_key(page)
     done = post_form(client, "/staff/two-factor", {"code": pyotp.TOTP(new).now()})
-    assert done.status_code == 302 and _user(app, "pat@example.org").totp_secret == new != old
+    assert done.status_code == 302 and stored_user(app, "pat@example.org").totp_secret == new != old
 
 
 def test_an_administrator_reset_sends_an_organiser_through_set_up_again(app, client):
@@ -205,7 +199,7 @@ def test_an_administrator_reset_sends_an_organiser_through_set_up_again(app, cli
     organiser = app.test_client()
     sign_in(organiser, app, "pat@example.org")
     sign_in(client, app, "ada@example.org")
-    pat = _user(app, "pat@example.org")
+    pat = stored_user(app, "pat@example.org")
     page = client.get(f"/admin/users/{pat.id}")
     reset = client.post(f"/admin/users/{pat.id}/reset-two-factor", data={"csrf_token": csrf_token(page.text)})
     assert reset.status_code == 302
@@ -214,7 +208,7 @@ def test_an_administrator_reset_sends_an_organiser_through_set_up_again(app, cli
 
 
 @pytest.mark.browser
-def test_two_factor_set_up_on_a_phone(app, browser):  # noqa: F811
+def test_two_factor_set_up_on_a_phone(app, browser):
     """An organiser without an app signs in on a 390 px phone: the set-up page fits, passes axe, and
     a code from the key it shows signs them in."""
     from .browser import PHONE, assert_no_horizontal_scroll, axe_violations, live_server, screenshot

@@ -9,18 +9,12 @@ from sqlalchemy import func, select
 from survey.extensions import db
 from survey.models import AuditEvent, Role, StaffSession, User, utcnow
 
+from .factories import PASSWORD, make_user
+from .helpers import stored_user
 from .journey import post_form
-from .staff import PASSWORD, make_user, sign_in
+from .staff import sign_in
 
 ADMIN_PASSWORD = "a long enough admin password"
-
-
-def _user(app, email: str) -> User | None:
-    with app.app_context():
-        user = db.session.scalar(select(User).where(User.email == email))
-        if user is not None:
-            db.session.expunge(user)
-        return user
 
 
 def _audit(app) -> list[AuditEvent]:
@@ -43,7 +37,7 @@ def test_create_admin_prompts_for_everything_and_hides_the_password(app):
     assert result.exit_code == 0, result.output
     assert "Email address:" in result.output and "Repeat for confirmation:" in result.output
     assert ADMIN_PASSWORD not in result.output
-    user = _user(app, "ada@example.org")
+    user = stored_user(app, "ada@example.org")
     assert user.role == Role.ADMIN and user.name == "Ada Admin" and user.active
     assert user.must_change_password is False and user.totp_secret is None
     assert user.password_hash.startswith("$argon2id$")
@@ -75,7 +69,7 @@ def test_create_admin_refuses_an_email_already_in_use(app):
     assert result.exit_code == 1
     assert "There is already an account with this email address" in result.output
     assert "Password" not in result.output  # refused before asking for a password
-    assert _user(app, "ada@example.org").role == Role.ORGANISER
+    assert stored_user(app, "ada@example.org").role == Role.ORGANISER
 
 
 def test_create_admin_refuses_a_weak_password(app):
@@ -83,14 +77,14 @@ def test_create_admin_refuses_a_weak_password(app):
     assert result.exit_code == 1 and "Use at least 12 characters" in result.output
     result = _create_admin(app, password="ada-is-my-name-and-password")
     assert result.exit_code == 1 and "Do not use your email address" in result.output
-    assert _user(app, "ada@example.org") is None
+    assert stored_user(app, "ada@example.org") is None
     assert _audit(app) == []
 
 
 def test_create_admin_asks_again_when_the_two_passwords_differ(app):
     result = _create_admin(app, again="something else entirely")
     assert result.exit_code != 0 and "do not match" in result.output
-    assert _user(app, "ada@example.org") is None
+    assert stored_user(app, "ada@example.org") is None
 
 
 def test_create_admin_refuses_something_that_is_not_an_email_address(app):
@@ -112,7 +106,7 @@ def test_reset_password_prints_a_temporary_password_unlocks_and_signs_out(app, c
     temporary = result.output.split("Temporary password for ada@example.org: ")[1].split()[0]
     assert len(temporary) >= 12
 
-    user = _user(app, "ada@example.org")
+    user = stored_user(app, "ada@example.org")
     assert user.locked_until is None and user.failed_logins == 0 and user.must_change_password
     assert user.totp_secret is not None  # kept unless asked
     with app.app_context():
@@ -135,7 +129,7 @@ def test_reset_password_can_also_reset_two_factor(app):
     result = app.test_cli_runner().invoke(args=["users", "reset-password", "ada@example.org", "--two-factor"])
     assert result.exit_code == 0, result.output
     assert "Two-factor sign-in must be set up again" in result.output
-    assert _user(app, "ada@example.org").totp_secret is None
+    assert stored_user(app, "ada@example.org").totp_secret is None
     assert [e.action for e in _audit(app)] == ["reset two-factor sign-in", "reset password"]
 
 

@@ -9,16 +9,13 @@ from html.parser import HTMLParser
 
 import pytest
 
-from survey import demo, results
+from survey import results
 from survey.extensions import db
 from survey.models import Role, Survey, SurveyStatus
-from survey.organise import service
 
+from .factories import PROBATION, TINY, demo_survey, insert_responses, make_survey, make_user, publish, random_records
 from .helpers import get_page
-from .journey import TINY, make_survey
-from .staff import PROBATION, make_user, sign_in
-from .test_browser import browser  # noqa: F401  (the module's Chromium)
-from .test_results_data import insert_responses, random_records
+from .staff import sign_in
 
 # Words that are English and not Welsh: one of them in a Welsh page's own text is an English sentence
 # (or label) left untranslated. ("a", "i", "o" and "y" are Welsh words too, so they are not here.)
@@ -74,16 +71,12 @@ def english_in(html: str) -> list[str]:
 @pytest.fixture
 def published(app):
     """A published ai-at-work survey: every question and breakdown an organiser can choose."""
-    survey = make_survey(
-        app, "pub", app.extensions["questionnaires"]["ai-at-work"], status=SurveyStatus.CLOSED, threshold=10
-    )
+    survey = demo_survey(app, "pub", 2000, 3)
     with app.test_request_context():
         found = db.session.get(Survey, survey.id)
-        demo.add_responses(found, 2000, 3)
         questions = [q.id for q in found.questionnaire.questions]
         breakdowns = [d.id for d in results.dimensions(found)]
-        service.save_publication(found, service.PublicationChoice(questions, breakdowns, [], None, None))
-        service.publish(found)
+    publish(app, survey, questions, breakdowns)
     return survey
 
 
@@ -126,11 +119,7 @@ def bilingual_comments(app):
     survey = make_survey(app, "pub", TINY, status=SurveyStatus.CLOSED, threshold=10)
     records = random_records(TINY, 400, 5)
     insert_responses(app, survey, [(answers, language) for answers, language, _ in records], batch=1)
-    with app.test_request_context():
-        found = db.session.get(Survey, survey.id)
-        choice = service.PublicationChoice([q.id for q in found.questionnaire.questions], [], [], None, None)
-        service.save_publication(found, choice)
-        service.publish(found)
+    publish(app, survey, [q.id for q in TINY.questions])
     return survey, records
 
 
@@ -172,13 +161,6 @@ def test_the_api_gives_each_comments_language(app, client, bilingual_comments):
     assert len(body["languages"]) == len(body["comments"]) and set(body["languages"]) == {"en", "cy"}
 
 
-@pytest.fixture
-def organiser(app, client):
-    make_user(app, "pat@example.org", Role.ORGANISER, [PROBATION])
-    sign_in(client, app, "pat@example.org")
-    return client
-
-
 def _open_link_survey(app) -> int:
     return make_survey(app, "poster", TINY, audience=PROBATION).id  # open link, open
 
@@ -200,7 +182,7 @@ def test_the_poster_can_put_welsh_first(app, organiser):
 
 
 @pytest.mark.browser
-def test_the_welsh_first_poster_prints_on_one_a4_page(app, browser, organiser):  # noqa: F811
+def test_the_welsh_first_poster_prints_on_one_a4_page(app, browser, organiser):
     from .browser import axe_violations, live_server, screenshot
     from .staff import browser_sign_in
 
@@ -221,7 +203,7 @@ def test_the_welsh_first_poster_prints_on_one_a4_page(app, browser, organiser): 
 
 @pytest.mark.browser
 @pytest.mark.parametrize("javascript", [True, False])
-def test_welsh_comments_page_on_a_phone(app, browser, bilingual_comments, javascript):  # noqa: F811
+def test_welsh_comments_page_on_a_phone(app, browser, bilingual_comments, javascript):
     """The Welsh comments page at 390 px, with JavaScript on and off: English comments are marked
     lang="en" (axe checks every lang is valid), nothing is wider than the phone."""
     from .browser import PHONE, assert_no_horizontal_scroll, axe_violations, live_server, screenshot

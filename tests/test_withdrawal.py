@@ -16,10 +16,10 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from survey import results
+from survey.core import codes, submissions, withdrawal
+from survey.core import surveys as life_cycle
 from survey.extensions import db
 from survey.models import AuditEvent, PendingSubmission, Response, Survey
-from survey.organise import service as organise
-from survey.responses import service
 
 from .browser import (
     CHROMIUM,
@@ -31,16 +31,12 @@ from .browser import (
     need_chromium,
     screenshot,
 )
+from .factories import make_survey
 from .helpers import get_page
-from .journey import TINY_PAGES, answer_pages, complete, csrf_token, errors_on, make_survey, post_form
+from .journey import TINY_PAGES, answer_pages, complete, csrf_token, errors_on, post_form
 
 CODE = re.compile(r'<p class="resume-code" id="withdrawal-code">([0-9A-Z]{4}(?:-[0-9A-Z]{4}){3})</p>')
 OFFICE = {"REMOTE_ADDR": "203.0.113.7"}
-
-
-@pytest.fixture
-def tiny(app) -> Survey:
-    return make_survey(app)  # an open-link survey, threshold 5: nothing is released below two live steps
 
 
 @pytest.fixture
@@ -49,7 +45,7 @@ def every_submit_releases(monkeypatch) -> None:
 
     Withdrawal is tested here; the pace and size of live releases in test_release_policy.py.
     """
-    monkeypatch.setattr(service, "live_step", lambda threshold: 0)
+    monkeypatch.setattr(submissions, "live_step", lambda threshold: 0)
 
 
 def pages(years: int) -> dict:
@@ -148,8 +144,8 @@ def test_the_code_is_shown_once_and_only_its_keyed_hash_is_stored(app, client, t
     # Only an HMAC under the app's secret is stored, on the waiting submission; the code is nowhere.
     with app.app_context():
         stored = db.session.scalar(select(PendingSubmission.withdrawal_hash))
-        assert stored == service.withdrawal_hash(code)
-        assert stored != service.sha256(code) and stored != service.sha256(code.replace("-", ""))
+        assert stored == codes.withdrawal_hash(code)
+        assert stored != codes.sha256(code) and stored != codes.sha256(code.replace("-", ""))
     everything = every_stored_value(app)
     assert code not in everything and code.replace("-", "") not in everything
 
@@ -318,7 +314,7 @@ def test_a_closed_survey_refuses_and_forgets_every_code(app, client, tiny):
     member = app.test_client()
     page = member.get("/s/tiny/withdraw")
     with app.app_context():
-        organise.close(db.session.get(Survey, tiny.id))
+        life_cycle.close(db.session.get(Survey, tiny.id))
     # At close everything waiting is released, and every code forgotten.
     assert count(app, PendingSubmission) == 0 and count(app, Response) == 10
     assert count(app, Response, Response.withdrawal_hash.is_not(None)) == 0
@@ -338,7 +334,7 @@ def test_closing_with_nothing_waiting_still_deletes_withdrawn_responses(app, tin
     withdraw_steps(app.test_client(), codes[3])
     assert released(app, tiny) == 10
     with app.app_context():
-        organise.close(db.session.get(Survey, tiny.id))
+        life_cycle.close(db.session.get(Survey, tiny.id))
     assert count(app, Response) == 9 and released(app, tiny) == 9
     assert "3" not in years_stored(app, tiny)
 
@@ -348,7 +344,7 @@ def test_a_survey_past_its_closing_time_refuses_before_the_retention_job(app, cl
     with app.app_context():
         db.session.execute(sa.update(Survey).where(Survey.id == tiny.id).values(closes_at=sa.func.current_timestamp()))
         db.session.commit()
-        assert service.withdraw(db.session.get(Survey, tiny.id), code) is service.Withdrawal.CLOSED
+        assert withdrawal.withdraw(db.session.get(Survey, tiny.id), code) is withdrawal.Withdrawal.CLOSED
     assert app.test_client().get("/s/tiny/withdraw").status_code == 410
     assert count(app, PendingSubmission) == 1
 
@@ -374,7 +370,7 @@ def test_ten_taps_of_confirm_withdraw_once(app, client, tiny, every_submit_relea
 
 
 def test_a_withdrawal_racing_a_live_release_is_never_lost(app, client, tiny, monkeypatch):
-    monkeypatch.setattr(service, "live_step", lambda threshold: 2)  # 4 waiting: 2 of them released
+    monkeypatch.setattr(submissions, "live_step", lambda threshold: 2)  # 4 waiting: 2 of them released
     code = send_with_code(client, years=40)
     for n in range(2):
         send_without_code(app, years=n)
@@ -436,7 +432,7 @@ def test_welsh_pages(app, client, tiny):
     wrong = post_form(client, "/s/tiny/withdraw", {"code": code})
     assert wrong.status_code == 400 and errors_on(wrong.text) and "could not find" not in wrong.text
     with app.app_context():
-        organise.close(db.session.get(Survey, tiny.id))
+        life_cycle.close(db.session.get(Survey, tiny.id))
     closed = client.get("/s/tiny/withdraw")
     assert closed.status_code == 410 and "ni ellir tynnu ymatebion yn ôl" in closed.text
 

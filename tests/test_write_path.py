@@ -25,7 +25,10 @@ from hypothesis import strategies as st
 from sqlalchemy import delete, event, func, select
 from werkzeug.datastructures import MultiDict
 
-from survey import demo
+import demo
+from survey.core import day_counts, drafts, member_survey, submissions
+from survey.core import surveys as life_cycle
+from survey.core.tracking import tracking as tracking_of
 from survey.extensions import db
 from survey.models import (
     Draft,
@@ -37,7 +40,6 @@ from survey.models import (
     SurveyStatus,
     utcnow,
 )
-from survey.organise import service as organise
 from survey.questionnaire.answers import (
     READERS,
     PageResult,
@@ -59,9 +61,10 @@ from survey.questionnaire.rules import (
     visible_options,
     with_derived,
 )
-from survey.responses import service
 
-from .journey import TINY, TINY_PAGES, answer_pages, complete, csrf_token, make_survey, start
+from .factories import TINY, make_survey
+from .helpers import get_page
+from .journey import TINY_PAGES, answer_pages, complete, csrf_token, start
 
 
 def submit_form(html: str) -> dict[str, str]:
@@ -268,7 +271,7 @@ def test_a_new_questionnaire_under_a_reused_id_is_not_mistaken_for_the_old(app):
     make_survey(app)
     client = app.test_client()
     start(client)
-    assert TINY.sections[0].title["en"] in client.get("/s/tiny/page/work").text  # now cached
+    assert TINY.sections[0].title["en"] in get_page(client, "/s/tiny/page/work")  # now cached
     with app.app_context():  # a fresh database, say: the same ids, another questionnaire
         db.session.execute(delete(Draft))
         db.session.execute(delete(SurveyDay))
@@ -283,7 +286,7 @@ def test_a_new_questionnaire_under_a_reused_id_is_not_mistaken_for_the_old(app):
         )
         db.session.add(Survey(slug="tiny", questionnaire_version_id=version_id, status=SurveyStatus.OPEN, threshold=5))
         db.session.commit()
-    page = html.unescape(app.test_client().get("/s/tiny").text)
+    page = html.unescape(get_page(app.test_client(), "/s/tiny"))
     assert other.title["en"] in page and TINY.title["en"] not in page
 
 
@@ -306,7 +309,7 @@ def test_a_closed_survey_refuses_a_submit_already_on_screen(app):
     assert answer_pages(client).endswith("/check-answers")
     page = client.get("/s/tiny/check-answers")
     with app.app_context():
-        organise.close(db.session.get(Survey, tiny.id))
+        life_cycle.close(db.session.get(Survey, tiny.id))
     sent = client.post("/s/tiny/check-answers", data=submit_form(page.text))
     assert sent.status_code == 410
     with app.app_context():
@@ -337,7 +340,7 @@ def day(app, survey_id: int) -> tuple[int, int]:
 
 def test_a_submit_is_one_commit_with_the_days_count_and_a_release_its_own(app, monkeypatch):
     tiny = make_survey(app)  # k = 5, open link
-    monkeypatch.setattr(service, "live_step", lambda threshold: 2)  # a live release once 4 wait, of 2
+    monkeypatch.setattr(submissions, "live_step", lambda threshold: 2)  # a live release once 4 wait, of 2
     for n in range(1, 6):
         client = app.test_client()
         assert answer_pages(client).endswith("/check-answers")
@@ -369,10 +372,10 @@ def test_a_days_counts_are_spread_over_rows_and_read_as_one_day(app):
         complete(app.test_client())
     with app.app_context():
         rows = db.session.scalars(select(SurveyDay).where(SurveyDay.survey_id == tiny.id)).all()
-        tracking = organise.tracking(db.session.get(Survey, tiny.id))
+        tracking = tracking_of(db.session.get(Survey, tiny.id))
     assert len({row.day for row in rows}) == 1
     assert len(rows) > 1  # 24 additions, each to one of 16 rows at random: all in one row has odds of 1e-28
-    assert {row.shard for row in rows} <= set(range(service.DAY_SHARDS))
+    assert {row.shard for row in rows} <= set(range(day_counts.DAY_SHARDS))
     assert (tracking.started, tracking.submitted) == (12, 12) == day(app, tiny.id)
     assert [tuple(d) for d in tracking.days] == [(rows[0].day, 12, 12)]
 
@@ -388,7 +391,7 @@ def commit_durability(app):
 @pytest.mark.postgres
 def test_drafts_commit_without_waiting_for_the_disk_and_submits_wait(app, monkeypatch):
     make_survey(app, threshold=5)
-    monkeypatch.setattr(service, "live_step", lambda threshold: 0)  # the submit is followed by a live release
+    monkeypatch.setattr(submissions, "live_step", lambda threshold: 0)  # the submit is followed by a live release
     client = app.test_client()
     with commit_durability(app) as drafts:
         assert answer_pages(client).endswith("/check-answers")
@@ -407,12 +410,12 @@ def test_saving_a_page_whose_draft_went_meanwhile_raises_and_writes_nothing(app)
     with client.session_transaction() as session:
         secret = session["drafts"]["tiny"]["secret"]
     with app.app_context():
-        survey = service.find_survey("tiny")
-        state = service.load_draft(survey, secret)
+        survey = member_survey.find_survey("tiny")
+        state = drafts.load_draft(survey, secret)
         db.session.execute(delete(Draft))  # submitted from another device meanwhile, say
         db.session.commit()
         section = survey.member_questionnaire.sections[0]
         with pytest.raises(LookupError):
-            service.save_answers(survey, secret, section, TINY_PAGES["work"], "en", saved=state)
+            drafts.save_answers(survey, secret, section, TINY_PAGES["work"], "en", saved=state)
         assert db.session.scalar(select(func.count()).select_from(Draft)) == 0
         assert survey.id == tiny.id

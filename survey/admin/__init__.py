@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from ..accounts.access import guard
+from ..web.access import guard
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard(bp)

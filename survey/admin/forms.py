@@ -17,10 +17,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, Length
 
+from ..core.accounts import AccountChange
+from ..core.audience import audience_options
 from ..models import AUDIENCE_KEYS, Role, User
-from ..organise.service import audience_options
 from ..questionnaire.model import Option, Questionnaire
-from .service import AccountChange
 
 SCOPE_ROWS = 3  # blank rows offered; an account with more scopes gets one more blank row
 ROLE_CHOICES = [

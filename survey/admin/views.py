@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import json
+
 from flask import abort, current_app, flash, redirect, render_template, request, session, url_for
 from flask_login import current_user
 from sqlalchemy import select
 from werkzeug.exceptions import RequestEntityTooLarge
 
-from ..accounts.access import roles
-from ..accounts.service import locked_until
+from ..core import accounts, audit
+from ..core import questionnaires as questionnaire_uploads
 from ..extensions import csrf, db
 from ..models import QuestionnaireVersion, Role, User
 from ..questionnaire.loader import QuestionnaireError
-from ..security import database_int
-from . import bp, service
+from ..web.access import roles
+from ..web.security import database_int
+from . import bp
 from .forms import EditAccountForm, NewAccountForm, UploadForm
 
 # --- accounts ---------------------------------------------------------------------------------
@@ -23,9 +26,9 @@ from .forms import EditAccountForm, NewAccountForm, UploadForm
 @roles(Role.ADMIN)
 def users():
     """Every staff account, with its role, scopes and sign-in state."""
-    accounts = db.session.scalars(select(User).order_by(User.email))
+    everyone = db.session.scalars(select(User).order_by(User.email))
     return render_template(
-        "admin/users.html", users=accounts, scopes=service.describe_scopes, locked_until=locked_until
+        "admin/users.html", users=everyone, scopes=accounts.describe_scopes, locked_until=accounts.locked_until
     )
 
 
@@ -34,12 +37,12 @@ def users():
 def new_user():
     """Add an account; its temporary password is shown once, on the next page."""
     form = NewAccountForm()
-    form.offer(service.audience_questionnaire())
+    form.offer(accounts.audience_questionnaire())
     message = None
     if form.validate_on_submit():
         try:
-            user, password = service.create_account(form.email.data, form.name.data, form.role.data, form.scope_list())
-        except service.AdminError as error:
+            user, password = accounts.create_account(form.email.data, form.name.data, form.role.data, form.scope_list())
+        except accounts.AccountError as error:
             message = str(error)
         else:
             return _show_password_once(user, password)
@@ -53,12 +56,12 @@ def edit_user(user_id: int):
     """Change an account's name, role, scopes or whether it can sign in."""
     user = _user_or_404(user_id)
     form = EditAccountForm.for_user(user) if request.method == "GET" else EditAccountForm()
-    form.offer(service.audience_questionnaire())
+    form.offer(accounts.audience_questionnaire())
     message = None
     if form.validate_on_submit():
         try:
-            service.update_account(current_user, user, form.change())
-        except service.AdminError as error:
+            accounts.update_account(current_user, user, form.change())
+        except accounts.AccountError as error:
             message = str(error)
         else:
             flash(f"Changes to {user.email} saved.")
@@ -69,8 +72,8 @@ def edit_user(user_id: int):
         user=user,
         form=form,
         message=message,
-        scopes=service.describe_scopes(user),
-        locked=locked_until(user),
+        scopes=accounts.describe_scopes(user),
+        locked=accounts.locked_until(user),
     ), status
 
 
@@ -80,10 +83,10 @@ def reset_password(user_id: int):
     """Set a new temporary password, unlock the account and sign it out everywhere."""
     user = _user_or_404(user_id)
     try:
-        service.refuse_own(current_user, user, "reset the password")
-    except service.AdminError as error:
+        accounts.refuse_own(current_user, user, "reset the password")
+    except accounts.AccountError as error:
         return _refused(user, error)
-    return _show_password_once(user, service.reset_password(user))
+    return _show_password_once(user, accounts.reset_password(user))
 
 
 @bp.post("/users/<int:user_id>/unlock")
@@ -91,7 +94,7 @@ def reset_password(user_id: int):
 def unlock(user_id: int):
     """Lift a lock after too many failed sign-ins."""
     user = _user_or_404(user_id)
-    service.unlock_account(user)
+    accounts.unlock_account(user)
     flash(f"{user.email} is unlocked and can sign in again.")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
@@ -102,10 +105,10 @@ def reset_two_factor(user_id: int):
     """Forget the account's authenticator app (a lost phone); it sets one up again."""
     user = _user_or_404(user_id)
     try:
-        service.refuse_own(current_user, user, "reset two-factor sign-in")
-    except service.AdminError as error:
+        accounts.refuse_own(current_user, user, "reset two-factor sign-in")
+    except accounts.AccountError as error:
         return _refused(user, error)
-    service.reset_two_factor(user)
+    accounts.reset_two_factor(user)
     flash(f"Two-factor sign-in for {user.email} is reset, and they are signed out everywhere.")
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
@@ -126,7 +129,7 @@ def _show_password_once(user: User, password: str):
     return redirect(url_for("admin.temporary_password", user_id=user.id))
 
 
-def _refused(user: User, error: service.AdminError):
+def _refused(user: User, error: accounts.AccountError):
     flash(str(error))
     return redirect(url_for("admin.edit_user", user_id=user.id))
 
@@ -146,7 +149,7 @@ def _user_or_404(user_id: int) -> User:
 def questionnaires():
     """The questionnaire files in questionnaires/, and uploads waiting for approval or approved."""
     files = sorted(current_app.extensions["questionnaires"].values(), key=lambda q: q.id)
-    return render_template("admin/questionnaires.html", files=files, uploads=service.uploads())
+    return render_template("admin/questionnaires.html", files=files, uploads=questionnaire_uploads.uploads())
 
 
 @bp.route("/questionnaires/upload", methods=["GET", "POST"])
@@ -166,7 +169,7 @@ def upload_questionnaire():
     problems = []
     if submitted:
         try:
-            stored = service.store_upload(form.file.data.filename or "", form.file.data.read())
+            stored = questionnaire_uploads.store_upload(form.file.data.filename or "", form.file.data.read())
         except QuestionnaireError as error:
             problems = error.problems
         else:
@@ -175,7 +178,7 @@ def upload_questionnaire():
     return render_template("admin/upload.html", form=form, problems=problems), status
 
 
-def _after_upload(stored: service.Upload):
+def _after_upload(stored: questionnaire_uploads.Upload):
     """Go to the review page of what was stored (or the list, when a file already had this text)."""
     if stored.message:
         flash(stored.message)
@@ -194,9 +197,9 @@ def review_upload(version_id: int):
         "admin/review.html",
         questionnaire=questionnaire,
         version=version,
-        used=service.surveys_using(version),
-        same_id_file=service.same_id_file(questionnaire),
-        rule_text=service.rule_text,
+        used=questionnaire_uploads.surveys_using(version),
+        same_id_file=questionnaire_uploads.same_id_file(questionnaire),
+        rule_text=rule_text,
     )
 
 
@@ -207,7 +210,7 @@ def review_file(questionnaire_id: str):
     questionnaire = current_app.extensions["questionnaires"].get(questionnaire_id)
     if questionnaire is None:
         abort(404)
-    return render_template("admin/review.html", questionnaire=questionnaire, version=None, rule_text=service.rule_text)
+    return render_template("admin/review.html", questionnaire=questionnaire, version=None, rule_text=rule_text)
 
 
 @bp.post("/questionnaires/uploads/<int:version_id>/approve")
@@ -216,8 +219,8 @@ def approve_upload(version_id: int):
     """Let organisers make surveys from an upload."""
     version = _upload_or_404(version_id)
     try:
-        service.approve_upload(version)
-    except service.AdminError as error:
+        questionnaire_uploads.approve_upload(version)
+    except questionnaire_uploads.UploadError as error:
         flash(str(error))
     else:
         flash(f"Approved: organisers can now make surveys from {version.slug} version {version.version}.")
@@ -230,8 +233,8 @@ def discard_upload(version_id: int):
     """Delete an upload no survey uses."""
     version = _upload_or_404(version_id)
     try:
-        service.discard_upload(version)
-    except service.AdminError as error:
+        questionnaire_uploads.discard_upload(version)
+    except questionnaire_uploads.UploadError as error:
         flash(str(error))
         return redirect(url_for("admin.review_upload", version_id=version.id))
     flash("The uploaded questionnaire was discarded.")
@@ -254,6 +257,11 @@ def audit_log():
     """The audit log, newest first, 50 a page; for one survey or one person if asked."""
     survey_id = request.args.get("survey", type=database_int)
     actor = request.args.get("actor", "").strip()
-    page = service.audit_page(request.args.get("page", 1, type=database_int), survey_id, actor)
+    page = audit.audit_page(request.args.get("page", 1, type=database_int), survey_id, actor)
     filters = {key: value for key, value in (("survey", survey_id), ("actor", actor)) if value}
     return render_template("admin/audit.html", log=page, survey_id=survey_id, actor=actor, filters=filters)
+
+
+def rule_text(rule) -> str:
+    """Return a show_if or case rule as compact text for the review page."""
+    return json.dumps(rule, ensure_ascii=False, separators=(", ", ": "))

@@ -1,13 +1,13 @@
 """Who may read a survey's results: staff in scope, everything; the public, only what an organiser
-published (survey/published/access.py decides: embargo, access code, chosen questions and breakdowns)."""
+published (survey/core/publication.py decides: embargo, access code, chosen questions and breakdowns)."""
 
 from __future__ import annotations
 
-from flask import abort, g
+from flask import abort, g, session
 from flask_login import current_user
 
+from ..core.publication import GIVEN_CODES, OPEN, PublicationView, public_state, survey_by_slug
 from ..models import Survey
-from ..published.access import OPEN, Release, public_state, survey_by_slug
 
 
 def readable_survey(slug: str) -> Survey:
@@ -16,15 +16,15 @@ def readable_survey(slug: str) -> Survey:
     if survey is None:
         abort(404)
     if current_user.is_authenticated and current_user.can_reach(survey.audience or {}):
-        g.api_release = None
+        g.api_publication = None
         return survey
-    state, release = public_state(survey)
+    state, publication = public_state(survey, session.get(GIVEN_CODES, {}))
     if state != OPEN:
         abort(404)
-    g.api_release = release
+    g.api_publication = publication
     return survey
 
 
-def public_release() -> Release | None:
+def visible_publication() -> PublicationView | None:
     """Return what the public may read of the survey readable_survey found; None: staff, everything."""
-    return g.get("api_release")
+    return g.get("api_publication")

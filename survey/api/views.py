@@ -8,9 +8,10 @@ from flask import request
 
 from .. import results
 from ..config import Config
+from ..core import reviews
 from ..questionnaire.model import Question
 from . import bp
-from .access import public_release, readable_survey
+from .access import readable_survey, visible_publication
 
 
 def _language() -> str:
@@ -42,7 +43,7 @@ def describe(slug: str):
     survey = readable_survey(slug)
     language = _language()
     questionnaire = survey.questionnaire
-    release = public_release()
+    publication = visible_publication()
     return {
         "slug": survey.slug,
         "title": questionnaire.title[language],
@@ -57,15 +58,15 @@ def describe(slug: str):
                 "values": _options(d.values, language),
             }
             for d in questionnaire.dimensions
-            if release is None or d.id in release.breakdowns
+            if publication is None or d.id in publication.breakdowns
         ],
     }
 
 
 def _published(question_id: str, by: str | None = None, filters: dict[str, str] | None = None) -> bool:
     """Return whether the public may read this question with this breakdown and filters (staff: always)."""
-    release = public_release()
-    return release is None or (release.has_question(question_id) and release.allows(by, filters or {}))
+    publication = visible_publication()
+    return publication is None or (publication.has_question(question_id) and publication.allows(by, filters or {}))
 
 
 NOT_PUBLISHED = {"error": "not published"}
@@ -130,7 +131,8 @@ def question_comments(slug: str, question_id: str):
     if not _published(question_id, None, _filters()):
         return NOT_PUBLISHED, 404
     try:
-        found = results.comments(survey, question_id, _filters(), _language())
+        decisions = reviews.decisions(survey, question_id)
+        found = results.comments(survey, question_id, _filters(), _language(), decisions=decisions)
     except results.UnknownQuestion:
         return {"error": f"no free-text question {question_id}"}, 404
     return asdict(found), 400 if found.refused else 200

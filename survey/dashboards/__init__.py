@@ -3,7 +3,7 @@ breakdown and a filter. Every number comes from the results engine, through its 
 
 from flask import Blueprint
 
-from ..accounts.access import guard
+from ..web.access import guard
 
 bp = Blueprint("dashboards", __name__, url_prefix="/organise/surveys/<int:survey_id>/results")
 guard(bp)

@@ -1,16 +1,18 @@
 """Review of comments held back because they may identify someone: an organiser approves each
 one (then it is shown like any other comment) or keeps it hidden. Organisers and administrators
 only, within their scopes; the results engine decides what may be reviewed at all (a question
-with too few comments to show offers nothing) and stores the decisions. Comments are approved
-or kept hidden as written, never edited: a comment that names someone is simply kept hidden."""
+with too few comments to show offers nothing) and survey/core/reviews.py stores the decisions.
+Comments are approved or kept hidden as written, never edited: a comment that names someone is
+simply kept hidden."""
 
 from __future__ import annotations
 
 from flask import abort, flash, redirect, render_template, request, url_for
 
-from .. import audit, results
-from ..accounts.access import MANAGERS, roles, survey_or_404
-from ..extensions import db
+from .. import results
+from ..core import reviews
+from ..questionnaire.model import TEXT_TYPES
+from ..web.access import MANAGERS, roles, survey_or_404
 from . import bp
 
 PER_PAGE = 50
@@ -18,7 +20,7 @@ SHOW = {"waiting": "Waiting for a decision", "all": "All held back"}
 
 
 def _free_text(survey) -> list:
-    return [q for q in survey.questionnaire.questions if q.type in ("text", "long_text")]
+    return [q for q in survey.questionnaire.questions if q.type in TEXT_TYPES]
 
 
 @bp.get("/review")
@@ -26,20 +28,20 @@ def _free_text(survey) -> list:
 def review(survey_id: int):
     """List each free-text question's held-back comments, a page at a time, to approve or keep hidden."""
     survey = survey_or_404(survey_id)
-    reviews = {q.id: results.held_comments(survey, q.id) for q in _free_text(survey)}
-    waiting = [q for q, r in reviews.items() if r.waiting]
-    chosen = request.args.get("q") or next(iter(waiting or reviews), None)
-    if chosen is not None and chosen not in reviews:
+    held = {q.id: results.held_comments(survey, q.id, reviews.decisions(survey, q.id)) for q in _free_text(survey)}
+    waiting = [q for q, r in held.items() if r.waiting]
+    chosen = request.args.get("q") or next(iter(waiting or held), None)
+    if chosen is not None and chosen not in held:
         abort(404)
     show = request.args.get("show") if request.args.get("show") in SHOW else "waiting"
-    current = reviews.get(chosen)
+    current = held.get(chosen)
     listed = [i for i in current.items if show == "all" or i.approved is None] if current else []
     pages = max(1, -(-len(listed) // PER_PAGE))
     page = min(max(1, request.args.get("page", 1, type=int)), pages)
     return render_template(
         "dashboards/review.html",
         survey=survey,
-        reviews=reviews,
+        reviews=held,
         current=current,
         show=show,
         shows=SHOW,
@@ -63,16 +65,8 @@ def decide(survey_id: int):
     if choice not in ("approve", "hide"):
         abort(400)
     approve = choice == "approve"
-    count = results.decide_comments(survey, question_id, keys, approve)
+    count = reviews.decide_comments(survey, question_id, keys, approve)
     if count:
-        # Counts and decisions only: never the comment, its key or its response.
-        audit.record(
-            "approved held-back comments" if approve else "kept held-back comments hidden",
-            survey,
-            question=question_id,
-            count=count,
-        )
-        db.session.commit()
         flash(f"{count} comment{'' if count == 1 else 's'} {'approved' if approve else 'kept hidden'}.")
     else:
         flash("No comment was selected.")

@@ -7,10 +7,12 @@ import re
 from flask import abort, render_template, request, url_for
 
 from .. import results
-from ..accounts.access import ALL_STAFF, roles, survey_or_404
-from ..organise.service import tracking
+from ..core import reviews
+from ..core.tracking import tracking
+from ..questionnaire.model import TEXT_TYPES
+from ..web.access import ALL_STAFF, roles, survey_or_404
+from ..web.charts import PLOTLY_BUNDLE, figure
 from . import bp
-from .charts import PLOTLY_BUNDLE, figure
 
 COMMENTS_PER_PAGE = 100
 KEEP_CAPITAL = ("Black", "Welsh", "English", "UNISON", "LGBT")  # words written with a capital anywhere
@@ -70,8 +72,8 @@ def question(survey_id: int, question_id: str):
     asked = _question_or_404(survey, question_id)
     by, filters = _query()
     dimensions = {d.id: d for d in results.dimensions(survey)}
-    if asked.type in ("text", "long_text"):
-        found = results.comments(survey, question_id, filters)
+    if asked.type in TEXT_TYPES:
+        found = results.comments(survey, question_id, filters, decisions=reviews.decisions(survey, question_id))
         page = max(1, request.args.get("page", 1, type=int))
         return render_template(
             "dashboards/comments.html",

@@ -3,7 +3,7 @@ the administrators' response-level CSV with a warning and an audit entry. Stream
 
 from flask import Blueprint
 
-from ..accounts.access import guard
+from ..web.access import guard
 
 bp = Blueprint("exports", __name__, url_prefix="/organise/surveys/<int:survey_id>/exports")
 guard(bp)

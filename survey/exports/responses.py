@@ -22,12 +22,12 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
-from .. import audit
+from ..core import audit
 from ..extensions import db
 from ..models import QuestionnaireVersion, Response
-from ..questionnaire.model import ITEM_TYPES
-from ..results.snapshot import parse_answers
-from .files import Row, text
+from ..questionnaire.model import ITEM_TYPES, TEXT_TYPES
+from ..results.read import parse_answers
+from ..spreadsheets import Row, text
 
 READ_CHUNK = 1000  # rows a partition: ~1 MB of JSON text
 FIXED_COLUMNS = ("language", "questionnaire_version")
@@ -89,7 +89,7 @@ def _columns(survey, keys: tuple[str, ...]) -> _Columns:
     questionnaire = survey.questionnaire
     for i, key in enumerate(keys):
         question = questionnaire.question(key.partition(".")[0])
-        if (key != question.id and question.type not in ITEM_TYPES) or question.type in ("text", "long_text", "number"):
+        if (key != question.id and question.type not in ITEM_TYPES) or question.type in TEXT_TYPES | {"number"}:
             texts.append(i)  # a write-in, free text, or a number a member could send as text
         elif any(text(code) != code for code in question.codes):
             texts.append(i)

@@ -14,10 +14,10 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 
 from .. import results
-from ..questionnaire.model import Question
-from .files import Row, Sheet
+from ..core import reviews
+from ..questionnaire.model import TEXT_TYPES, Question
+from ..spreadsheets import Row, Sheet
 
-TEXT_TYPES = ("text", "long_text")
 EVERYONE = "Everyone"
 RELEASED = {  # when answers reach the results (DESIGN.md §5), by survey.access
     "invitation": "Once, when the survey closes (an invitation survey shows participation only while open).",
@@ -240,7 +240,7 @@ def question_export(
     """Return one question's export, as the dashboard shows it for the same breakdown and filter."""
     filters = dict(filters or {})
     if question.type in TEXT_TYPES:
-        found = results.comments(survey, question.id, filters)
+        found = results.comments(survey, question.id, filters, decisions=reviews.decisions(survey, question.id))
         return [Sheet("Comments", COMMENT_HEADER, comment_rows(found), (10, 40, 16, 80, 40)), about_sheet(survey)]
     table = results.question_table(survey, question.id, by, filters)
     return [Sheet("Results", RESULT_HEADER, table_rows(table), RESULT_WIDTHS), about_sheet(survey)]
@@ -309,7 +309,8 @@ def survey_comment_rows(survey) -> Iterator[Row]:
     """Yield the comments the gate shows for everyone, on every free-text question."""
     for question in survey.questionnaire.questions:
         if question.type in TEXT_TYPES:
-            yield from comment_rows(results.comments(survey, question.id))
+            decisions = reviews.decisions(survey, question.id)
+            yield from comment_rows(results.comments(survey, question.id, decisions=decisions))
 
 
 def about_rows(survey) -> Iterator[Row]:

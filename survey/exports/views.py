@@ -12,11 +12,11 @@ from collections.abc import Callable, Iterator
 from flask import Response, abort, current_app, render_template, request
 
 from .. import results
-from ..accounts.access import ALL_STAFF, roles, survey_or_404
 from ..extensions import db
 from ..models import Role, Survey
+from ..spreadsheets import Sheet, csv_chunks, xlsx_chunks
+from ..web.access import ALL_STAFF, roles, survey_or_404
 from . import bp, tables
-from .files import Sheet, csv_chunks, xlsx_chunks
 from .responses import answer_columns, export_responses, released_count, response_rows
 
 BOM = "\ufeff"  # so that Excel reads the CSV as UTF-8
@@ -26,7 +26,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def _download(chunks: Iterator, content_type: str, filename: str) -> Response:
-    """Stream a file as an attachment (no cache keeps it: survey/security.py)."""
+    """Stream a file as an attachment (no cache keeps it: survey/web/security.py)."""
     response = Response(chunks, content_type=content_type)
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'
     return response

@@ -2,7 +2,7 @@
 
 from flask import Blueprint
 
-from ..accounts.access import guard
+from ..web.access import guard
 
 bp = Blueprint("organise", __name__, url_prefix="/organise")
 guard(bp)

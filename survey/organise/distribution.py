@@ -11,7 +11,6 @@ from __future__ import annotations
 import io
 from datetime import datetime
 
-import segno
 from flask import (
     Response,
     abort,
@@ -28,21 +27,20 @@ from flask_babel import force_locale, format_date
 from flask_login import current_user
 from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
-from markupsafe import Markup, escape
+from markupsafe import Markup
 from werkzeug.exceptions import RequestEntityTooLarge
 from wtforms import IntegerField, StringField
 from wtforms.validators import InputRequired, Length, NumberRange, Optional
 
-from .. import jobs, mail
-from ..accounts.access import MANAGERS, roles, survey_or_404
+from .. import mail, queue
+from ..core import invitations, mailings, member_lists
+from ..core.invitations import MAX_INVITATIONS, InvitationError
+from ..core.member_lists import MemberListError
 from ..extensions import csrf
 from ..models import LONDON, AccessMode, Survey, as_utc
-from . import bp, invitations
-from .invitations import MAX_INVITATIONS, InvitationError, MemberListError
-
-QR_BORDER = 4  # the quiet zone the QR standard asks for, in modules
-PNG_MIN_WIDTH = 1200  # pixels: sharp when printed at A4 width
-SVG_SCALE = 10
+from ..qr import qr_png, qr_svg
+from ..web.access import MANAGERS, roles, survey_or_404
+from . import bp
 
 
 class LinksForm(FlaskForm):
@@ -80,33 +78,6 @@ def _open_link_survey(survey_id: int) -> Survey:
     if survey.access != AccessMode.OPEN_LINK:
         abort(404)
     return survey
-
-
-def qr_svg(link: str, title: str, *, standalone: bool) -> str:
-    """Return a QR code of a link as SVG: a file to download, or an element to put in a page."""
-    buffer = io.BytesIO()
-    segno.make(link, error="m", micro=False).save(
-        buffer,
-        kind="svg",
-        border=QR_BORDER,
-        title=title,
-        xmldecl=standalone,
-        omitsize=not standalone,  # in a page, CSS sizes it
-        scale=SVG_SCALE if standalone else 1,
-        svgclass=None if standalone else "poster-qr",
-        lineclass=None,
-    )
-    svg = buffer.getvalue().decode()
-    return svg if standalone else svg.replace("<svg ", f'<svg role="img" aria-label="{escape(title)}" ', 1)
-
-
-def qr_png(link: str) -> bytes:
-    """Return a QR code of a link as a PNG at least PNG_MIN_WIDTH pixels wide, for print."""
-    qr = segno.make(link, error="m", micro=False)
-    width = qr.symbol_size(scale=1, border=QR_BORDER)[0]
-    buffer = io.BytesIO()
-    qr.save(buffer, kind="png", border=QR_BORDER, scale=-(-PNG_MIN_WIDTH // width))
-    return buffer.getvalue()
 
 
 @bp.get("/surveys/<int:survey_id>/qr.<any(svg, png):kind>")
@@ -207,7 +178,7 @@ def upload_members(survey_id: int):
     if not form.validate():
         return _page(found, 400, upload_form=form)
     try:
-        batch = invitations.import_members(current_user, found, form.members.data.read(), form.members.data.filename)
+        batch = member_lists.import_members(current_user, found, form.members.data.read(), form.members.data.filename)
     except MemberListError as error:
         return _page(found, 400, upload_form=form, problems=error.shown, more_problems=error.more)
     except InvitationError as error:
@@ -258,14 +229,14 @@ def download_not_yet_used(survey_id: int):
 def _email(survey: Survey) -> dict:
     """Return what the invitations page says about sending emails: whether it can, and how far the
     latest sending has gone. Counts only."""
-    mailing = invitations.latest_mailing(survey)
-    problem = invitations.sending_problem(survey)
+    mailing = mailings.latest_mailing(survey)
+    problem = mailings.sending_problem(survey)
     return {
         "problem": problem,
-        "worker": None if problem else jobs.worker_listening(),  # None: no job queue at all
+        "worker": None if problem else queue.worker_listening(),  # None: no job queue at all
         "mailing": mailing,
-        "state": invitations.mailing_state(mailing) if mailing else None,
-        "to_invite": invitations.to_send(survey, invitations.INVITATION),
+        "state": mailings.mailing_state(mailing) if mailing else None,
+        "to_invite": mailings.to_send(survey, mailings.INVITATION),
         "per_minute": current_app.config["MAIL_PER_MINUTE"],
     }
 
@@ -281,7 +252,7 @@ def confirm_send(survey_id: int, kind: str):
     """Say who the emails go to, how long sending takes and what they say; then Send."""
     found = survey_or_404(survey_id)
     email = _email(found)
-    count = email["to_invite"] if kind == invitations.INVITATION else invitations.overview(found).not_yet_used
+    count = email["to_invite"] if kind == mailings.INVITATION else invitations.overview(found).not_yet_used
     previews = [
         mail.wording(kind, language, found.title(language), found.closes_at)
         for language in found.questionnaire.languages
@@ -304,16 +275,16 @@ def confirm_send(survey_id: int, kind: str):
 def send(survey_id: int, kind: str):
     """Start sending invitation emails or reminders: the job worker sends them, a few a second."""
     found = survey_or_404(survey_id)
-    if not jobs.worker_listening():
+    if not queue.worker_listening():
         return _page(found, 409, message=NO_WORKER)
     try:
-        mailing = invitations.start_mailing(current_user, found, kind, _link_prefix())
+        mailing = mailings.start_mailing(current_user, found, kind, _link_prefix())
     except InvitationError as error:
         return _page(found, 409, message=str(error))
-    if jobs.enqueue_mailing(mailing.id) is None:
-        invitations.stop_mailing(found, mailing.id)
+    if queue.enqueue_mailing(mailing.id) is None:
+        mailings.stop_mailing(found, mailing.id)
         return _page(found, 409, message=NO_WORKER)
-    what = "invitation emails" if kind == invitations.INVITATION else "reminders"
+    what = "invitation emails" if kind == mailings.INVITATION else "reminders"
     flash(f"Sending {mailing.total:,} {what}. This page shows how far it has gone: refresh it to see.")
     return redirect(url_for("organise.invitations_page", survey_id=found.id, _anchor="email"))
 
@@ -331,13 +302,13 @@ def mailing_action(survey_id: int, mailing_id: int, action: str):
     found = survey_or_404(survey_id)
     try:
         if action == "stop":
-            invitations.stop_mailing(found, mailing_id)
+            mailings.stop_mailing(found, mailing_id)
             flash("Sending stopped. Nobody else will be sent these emails.")
         else:
-            if not jobs.worker_listening():
+            if not queue.worker_listening():
                 return _page(found, 409, message=NO_WORKER)
-            mailing = invitations.carry_on(found, mailing_id)
-            jobs.enqueue_mailing(mailing.id)
+            mailing = mailings.carry_on(found, mailing_id)
+            queue.enqueue_mailing(mailing.id)
             flash("Sending carries on from where it stopped. Nobody is sent the same email twice.")
     except LookupError:
         abort(404)
@@ -357,9 +328,7 @@ def _link_prefix() -> str:
 
 
 def _csv(download: invitations.Download) -> Response:
-    """Stream a list of links as a CSV attachment (no cache keeps it: survey/security.py)."""
-    response = Response(
-        stream_with_context(invitations.csv_chunks(download.rows)), content_type="text/csv; charset=utf-8"
-    )
+    """Stream a list of links as a CSV attachment (no cache keeps it: survey/web/security.py)."""
+    response = Response(stream_with_context(download.csv_chunks()), content_type="text/csv; charset=utf-8")
     response.headers["Content-Disposition"] = f'attachment; filename="{download.filename}"'
     return response

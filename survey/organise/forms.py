@@ -17,9 +17,11 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
+from ..core.audience import audience_options
+from ..core.publication import PublicationChoice, PublicationView
+from ..core.surveys import MIN_THRESHOLD, Settings
 from ..models import LONDON, UTC, AccessMode, Survey, User, as_utc
 from ..questionnaire.model import Option, Questionnaire
-from .service import MIN_THRESHOLD, PublicationChoice, Settings, audience_options
 
 ACCESS_CHOICES = [
     SelectChoice(AccessMode.OPEN_LINK.value, "Open link and QR code: anyone with the link can answer"),
@@ -124,11 +126,11 @@ class PublicationForm(FlaskForm):
         self.breakdowns.choices = breakdowns
         self.findings.choices = findings
 
-    def load(self, release, embargo_until: datetime | None) -> None:
+    def load(self, publication: PublicationView, embargo_until: datetime | None) -> None:
         """Fill the form from what is stored (or the default choice)."""
-        self.questions.data = list(release.questions)
-        self.breakdowns.data = list(release.breakdowns)
-        self.findings.data = list(release.findings)
+        self.questions.data = list(publication.questions)
+        self.breakdowns.data = list(publication.breakdowns)
+        self.findings.data = list(publication.findings)
         self.embargo_until.data = to_london(embargo_until)
 
     def choice(self) -> PublicationChoice:

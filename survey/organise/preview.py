@@ -8,13 +8,13 @@ from __future__ import annotations
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 
-from ..accounts.access import ALL_STAFF, roles, survey_or_404
 from ..config import Config
 from ..questionnaire import timing
 from ..questionnaire.answers import page_values, read_page
 from ..questionnaire.model import ITEM_TYPES, TEXT_TYPES, Questionnaire
 from ..questionnaire.rules import clean_answers
-from ..responses import pages
+from ..web import member_pages
+from ..web.access import ALL_STAFF, roles, survey_or_404
 from . import bp
 
 
@@ -67,7 +67,7 @@ def preview_begin(survey_id: int, language: str):
     if language not in Config.LANGUAGES:
         abort(404)
     session.pop("preview", None)
-    first = pages.visible_sections(survey.member_questionnaire, {}, language)[0]
+    first = member_pages.visible_sections(survey.member_questionnaire, {}, language)[0]
     return redirect(url_for("organise.preview_page", survey_id=survey.id, language=language, section_id=first.id))
 
 
@@ -96,7 +96,7 @@ def preview_page(survey_id: int, language: str, section_id: str):
     elif not result.ok:
         return _render(survey, section, answers, request.form.to_dict(flat=False), result.problems, language), 400
     answers = _keep(survey.id, questionnaire, {**answers, **result.answers}, language)
-    following = pages.next_section(questionnaire, section, answers, language)
+    following = member_pages.next_section(questionnaire, section, answers, language)
     if following is None:
         return redirect(url_for("organise.preview_end", survey_id=survey.id, language=language))
     return redirect(url_for("organise.preview_page", survey_id=survey.id, language=language, section_id=following.id))
@@ -113,14 +113,14 @@ def preview_end(survey_id: int, language: str):
     return render_template(
         "organise/preview_end.html",
         survey=survey,
-        summary=pages.summary(survey.member_questionnaire, _answers(survey.id), language),
+        summary=member_pages.summary(survey.member_questionnaire, _answers(survey.id), language),
         change_endpoint="organise.preview_page",
         change_args={"survey_id": survey.id, "language": language},
     )
 
 
 def _render(survey, section, answers, form, problems, language):
-    shown, previous = pages.page_view(survey.member_questionnaire, section, answers, form, problems, language)
+    shown, previous = member_pages.page_view(survey.member_questionnaire, section, answers, form, problems, language)
     back = (
         url_for("organise.preview_page", survey_id=survey.id, language=language, section_id=previous.id)
         if previous

@@ -6,27 +6,30 @@ from flask import current_app, flash, redirect, render_template, request, sessio
 from flask_login import current_user
 from wtforms import SelectChoice
 
-from .. import audit
-from ..accounts.access import ALL_STAFF, MANAGERS, roles, survey_or_404
+from ..core import audit, publication
+from ..core import surveys as life_cycle
+from ..core.audience import describe_audience, lost_intros
+from ..core.tracking import in_results, submitted_counts, tracking
 from ..extensions import db
 from ..models import AccessMode, SurveyStatus
-from . import bp, service
+from ..web.access import ALL_STAFF, MANAGERS, roles, survey_or_404
+from . import bp
 from .forms import NewSurveyForm, SettingsForm
 
 
 @bp.before_request
 def _close_due() -> None:
     """Close surveys whose closing time has passed before showing anything (cron does it too)."""
-    service.close_due_surveys()
+    life_cycle.close_due_surveys()
 
 
 @bp.get("/")
 @roles(*ALL_STAFF)
 def surveys():
     """The surveys this account may see, newest first."""
-    found = service.visible_surveys(current_user)
+    found = life_cycle.visible_surveys(current_user)
     return render_template(
-        "organise/surveys.html", surveys=found, submitted=service.submitted_counts(found), SurveyStatus=SurveyStatus
+        "organise/surveys.html", surveys=found, submitted=submitted_counts(found), SurveyStatus=SurveyStatus
     )
 
 
@@ -34,7 +37,7 @@ def surveys():
 @roles(*MANAGERS)
 def new_survey():
     """Step 1: name the survey and choose its questionnaire; settings come next."""
-    available = service.available_questionnaires()
+    available = life_cycle.available_questionnaires()
     form = NewSurveyForm()
     form.questionnaire.choices = [
         SelectChoice(key, f"{q.title['en']} (version {q.version})") for key, q in available.items()
@@ -42,8 +45,8 @@ def new_survey():
     message = None
     if form.validate_on_submit():
         try:
-            survey = service.create_survey(current_user, available[form.questionnaire.data], form.name.data)
-        except service.SurveyError as error:
+            survey = life_cycle.create_survey(current_user, available[form.questionnaire.data], form.name.data)
+        except life_cycle.SurveyError as error:
             message = str(error)
         else:
             return redirect(url_for("organise.settings", survey_id=survey.id))
@@ -59,10 +62,10 @@ def survey(survey_id: int):
     return render_template(
         "organise/survey.html",
         survey=found,
-        audience=service.describe_audience(found.questionnaire, found.audience or {}),
-        tracking=service.tracking(found),
-        in_results=service.in_results(found),
-        lost_intros=service.lost_intros(found),
+        audience=describe_audience(found.questionnaire, found.audience or {}),
+        tracking=tracking(found),
+        in_results=in_results(found),
+        lost_intros=lost_intros(found),
         state=found.state(),
         member_link=url_for("responses.start", slug=found.slug, _external=True),
         AccessMode=AccessMode,
@@ -84,12 +87,12 @@ def settings(survey_id: int):
         message = "This survey has closed: its settings can no longer change."
     elif form.validate_on_submit():
         chosen = form.settings()
-        message = service.settings_problem(current_user, found, chosen)
+        message = life_cycle.settings_problem(current_user, found, chosen)
         if message and found.status != SurveyStatus.DRAFT:  # a try at a locked protection: keep a record
             audit.record("refused settings change", found, reason=message)
             db.session.commit()
         if message is None:
-            service.save_settings(current_user, found, chosen)
+            life_cycle.save_settings(current_user, found, chosen)
             flash("Settings saved.")
             return redirect(url_for("organise.survey", survey_id=found.id))
     status = 400 if request.method == "POST" else 200
@@ -103,7 +106,7 @@ def settings(survey_id: int):
 def launch(survey_id: int):
     """Check, then launch: the questionnaire is pinned and the protections lock."""
     found = survey_or_404(survey_id)
-    return _life_cycle(found, "launch", service.launch, "Survey launched.", current_user)
+    return _step(found, "launch", life_cycle.launch, "Survey launched.", current_user)
 
 
 @bp.route("/surveys/<int:survey_id>/close", methods=["GET", "POST"])
@@ -111,7 +114,7 @@ def launch(survey_id: int):
 def close(survey_id: int):
     """Close now: no more answers; uploaded member lists are deleted."""
     found = survey_or_404(survey_id)
-    return _life_cycle(found, "close", service.close, "Survey closed. Uploaded member lists were deleted.")
+    return _step(found, "close", life_cycle.close, "Survey closed. Uploaded member lists were deleted.")
 
 
 @bp.post("/surveys/<int:survey_id>/publish")
@@ -119,7 +122,7 @@ def close(survey_id: int):
 def publish(survey_id: int):
     """Publish a closed survey's results as chosen on the publication page (or the default choice)."""
     found = survey_or_404(survey_id)
-    return _life_cycle(found, "publish", service.publish, "Results published.")
+    return _step(found, "publish", publication.publish, "Results published.")
 
 
 @bp.post("/surveys/<int:survey_id>/archive")
@@ -127,16 +130,16 @@ def publish(survey_id: int):
 def archive(survey_id: int):
     """Put a finished survey away."""
     found = survey_or_404(survey_id)
-    return _life_cycle(found, "archive", service.archive, "Survey archived.")
+    return _step(found, "archive", life_cycle.archive, "Survey archived.")
 
 
-def _life_cycle(found, step: str, action, done: str, *first):
+def _step(found, step: str, action, done: str, *first):
     """GET shows what a step will do; POST does it, or says plainly why it cannot."""
     message = None
     if request.method == "POST":
         try:
             action(*first, found)
-        except service.SurveyError as error:
+        except life_cycle.SurveyError as error:
             message = str(error)
         else:
             session.pop("_flashes", None)  # a message from an earlier step ("Saved") is stale now
@@ -148,7 +151,7 @@ def _life_cycle(found, step: str, action, done: str, *first):
         step=step,
         survey=found,
         message=message,
-        audience=service.describe_audience(found.questionnaire, found.audience or {}),
+        audience=describe_audience(found.questionnaire, found.audience or {}),
         now_file=current_app.extensions["questionnaires"].get(found.questionnaire_version.slug),
-        lost_intros=service.lost_intros(found) if step == "launch" else [],
+        lost_intros=lost_intros(found) if step == "launch" else [],
     ), status

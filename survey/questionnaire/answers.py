@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
+from dataclasses import field as dataclass_field
 from typing import Any, Protocol
 
 from .model import ITEM_TYPES, Question, Questionnaire, Section
@@ -32,7 +33,7 @@ class Problem:
 
     field: str  # the form field to link to, e.g. "A1" or "C2.b"
     code: str  # e.g. "required", "not_an_option", "too_long"
-    params: Mapping[str, Any] = field(default_factory=dict)
+    params: Mapping[str, Any] = dataclass_field(default_factory=dict)  # `field` is the attribute above
 
 
 @dataclass

@@ -44,7 +44,7 @@ def _answered(ref: str, values: Values) -> bool:
 
 
 def _is(ref: str, values: Values) -> bool:
-    return _answer(values, ref) == "yes"
+    return bool(_answer(values, ref) == "yes")
 
 
 def _all(rules: list, values: Values) -> bool:
@@ -182,7 +182,7 @@ def _plan(questionnaire: Questionnaire) -> _DerivedPlan:
         )
         ids = [variable.id for variable in questionnaire.derived]
         answer_keys = {key for question in questionnaire.questions for key in question.answer_keys()}
-        # checks.py already refuses a derived variable that reads a later one or shares an id
+        # reference_checks.py already refuses a derived variable that reads a later one or shares an id
         # with a question or "language"; anything else falls back to the full computation.
         incremental = (
             LANGUAGE not in ids
@@ -229,7 +229,7 @@ def clean_answers(questionnaire: Questionnaire, answers: Values, language: str) 
     """Return only the answers to questions, items and options that are still shown.
 
     Questions are walked in order, so an answer that hides a later question removes that
-    later answer too. Rules only look backwards (checks.py enforces it), so one pass is enough.
+    later answer too. Rules only look backwards (reference_checks.py enforces it), so one pass is enough.
     Answers a sector survey fixes are always kept. The derived variables are brought up to
     date after each question, not recomputed from scratch (see Derivation).
     """

@@ -5,27 +5,31 @@ from __future__ import annotations
 from flask import abort, make_response, redirect, render_template, request, session, url_for
 from sqlalchemy.exc import OperationalError
 
-from .. import current_language
+from ..core import codes, drafts, invitations, member_survey, submissions, withdrawal
+from ..core.drafts import DraftState
+from ..core.member_survey import MemberSurvey
 from ..extensions import db
-from ..limits import limiter, rate
+from ..i18n import current_language
 from ..models import AccessMode
 from ..questionnaire import timing
 from ..questionnaire.answers import page_values, read_page
 from ..questionnaire.model import Section
-from . import bp, pages, service
+from ..web import member_pages
+from ..web.limits import limiter, rate
+from . import bp
 
 
-def _find(slug: str) -> service.MemberSurvey:
+def _find(slug: str) -> MemberSurvey:
     """Return the survey with this slug (read afresh: one query, no questionnaire text), or stop with 404."""
-    return service.find_survey(slug) or abort(404)
+    return member_survey.find_survey(slug) or abort(404)
 
 
-def _survey(slug: str) -> service.MemberSurvey:
+def _survey(slug: str) -> MemberSurvey:
     """Return the survey if members can answer it now; otherwise stop with a plain page."""
     return _open_or_stop(_find(slug))
 
 
-def _open_or_stop(survey: service.MemberSurvey) -> service.MemberSurvey:
+def _open_or_stop(survey: MemberSurvey) -> MemberSurvey:
     """Return the survey if it is open now; otherwise stop with the page that says why."""
     state = survey.state()
     if state != "open":
@@ -59,25 +63,25 @@ def _forget(slug: str, submitted: bool) -> None:
         session["submitted"] = sorted({*session.get("submitted", []), slug})
 
 
-def _draft(survey: service.MemberSurvey, entry: dict) -> service.DraftState | None:
+def _draft(survey: MemberSurvey, entry: dict) -> DraftState | None:
     """Return the draft the member's resume code opens, or None."""
-    return service.load_draft(survey, entry["secret"]) if entry["secret"] else None
+    return drafts.load_draft(survey, entry["secret"]) if entry["secret"] else None
 
 
-def _stop_if_invitation_used(survey: service.MemberSurvey, token: str | None) -> None:
+def _stop_if_invitation_used(survey: MemberSurvey, token: str | None) -> None:
     """Tell a member whose invitation was used (on another device, say) that it has been."""
     if not token:
         return
-    invitation = service.find_invitation(token)
-    if invitation is None or service.invitation_used(invitation):
-        if service.was_submitted(request.form.get("submit_key", "")):  # used by this very form
+    invitation = invitations.find_invitation(token)
+    if invitation is None or invitations.invitation_used(invitation):
+        if submissions.was_submitted(request.form.get("submit_key", "")):  # used by this very form
             _forget(survey.slug, submitted=True)
             abort(redirect(url_for("responses.thank_you", slug=survey.slug)))
         _forget(survey.slug, submitted=False)
         abort(make_response(render_template("responses/invitation_used.html", survey=survey), 409))
 
 
-def _journey(slug: str) -> tuple[service.MemberSurvey, str, service.DraftState]:
+def _journey(slug: str) -> tuple[MemberSurvey, str, DraftState]:
     """Return the survey, the member's resume code and draft, or redirect to where they should be."""
     survey = _survey(slug)
     entry = _entry(slug)
@@ -87,12 +91,12 @@ def _journey(slug: str) -> tuple[service.MemberSurvey, str, service.DraftState]:
         target = "thank_you" if slug in session.get("submitted", []) else "start"
         abort(redirect(url_for(f"responses.{target}", slug=slug)))
     if state.language != current_language():
-        service.set_language(survey, entry["secret"], current_language())
+        drafts.set_language(survey, entry["secret"], current_language())
         state.language = current_language()
     return survey, entry["secret"], state
 
 
-def _section(survey: service.MemberSurvey, section_id: str) -> Section:
+def _section(survey: MemberSurvey, section_id: str) -> Section:
     """Return a page of the survey's questionnaire, or stop with 404."""
     return next((s for s in survey.member_questionnaire.sections if s.id == section_id), None) or abort(404)
 
@@ -127,14 +131,14 @@ def begin(slug: str):
     _stop_if_invitation_used(survey, token)
     if state is None and survey.access == AccessMode.INVITATION and not token:
         return redirect(url_for("responses.start", slug=slug))
-    secret = entry["secret"] if state else service.new_resume_code()
-    state = service.start_draft(survey, secret, current_language(), token=token)
+    secret = entry["secret"] if state else codes.new_resume_code()
+    state = drafts.start_draft(survey, secret, current_language(), token=token)
     _remember(slug, secret, token)
     return redirect(_resume_url(survey, state))
 
 
-def _resume_url(survey: service.MemberSurvey, state: service.DraftState) -> str:
-    section = pages.first_unanswered(survey.member_questionnaire, state.answers, state.language)
+def _resume_url(survey: MemberSurvey, state: DraftState) -> str:
+    section = member_pages.first_unanswered(survey.member_questionnaire, state.answers, state.language)
     if section is None:
         return url_for("responses.check_answers", slug=survey.slug)
     return url_for("responses.page", slug=survey.slug, section_id=section.id)
@@ -148,11 +152,11 @@ def invitation(token: str):
     The link lets its holder start a response, never open one: unless this session already holds
     a draft sent with this very invitation, Start makes a new draft under a new resume code.
     """
-    found = service.find_invitation(token)
+    found = invitations.find_invitation(token)
     if found is None:
         return render_template("responses/invitation_invalid.html"), 404
     survey = _survey(found.survey.slug)
-    if service.invitation_used(found):
+    if invitations.invitation_used(found):
         return render_template("responses/invitation_used.html", survey=survey), 409
     current_language()  # keeps the ?lang= a link carries (a Welsh email's) for the pages after
     entry = _entry(survey.slug)
@@ -169,7 +173,7 @@ def page(slug: str, section_id: str):
     questionnaire = survey.member_questionnaire
     section = _section(survey, section_id)
     if request.method == "GET":
-        if section not in pages.visible_sections(questionnaire, state.answers, state.language):
+        if section not in member_pages.visible_sections(questionnaire, state.answers, state.language):
             return redirect(_resume_url(survey, state))
         return _render_page(survey, section, state, page_values(section, state.answers), [])
     result = read_page(questionnaire, section, request.form, state.answers, state.language)
@@ -179,7 +183,7 @@ def page(slug: str, section_id: str):
     if not result.ok and action == "continue":
         return _render_page(survey, section, state, request.form.to_dict(flat=False), result.problems)
     try:
-        state = service.save_answers(survey, secret, section, result.answers, state.language, saved=state)
+        state = drafts.save_answers(survey, secret, section, result.answers, state.language, saved=state)
     except OperationalError:
         db.session.rollback()
         return _render_page(survey, section, state, request.form.to_dict(flat=False), [], unsaved=True), 503
@@ -188,7 +192,7 @@ def page(slug: str, section_id: str):
     if action == "language":
         language = request.form["language"]
         return redirect(url_for("responses.page", slug=slug, section_id=section.id, lang=language, change=_changing()))
-    following = pages.next_section(questionnaire, section, state.answers, state.language)
+    following = member_pages.next_section(questionnaire, section, state.answers, state.language)
     if following is None or _changing():
         return redirect(url_for("responses.check_answers", slug=slug))
     return redirect(url_for("responses.page", slug=slug, section_id=following.id))
@@ -200,7 +204,7 @@ def _changing() -> str | None:
 
 
 def _render_page(survey, section, state, form, problems, unsaved: bool = False, expired: bool = False):
-    shown, previous = pages.page_view(
+    shown, previous = member_pages.page_view(
         survey.member_questionnaire, section, state.answers, form, problems, state.language
     )
     if _changing():
@@ -224,35 +228,35 @@ def _render_page(survey, section, state, form, problems, unsaved: bool = False, 
 @limiter.limit(rate("SUBMIT"), methods=["POST"])
 def check_answers(slug: str):
     """Show every answer with change links; on POST submit the response exactly once."""
-    if request.method == "POST" and service.was_submitted(request.form.get("submit_key", "")):
+    if request.method == "POST" and submissions.was_submitted(request.form.get("submit_key", "")):
         _forget(slug, submitted=True)  # a second tap or a reload of a form already sent
         return redirect(url_for("responses.thank_you", slug=slug))
     survey, secret, state = _journey(slug)
     questionnaire = survey.member_questionnaire
-    missing = pages.first_incomplete(questionnaire, state.answers, state.language)
+    missing = member_pages.first_incomplete(questionnaire, state.answers, state.language)
     if missing is not None:
         # A changed answer that asks more comes back here once that is answered; a member who
         # has not been further than that page yet carries on page by page.
-        back = "1" if pages.answered_beyond(questionnaire, missing, state.answers) else None
+        back = "1" if member_pages.answered_beyond(questionnaire, missing, state.answers) else None
         return redirect(url_for("responses.page", slug=slug, section_id=missing.id, change=back))
     if request.method == "GET":
         return render_template(
             "responses/check_answers.html",
             survey=survey,
-            summary=pages.summary(questionnaire, state.answers, state.language),
-            submit_key=service.submit_key(),
+            summary=member_pages.summary(questionnaire, state.answers, state.language),
+            submit_key=codes.submit_key(),
             change_endpoint="responses.page",
             change_args={"slug": slug},
         )
-    code = service.new_withdrawal_code() if request.form.get("withdrawal_code") == "yes" else None
-    withdrawal = service.withdrawal_hash(code) if code else None
+    code = codes.new_withdrawal_code() if request.form.get("withdrawal_code") == "yes" else None
+    withdrawal = codes.withdrawal_hash(code) if code else None
     key = request.form.get("submit_key", "")
-    outcome = service.submit_response(survey, secret, key, withdrawal, saved=state)
-    if outcome is service.Outcome.INVITATION_USED:
+    outcome = submissions.submit_response(survey, secret, key, withdrawal, saved=state)
+    if outcome is submissions.Outcome.INVITATION_USED:
         _forget(slug, submitted=False)
         return render_template("responses/invitation_used.html", survey=survey), 409
-    _forget(slug, submitted=outcome is not service.Outcome.NO_DRAFT)
-    if code and outcome is service.Outcome.SAVED:
+    _forget(slug, submitted=outcome is not submissions.Outcome.NO_DRAFT)
+    if code and outcome is submissions.Outcome.SAVED:
         # The withdrawal code is shown once, in the answer to this POST: never in an address, the
         # session or a row (only its hash is stored). A reload sends the form again, which finds it
         # already sent and redirects to the thank-you page, without the code.
@@ -269,7 +273,7 @@ def thank_you(slug: str):
     return render_template("responses/thank_you.html", survey=survey)
 
 
-def _withdrawal_survey(slug: str) -> service.MemberSurvey:
+def _withdrawal_survey(slug: str) -> MemberSurvey:
     """Return the survey if responses to it can be withdrawn now; otherwise stop with a plain page."""
     survey = _find(slug)
     if survey.state() == "closed":
@@ -290,15 +294,15 @@ def withdraw(slug: str):
         return render_template("responses/withdraw.html", survey=survey, error=None)
     code = request.form.get("code", "")[:100]
     if request.form.get("confirm") == "yes":
-        outcome = service.withdraw(survey, code)
-        if outcome is service.Withdrawal.CLOSED:
+        outcome = withdrawal.withdraw(survey, code)
+        if outcome is withdrawal.Withdrawal.CLOSED:
             return render_template("responses/withdraw_closed.html", survey=survey), 410
-        if outcome is not service.Withdrawal.UNKNOWN:
+        if outcome is not withdrawal.Withdrawal.UNKNOWN:
             return render_template("responses/withdrawn.html", survey=survey, outcome=outcome)
         error = "unknown"
     elif not code.strip():
         error = "empty"
-    elif service.withdrawal_exists(survey, code):
+    elif withdrawal.withdrawal_exists(survey, code):
         return render_template("responses/withdraw_confirm.html", survey=survey, code=code)
     else:
         error = "unknown"
@@ -320,8 +324,8 @@ def resume(slug: str):
     survey = _survey(slug)
     error = None
     if request.method == "POST":
-        code = service.normalise_code(request.form.get("code", ""))
-        state = service.load_draft(survey, code) if code else None
+        code = codes.normalise_code(request.form.get("code", ""))
+        state = drafts.load_draft(survey, code) if code else None
         if state is not None:
             _remember(slug, code, None)  # an invited member's token is in the draft
             return redirect(_resume_url(survey, state))
@@ -334,8 +338,8 @@ def resume(slug: str):
 def resume_link(slug: str, code: str):
     """Open a draft from a resume link, then drop the code from the address."""
     survey = _survey(slug)
-    code = service.normalise_code(code)
-    state = service.load_draft(survey, code)
+    code = codes.normalise_code(code)
+    state = drafts.load_draft(survey, code)
     if state is None:
         return render_template("responses/resume.html", survey=survey, error="unknown"), 404
     _remember(slug, code, None)

@@ -5,35 +5,22 @@ none of them reads a snapshot directly. No Flask request handling or HTTP here.
 See docs/results.md (the method, for readers) and docs/decisions/0010-results-engine.md.
 """
 
-from .comments import (
-    HeldComment,
-    HeldComments,
-    approved_comments,
-    comments,
-    comments_of,
-    decide_comments,
-    held_comments,
-    held_of,
-    may_identify,
-)
+from .answers import question_table, ranked, ranked_of, table_of
+from .cache import forget, snapshot_for
+from .comments import approved_comments, comments, comments_of
 from .dimensions import COMMENT_MINIMUM, MAX_FILTERS, NO_ANSWER, PROTECTED_MINIMUM
-from .engine import (
+from .flags import equality_flags, equality_flags_of
+from .held import HeldComment, HeldComments, held_comments, held_of, may_identify, reviewable_responses
+from .overview import overview, overview_of
+from .queries import (
     UnknownQuestion,
     dimensions,
     dimensions_of,
     filter_rules,
     filter_rules_of,
-    overview,
-    overview_of,
     query_options,
     query_options_of,
-    question_table,
-    ranked,
-    ranked_of,
-    table_of,
 )
-from .flags import equality_flags, equality_flags_of
-from .snapshot import forget, snapshot_for
 from .tables import (
     Breakdown,
     Cell,
@@ -84,7 +71,6 @@ __all__ = [
     "approved_comments",
     "comments",
     "comments_of",
-    "decide_comments",
     "dimensions",
     "dimensions_of",
     "equality_flags",
@@ -102,6 +88,7 @@ __all__ = [
     "question_table",
     "ranked",
     "ranked_of",
+    "reviewable_responses",
     "snapshot_for",
     "table_of",
 ]

@@ -1,6 +1,6 @@
 """Consultation results: draft statements ranked by net support, priorities by how often chosen.
 
-Built from the engine's own tables (engine.py calls these), so every count here is the published
+Built from the engine's own tables (answers.py calls these), so every count here is the published
 count the table of the same answer key shows, wherever it appears; percentages, intervals, net
 support, ranks and the summary are worked out from those published counts only. Read through
 results.ranked(survey, question_id, by=None, filters=None, language="en") -> Ranked (tables.py),

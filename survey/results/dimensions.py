@@ -14,7 +14,8 @@ from dataclasses import dataclass
 
 from ..questionnaire.model import Questionnaire
 from ..questionnaire.rules import LANGUAGE, references
-from .snapshot import layout, memo
+from .layout import layout
+from .memo import memo
 
 NO_ANSWER = "_none"  # the group of people who did not answer a dimension's question (never a real code)
 NO_ANSWER_LABEL = {"en": "No answer", "cy": "Dim ateb"}

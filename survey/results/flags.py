@@ -24,12 +24,17 @@ import threading
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
+from .. import queue
 from ..questionnaire.model import ITEM_TYPES
+from . import shared
+from .answers import table_of
+from .cache import snapshot_for
 from .dimensions import NO_ANSWER, Dim, structure
-from .engine import SUBSTANTIVE_EXCLUDED, _language, _quote, table_of
 from .protection import MAX_NOISE
-from .snapshot import Snapshot, snapshot_for
+from .queries import language_for
+from .snapshot import Snapshot
 from .stats import benjamini_hochberg, chi_square_test, significant, two_proportion_test
+from .summaries import SUBSTANTIVE_EXCLUDED, quote
 from .tables import Flag, Table
 
 ALPHA = 0.05  # false discovery rate over all comparisons
@@ -148,16 +153,13 @@ def equality_flags(
     """Return the equality-impact flags of a survey (or of one filter's group), strongest evidence first.
 
     Computed once per snapshot in this process; with Redis, once per release for every worker:
-    the job queue's worker (survey/jobs.py) keeps them in Redis after each release (shared.py),
+    the job queue's worker (survey/core/results_ready.py) keeps them in Redis after each release (shared.py),
     and a worker that misses them there computes them and keeps them for the others.
     `when_ready`: for a page that must answer at once. None when they are not ready, the survey is
     larger than FLAGS_IN_REQUEST and a job worker will work them out (one is queued if none waits).
     """
-    from .. import jobs
-    from . import shared
-
     snapshot, k = snapshot_for(survey), survey.threshold
-    language = _language(snapshot.questionnaire, language)  # as comparisons() reads it
+    language = language_for(snapshot.questionnaire, language)  # as comparisons() reads it
     if filters:  # one group's flags (a sector's briefing): kept with the snapshot only
         return equality_flags_of(snapshot, k, language, filters)
     computed, kept = ("equality flags", k, language), ("equality flags kept", k, language)
@@ -166,7 +168,7 @@ def equality_flags(
         if found is not None:
             snapshot.cache[kept] = True
             return snapshot.cache.setdefault(computed, found)
-        if when_ready and snapshot.n > FLAGS_IN_REQUEST and jobs.prepare_soon(survey.id):
+        if when_ready and snapshot.n > FLAGS_IN_REQUEST and queue.prepare_soon(survey.id):
             return None
     flags = equality_flags_of(snapshot, k, language)
     if kept not in snapshot.cache:  # once per snapshot, even when Redis could not keep them
@@ -196,7 +198,7 @@ def comparisons(
     dimension, on each ordinary answer key, from the published table of that key by that dimension
     (within the filter's group, when one is given: everyone else is then the rest of that group)."""
     questionnaire = snapshot.questionnaire
-    language = _language(questionnaire, language)
+    language = language_for(questionnaire, language)
     shape = structure(questionnaire)
     protected = [d for d in shape.dims.values() if d.protected]
     out: list[Comparison] = []
@@ -289,7 +291,7 @@ def _outcome(question, table: Table, cells: dict, codes: list[str]) -> _Outcome 
     labels = {o.code: o.label for o in table.options}
     text = table.text
     if question.scale is not None:
-        phrase = f"answer {_quote([labels[c] for c in table.positive])} to “{text}”"
+        phrase = f"answer {quote([labels[c] for c in table.positive])} to “{text}”"
         return _Outcome(table.positive, [phrase], False)
     substantive = [o.code for o in question.options if o.code not in SUBSTANTIVE_EXCLUDED and not o.other]
     if not substantive:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from .protection import published_count
 from .snapshot import Snapshot
 
 
@@ -67,4 +68,13 @@ def universe(snapshot: Snapshot, answer_key: str | None) -> Universe:
             kind, source = "packed", np.packbits(mask)
         size = int(np.count_nonzero(_answered(kind, source, snapshot.n)))
         snapshot.cache[key] = Universe(answer_key or "_all", size, snapshot.n, kind, source)
+    return snapshot.cache[key]
+
+
+def everyone_count(snapshot: Snapshot, where: Universe) -> tuple[int, int]:
+    """Return the members of a universe, true and published (once per snapshot)."""
+    key = ("everyone", where.key)
+    if key not in snapshot.cache:
+        true = where.size
+        snapshot.cache[key] = (true, published_count(true, int(snapshot.keys[where.mask].sum(dtype=np.int64))))
     return snapshot.cache[key]

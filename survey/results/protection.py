@@ -14,7 +14,7 @@ small noise value; the published count is the true count plus that noise:
 - every count from SMALL + MAX_NOISE + 1 up uses the same row.
 
 Everything else (percentages, intervals, summaries, tests, flags) is worked out from published
-counts only (engine.py, flags.py), so nothing hidden can be solved for, and differencing two
+counts only (answers.py, flags.py), so nothing hidden can be solved for, and differencing two
 published counts gives only noise. This is the method of ONS's Census 2021 custom datasets and
 ABS TableBuilder (docs/decisions/0019-consistent-perturbation.md).
 """

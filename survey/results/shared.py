@@ -1,7 +1,7 @@
 """Results kept in Redis, shared by every worker and app server (DESIGN §8: Redis is optional).
 
 Used for work too heavy for a request, such as the equality flags: the job queue's worker
-(survey/jobs.py) works them out once after a release and puts them here; a request that finds
+(survey/core/results_ready.py) works them out once after a release and puts them here; a request that finds
 them reads a few kilobytes instead of computing them again. Without REDIS_URL, or when Redis
 does not answer, nothing is kept here and the caller computes as before: a dead Redis costs a
 request at most half a second, and is then left alone for a while instead of being asked again.
@@ -26,7 +26,8 @@ from typing import Any
 import redis
 from flask import current_app
 
-from .snapshot import Snapshot, _identity, _identity_text
+from .snapshot import Snapshot
+from .stored import identity, identity_text
 from .tables import Flag
 
 TIMEOUT = 0.5  # seconds: connecting to and answering from Redis
@@ -103,8 +104,8 @@ def set_json(key: str, value: Any, kept_for: int = KEPT_FOR) -> bool:
 
 def flags_key(survey, snapshot: Snapshot, k: int, language: str) -> str:
     """Return the key of a survey's equality flags for this snapshot, threshold and language."""
-    identity = _identity_text(_identity(survey))
-    return f"{PREFIX}flags:{CODE_VERSION}:{survey.id}:{identity}:{snapshot.batch}:{snapshot.n}:{k}:{language}"
+    named = identity_text(identity(survey))
+    return f"{PREFIX}flags:{CODE_VERSION}:{survey.id}:{named}:{snapshot.batch}:{snapshot.n}:{k}:{language}"
 
 
 def read_flags(survey, snapshot: Snapshot, k: int, language: str) -> list[Flag] | None:

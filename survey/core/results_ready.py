@@ -1,0 +1,27 @@
+"""Getting a survey's results ready after a release: the job the worker runs (survey/queue.py
+queues it by name, `PREPARE`), so that the first results page after a release reads them."""
+
+from __future__ import annotations
+
+from .. import queue
+from ..extensions import db
+from ..models import Survey
+from ..results.cache import prime
+from ..results.flags import equality_flags
+
+
+def prepare_results(survey_id: int) -> dict:
+    """Bring a survey's results up to date: its snapshot read and stored, its equality flags kept
+    in Redis for every language of its questionnaire. Runs in the worker, in its app context.
+    Returns what it did, for the job's result."""
+    queue.stop_waiting(survey_id)  # first: a release from now on queues a new job
+    try:
+        survey = db.session.get(Survey, survey_id)
+        if survey is None:
+            return {"survey": survey_id, "found": False}
+        held = prime(survey)
+        languages = list(survey.questionnaire.languages)
+        flags = {language: len(equality_flags(survey, language) or ()) for language in languages}
+        return {"survey": survey_id, "found": True, "batch": held.batch, "responses": held.n, "flags": flags}
+    finally:
+        db.session.remove()
