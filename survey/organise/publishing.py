@@ -81,7 +81,7 @@ def publication(survey_id: int):
         survey=found,
         form=form,
         message=message,
-        release=chosen,  # the template's name for it
+        publication=chosen,
         stored=publication_of(found),
         sections=found.questionnaire.sections,
         SurveyStatus=SurveyStatus,

@@ -73,7 +73,7 @@ def question(survey: Survey, publication: PublicationView, question_id: str):
         return render_template(
             "published/comments.html",
             survey=survey,
-            release=publication,
+            publication=publication,
             question=asked,
             comments=results.comments(survey, asked.id, {}, language, decisions=reviews.decisions(survey, asked.id)),
             method=method(survey, publication, overview),
@@ -87,7 +87,7 @@ def question(survey: Survey, publication: PublicationView, question_id: str):
     return render_template(
         "published/question.html",
         survey=survey,
-        release=publication,
+        publication=publication,
         question=asked,
         table=table,
         offered=offered,

@@ -54,7 +54,7 @@ def render_page(survey: Survey, publication: PublicationView, preview: bool = Fa
     return render_template(
         "published/page.html",
         survey=survey,
-        release=publication,
+        publication=publication,
         overview=overview,
         sections=[(section, items) for section, items in sections if items],
         top=top,
