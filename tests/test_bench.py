@@ -14,6 +14,8 @@ import subprocess
 import sys
 from pathlib import Path
 
+from survey.core.submissions import LIVE_STEP_MINIMUM  # S for the demo survey (k = 10)
+
 from .helpers import ROOT
 
 
@@ -50,7 +52,10 @@ def test_tiny_bench_runs_and_its_counts_match_the_references(tmp_path: Path):
     assert write["submit_alone"]["completed"] == 20 and write["submit_alone"]["failed"] == 0
     assert all(p["completed"] >= 3 and p["failed"] == 0 and p["server_errors"] == 0 for p in write["open_loop"])
     assert write["rows_per_response"] == 1.0
-    assert write["net_rows_added_per_response_by_table"].get("response", 0) > 0
+    # Submissions wait, then enter `response` in a live release once 2S wait (ADR 0020): with 2S
+    # sent, a release must have happened; a busy machine may send fewer in the smoke run's seconds.
+    released = write["net_rows_added_per_response_by_table"].get("response", 0)
+    assert released > 0 or write["submits"] < 2 * LIVE_STEP_MINIMUM, write["submits"]
     assert write["noop"]["completed"] > 0
 
     # Page weights: member pages send no script; the chart's bundle comes only with the chart.

@@ -5,12 +5,12 @@ reports nothing, with JavaScript on and off, in English and Welsh."""
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 
 from .browser import PHONE, answer_every_question, assert_no_horizontal_scroll, axe_violations, screenshot
 
 pytestmark = pytest.mark.browser
 
-SUMMARY_FOCUSED = "document.activeElement && document.activeElement.className === 'error-summary'"
 SCREENS = 2.5  # the longest a member page may be, in phone screens
 LONGEST: dict[str, tuple[str, int]] = {}  # language -> (page, height), printed for the record
 
@@ -81,7 +81,7 @@ def test_focus_moves_to_the_error_summary_after_a_failed_continue(browser, demo_
         summary = page.locator(".error-summary")
         assert summary.get_attribute("tabindex") == "-1"
         if javascript:  # the deferred script may run a moment after the click returns: wait for it
-            page.wait_for_function(SUMMARY_FOCUSED, timeout=5_000)
+            expect(page.locator(".error-summary")).to_be_focused(timeout=5_000)  # no eval: the CSP forbids it
         else:  # still the first thing under the page's top line, above the heading
             assert summary.bounding_box()["y"] < page.locator("h1").bounding_box()["y"]
             assert summary.bounding_box()["y"] < PHONE["height"] / 2
@@ -146,6 +146,6 @@ def test_an_empty_resume_code(browser, demo_server, lang):
     page.locator("form button.button").click()
     expected = "Enter your resume code" if lang == "en" else "Rhowch eich cod ailddechrau"
     assert page.locator(".error-summary a").inner_text() == expected
-    page.wait_for_function(SUMMARY_FOCUSED, timeout=5_000)
+    expect(page.locator(".error-summary")).to_be_focused(timeout=5_000)  # no eval: the CSP forbids it
     _clean(page, f"member-resume-empty-{lang}", javascript=True)
     context.close()
