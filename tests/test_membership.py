@@ -172,9 +172,7 @@ def _section(page: str) -> str:
 
 
 def test_the_dashboard_compares_respondents_with_members_hiding_what_the_overview_hides(app, admin, small):
-    _store(
-        app, GOOD + "Service group,Energy,40000\nService group,wet,45000\nSex,Female,9\n"
-    )
+    _store(app, GOOD + "Service group,Energy,40000\nService group,wet,45000\nSex,Female,9\n")
     page = get_page(admin, f"/organise/surveys/{small.id}/results/")
     section = _section(page)
     with app.app_context():
