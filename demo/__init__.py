@@ -12,6 +12,8 @@ the `flask demo` command does, when asked for responses), and it needs numpy.
 - `demo.tables`: the answer model's weights (who answers, and how) and free text.
 - `demo.draws`: vectorised draws and the recording of each kind of question.
 - `demo.answers`: the questionnaire, section by section, and the generator.
+- `demo.membership`: the demo's membership profile (demo/membership.csv), for who answered
+  against the membership.
 - `demo.database`: writing the rows (executemany on SQLite, COPY on PostgreSQL), the daily
   counts and the stored results snapshot.
 
@@ -24,6 +26,7 @@ answer sets through clean_answers() and the member's own page reader.
 
 from .answers import CHUNK, answer_sets, generate
 from .database import BASE_COLUMNS, DAYS, Added, add_responses, count_days
+from .membership import add_membership_profile
 from .planted import PLANTED, Planted, planted_shares
 
 __all__ = [
@@ -33,6 +36,7 @@ __all__ = [
     "PLANTED",
     "Added",
     "Planted",
+    "add_membership_profile",
     "add_responses",
     "answer_sets",
     "count_days",

@@ -115,13 +115,13 @@ def demo_command(responses: int, seed: int | None, if_empty: bool) -> None:
     survey = make_demo_survey()
     click.echo(f"Demo survey ready: http://127.0.0.1:5000/s/{survey.slug}")
     if responses:
+        import demo  # an optional tool beside the app (numpy): loaded only when responses are asked for
+
         results = make_demo_survey(current_app.config["DEMO_RESULTS_SLUG"], SurveyStatus.PUBLISHED)
         has = db.session.scalar(select(func.count()).select_from(Response).where(Response.survey_id == results.id))
         if if_empty and has:
             click.echo(f"Results demo already has {has:,} responses: /organise/surveys/{results.id}/results/")
         else:
-            import demo  # an optional tool beside the app (numpy): loaded only when responses are asked for
-
             seed = secrets.randbelow(2**31) if seed is None else seed
             added = demo.add_responses(results, responses, seed)
             click.echo(
@@ -129,6 +129,8 @@ def demo_command(responses: int, seed: int | None, if_empty: bool) -> None:
                 f"in {added.seconds:.1f} s, {added.count / added.seconds:,.0f} a second; "
                 f"results snapshot stored in {added.primed_seconds:.1f} s."
             )
+        if demo.add_membership_profile() is not None:
+            click.echo("Stored the demo membership profile: /admin/membership")
     if current_app.config["ENV_NAME"] != "production":
         password = accounts.demo_viewer(DEMO_VIEWER)
         click.echo(f"Demo viewer (sees every survey, changes nothing): {DEMO_VIEWER} / {password}")

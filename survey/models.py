@@ -577,3 +577,43 @@ class StoredSnapshot(db.Model):
     data: Mapped[bytes] = mapped_column(LargeBinary)
     # SHA-256 of `data`: the name of the same bytes in SNAPSHOT_DIR, shared by this machine's processes
     digest: Mapped[str | None] = mapped_column(String(64))
+
+
+class MembershipProfile(db.Model):
+    """The membership's counts by profile dimensions, as an administrator uploaded them on one day.
+
+    Counts only, never a member list: how many members the union holds in each group of a
+    breakdown (service group, region, age band …), as of a date. The newest as-of date is used
+    (survey/core/membership.py); older profiles stay listed.
+    """
+
+    __tablename__ = "membership_profile"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))  # where the counts come from, e.g. "Membership system"
+    as_of: Mapped[date] = mapped_column(Date, index=True)
+    uploaded_by: Mapped[str] = mapped_column(String(320))
+    uploaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    filename: Mapped[str | None] = mapped_column(String(255))
+    counts: Mapped[list[MembershipCount]] = relationship(
+        back_populates="profile", cascade="all, delete-orphan", order_by="MembershipCount.id"
+    )
+
+
+class MembershipCount(db.Model):
+    """How many members one group of one dimension has in a profile, within an audience.
+
+    `audience` is "" for the whole membership, or the members of one audience written as
+    "service_group=health" or "service_group=police_justice;sector=probation" (AUDIENCE_KEYS order).
+    """
+
+    __tablename__ = "membership_count"
+    __table_args__ = (UniqueConstraint("profile_id", "audience", "dimension", "code"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    profile_id: Mapped[int] = mapped_column(ForeignKey("membership_profile.id", ondelete="CASCADE"), index=True)
+    audience: Mapped[str] = mapped_column(String(200), default="")
+    dimension: Mapped[str] = mapped_column(String(64))
+    code: Mapped[str] = mapped_column(String(64))
+    members: Mapped[int] = mapped_column(Integer)
+    profile: Mapped[MembershipProfile] = relationship(back_populates="counts")

@@ -7,4 +7,4 @@ from ..web.access import guard
 bp = Blueprint("admin", __name__, url_prefix="/admin")
 guard(bp)
 
-from . import views  # noqa: E402,F401  (views register routes on bp)
+from . import membership, views  # noqa: E402,F401  (views register routes on bp)

@@ -1,4 +1,4 @@
-"""Forms for administrators' pages: accounts and questionnaire uploads."""
+"""Forms for administrators' pages: accounts, questionnaire uploads and membership profiles."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField, FileRequired
 from wtforms import (
     BooleanField,
+    DateField,
     EmailField,
     FieldList,
     Form,
@@ -88,6 +89,17 @@ class EditAccountForm(_AccountForm):
 
 class UploadForm(FlaskForm):
     file = FileField("Questionnaire file", validators=[FileRequired("Choose a questionnaire file to upload")])
+
+
+class ProfileForm(FlaskForm):
+    """A membership profile: where the counts come from, their date, and the CSV file."""
+
+    name = StringField(
+        "Where the counts come from",
+        validators=[DataRequired("Enter where the counts come from"), Length(max=200, message="Too long")],
+    )
+    as_of = DateField("Counted on", validators=[DataRequired("Enter the date the members were counted, as 2026-11-30")])
+    file = FileField("Counts file (CSV)", validators=[FileRequired("Choose a CSV file of counts to upload")])
 
 
 def _label(option: Option) -> str:

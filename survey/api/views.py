@@ -8,7 +8,7 @@ from flask import request
 
 from .. import results
 from ..config import Config
-from ..core import reviews
+from ..core import membership, reviews
 from ..questionnaire.model import Question
 from . import bp
 from .access import readable_survey, visible_publication
@@ -147,3 +147,25 @@ def equality(slug: str):
         return {"slug": survey.slug, "flags": None, "ready": False}, 202, {"Retry-After": "60"}
     shown = [f for f in flags if _published(f.question, f.dimension)]
     return {"slug": survey.slug, "flags": [asdict(f) for f in shown], "ready": True}
+
+
+@bp.get("/surveys/<slug>/representation")
+def representation(slug: str):
+    """Who answered, against the newest membership profile: per published non-protected breakdown,
+    members, respondents (the overview's published counts, hidden where it hides them) and the
+    response rate. Protected characteristics are never compared here."""
+    survey = readable_survey(slug)
+    profile = membership.membership_for(survey)
+    if profile is None:
+        return {"slug": survey.slug, "profile": None, "breakdowns": []}
+    found = results.representation(survey, profile, _language())
+    publication = visible_publication()
+    shown = [b for b in found.breakdowns if publication is None or b.dimension in publication.breakdowns]
+    return {
+        "slug": survey.slug,
+        "profile": {"name": found.name, "as_of": found.as_of.isoformat(), "audience_only": found.audience},
+        "responses": found.responses,
+        "threshold": found.threshold,
+        "breakdowns": [asdict(b) for b in shown],
+        "weighting_only": found.weighting_only,
+    }

@@ -7,7 +7,7 @@ import re
 from flask import abort, render_template, request, url_for
 
 from .. import results
-from ..core import reviews
+from ..core import membership, reviews
 from ..core.tracking import tracking
 from ..questionnaire.model import TEXT_TYPES
 from ..web.access import ALL_STAFF, roles, survey_or_404
@@ -56,12 +56,19 @@ def overview(survey_id: int):
         "dashboards/overview.html",
         survey=survey,
         overview=results.overview(survey),
+        representation=_representation(survey),
         flags=results.equality_flags(survey, when_ready=True),
         by_labels={d.id: by_label(d) for d in results.dimensions(survey)},
         protected_threshold=results.filter_rules(survey).protected_threshold,
         tracking=tracking(survey),
         sections=survey.questionnaire.sections,
     )
+
+
+def _representation(survey) -> results.Representation | None:
+    """Who answered against the newest membership profile, or None when there is no profile."""
+    profile = membership.membership_for(survey)
+    return None if profile is None else results.representation(survey, profile)
 
 
 @bp.get("/q/<question_id>")

@@ -21,6 +21,14 @@ from .queries import (
     query_options,
     query_options_of,
 )
+from .representation import (
+    Membership,
+    Representation,
+    RepresentationBreakdown,
+    RepresentationGroup,
+    representation,
+    representation_of,
+)
 from .tables import (
     Breakdown,
     Cell,
@@ -57,6 +65,7 @@ __all__ = [
     "Group",
     "HeldComment",
     "HeldComments",
+    "Membership",
     "NumberSummary",
     "OptionInfo",
     "Overview",
@@ -64,6 +73,9 @@ __all__ = [
     "Ranked",
     "RankedCell",
     "RankedRow",
+    "Representation",
+    "RepresentationBreakdown",
+    "RepresentationGroup",
     "ScaleSummary",
     "Share",
     "Table",
@@ -88,6 +100,8 @@ __all__ = [
     "question_table",
     "ranked",
     "ranked_of",
+    "representation",
+    "representation_of",
     "reviewable_responses",
     "snapshot_for",
     "table_of",
