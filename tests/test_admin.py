@@ -73,7 +73,7 @@ def _admin_rules(app: Flask):
 
 
 def _address(app: Flask, rule) -> str:
-    values = {"user_id": 1, "version_id": 1, "questionnaire_id": "ai-at-work"}
+    values = {"user_id": 1, "version_id": 1, "questionnaire_id": "ai-at-work", "profile_id": 1}
     with app.test_request_context():
         from flask import url_for
 

@@ -151,10 +151,36 @@ def test_a_file_with_problems_stores_nothing_and_says_which_lines(app, admin):
     assert "Enter the date the members were counted" in missing.text
 
 
+def test_a_profile_uploaded_by_mistake_is_deleted_with_its_counts_and_the_newest_left_is_used(app, admin):
+    _store(app, GOOD, as_of=date(2026, 1, 31), name="January extract")
+    _store(app, GOOD + "Region,Eastern,12\n", as_of=date(2026, 11, 30), name="Wrong file")
+    with app.app_context():
+        wrong = membership.latest_profile()
+        assert wrong.name == "Wrong file"
+        wrong_id = wrong.id
+    page = get_page(admin, "/admin/membership")
+    response = admin.post(f"/admin/membership/{wrong_id}/delete", data={"csrf_token": csrf_token(page)})
+    assert response.status_code == 302
+    page = get_page(admin, "/admin/membership")
+    assert "Deleted the membership profile “Wrong file” counted on 30 November 2026." in page
+    assert "Wrong file" not in page.split("counted on 30 November 2026.", 1)[1]  # not listed any more
+    assert _stored(app) == 6  # the January extract's counts only
+    with app.app_context():
+        assert membership.latest_profile().name == "January extract"
+        event = db.session.scalars(select(AuditEvent).where(AuditEvent.action == "deleted membership profile")).one()
+        assert event.actor == "ada@example.org" and event.detail["name"] == "Wrong file"
+    assert admin.post(f"/admin/membership/{wrong_id}/delete", data={"csrf_token": csrf_token(page)}).status_code == 404
+
+
 def test_only_administrators_see_or_upload_profiles(app, organiser):
     assert organiser.get("/admin/membership").status_code in (403, 404)
     assert organiser.post("/admin/membership").status_code in (400, 403, 404)
     assert _stored(app) == 0
+    _store(app, GOOD)
+    with app.app_context():
+        profile_id = membership.latest_profile().id
+    assert organiser.post(f"/admin/membership/{profile_id}/delete").status_code in (400, 403, 404)
+    assert _stored(app) == 6
 
 
 # --- who answered, against the membership -------------------------------------------------------

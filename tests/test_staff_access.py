@@ -56,7 +56,7 @@ def fill(app: Flask, rule, survey) -> str:
             values[name] = "csv"
         elif name == "part":
             values[name] = "results"
-        elif name == "mailing_id":  # no mailing exists: the checks before the view (sign-in, scope, CSRF) still run
+        elif name in ("mailing_id", "profile_id"):  # none exists: the checks before the view still run
             values[name] = 1
         elif name == "action":
             values[name] = "stop"

@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from flask import flash, redirect, render_template, url_for
+from flask import abort, flash, redirect, render_template, url_for
 from flask_login import current_user
 
 from ..core import membership
 from ..core.accounts import audience_questionnaire
-from ..models import Role
+from ..extensions import db
+from ..models import MembershipProfile, Role
 from ..web.access import roles
 from . import bp
 from .forms import ProfileForm
@@ -40,3 +41,16 @@ def membership_profiles():
         profiles=membership.profiles(),
         dimensions=questionnaire.dimensions,
     ), status
+
+
+@bp.post("/membership/<int:profile_id>/delete")
+@roles(Role.ADMIN)
+def delete_membership_profile(profile_id: int):
+    """Delete a stored profile (its counts go with it); results use the newest one left."""
+    profile = db.session.get(MembershipProfile, profile_id)
+    if profile is None:
+        abort(404)
+    described = f"“{profile.name}” counted on {profile.as_of:%-d %B %Y}"
+    membership.delete_profile(profile)
+    flash(f"Deleted the membership profile {described}.")
+    return redirect(url_for("admin.membership_profiles"))

@@ -248,6 +248,20 @@ def store_profile(uploaded_by: str, name: str, as_of: date, data: bytes, filenam
     return profile
 
 
+def delete_profile(profile: MembershipProfile) -> None:
+    """Delete a profile and its counts (an upload of the wrong file, say); results then use the
+    newest one left, or none. Commits, with an audit entry."""
+    audit.record(
+        "deleted membership profile",
+        profile=profile.id,
+        name=profile.name,
+        as_of=profile.as_of.isoformat(),
+        filename=profile.filename,
+    )
+    db.session.delete(profile)
+    db.session.commit()
+
+
 @dataclass(frozen=True)
 class ProfileSummary:
     """One stored profile as the administrators' list shows it."""
