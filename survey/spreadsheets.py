@@ -5,6 +5,9 @@ plain values: str, int, float or None. Numbers stay numbers (a negative number i
 formula); every text cell goes through `text`, which drops characters a spreadsheet file cannot
 hold and makes a would-be formula (=, +, -, @, tab, carriage return at the start) show as text
 (`inert`): a single quote in front, and, in XLSX, an inline string cell.
+
+Uploaded CSV files (member lists, membership profiles) are read here too: `csv_rows` checks the
+file is UTF-8 text, not a workbook, and splits it on the delimiter its first line uses.
 """
 
 from __future__ import annotations
@@ -272,3 +275,54 @@ def write_xlsx(sheets: Iterable[Sheet], into) -> None:
     """Write a workbook to a binary file (the streamed workbook, kept)."""
     for block in xlsx_chunks(sheets):
         into.write(block)
+
+
+# --- reading an uploaded CSV file ------------------------------------------------------------------
+
+DELIMITERS = (",", ";", "\t")  # Excel saves with ";" in some countries
+MAX_PROBLEMS_SHOWN = 20
+SAVE_AS_UTF8 = (
+    'Save it as "CSV UTF-8": in Excel choose File, Save As, "CSV UTF-8 (Comma delimited) (*.csv)"; '
+    "in Google Sheets choose File, Download, Comma-separated values."
+)
+
+
+class FileProblems(ValueError):
+    """An uploaded file with problems: every one found, and nothing kept (`NOTHING` says how)."""
+
+    NOTHING = "nothing was kept"
+
+    def __init__(self, problems: list[str]) -> None:
+        super().__init__(f"The file has {len(problems)} problem(s); {self.NOTHING}.")
+        self.problems = problems
+
+    @property
+    def shown(self) -> list[str]:
+        """Return the first problems, as many as a page should list."""
+        return self.problems[:MAX_PROBLEMS_SHOWN]
+
+    @property
+    def more(self) -> int:
+        """Return how many problems are not listed."""
+        return max(0, len(self.problems) - MAX_PROBLEMS_SHOWN)
+
+
+def csv_rows(data: bytes, problems: type[FileProblems]) -> Iterator[list[str]]:
+    """Yield an uploaded CSV file's rows, split on the delimiter its first line uses (comma,
+    semicolon or tab); raise `problems` if it is a workbook, not UTF-8 text (a byte-order mark is
+    fine), or cannot be read."""
+    if data.startswith(b"PK\x03\x04"):
+        raise problems([f"This is an Excel workbook, not a CSV file. {SAVE_AS_UTF8}"])
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        text = "\x00"
+    if "\x00" in text:  # UTF-16 ("Unicode text") decodes as UTF-8 with NULs when it has no BOM
+        raise problems([f"The file is not saved as UTF-8 text. {SAVE_AS_UTF8}"])
+    first_line = text.split("\n", 1)[0]
+    delimiter = next((d for d in DELIMITERS if d in first_line), ",")
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    try:
+        yield from reader
+    except csv.Error as error:  # a cell too large for any column, say
+        raise problems([f"Line {reader.line_num} could not be read ({error}). {SAVE_AS_UTF8}"]) from None

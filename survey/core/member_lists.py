@@ -7,17 +7,15 @@ the file is right. Member lists are deleted when the survey closes.
 
 from __future__ import annotations
 
-import csv
-import io
 import random
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 
 from sqlalchemy import select
 
 from ..extensions import db
 from ..models import InvitationBatch, Invitee, Survey, User
+from ..spreadsheets import FileProblems, csv_rows
 from . import audit
 from .invitations import (
     MAX_INVITATIONS,
@@ -29,7 +27,6 @@ from .invitations import (
     store,
 )
 
-MAX_PROBLEMS_SHOWN = 20
 MAX_EMAIL_LENGTH = 254
 EMAIL_HEADERS = ("email", "e-mail", "email address")
 SEGMENT_HEADERS = ("segment", "branch", "sector")  # "segment" wins; otherwise branch or sector, not both
@@ -38,31 +35,14 @@ LANGUAGES = {
     "en": "en", "english": "en", "saesneg": "en", "eng": "en",
     "cy": "cy", "welsh": "cy", "cymraeg": "cy", "cym": "cy",
 }  # fmt: skip
-DELIMITERS = (",", ";", "\t")  # Excel saves with ";" in some countries
 # One address: no spaces, commas or brackets (two pasted together), not starting like a formula.
 EMAIL = re.compile(r"[^@\s,;<>\"=+\-][^@\s,;<>\"]*@[^@\s,;<>\".]+(?:\.[^@\s,;<>\".]+)+")
-SAVE_AS_UTF8 = (
-    'Save it as "CSV UTF-8": in Excel choose File, Save As, "CSV UTF-8 (Comma delimited) (*.csv)"; '
-    "in Google Sheets choose File, Download, Comma-separated values."
-)
 
 
-class MemberListError(InvitationError):
+class MemberListError(InvitationError, FileProblems):
     """An uploaded list with problems; nothing was imported."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"The file has {len(problems)} problem(s); nothing was imported.")
-        self.problems = problems
-
-    @property
-    def shown(self) -> list[str]:
-        """Return the first problems, as many as a page should list."""
-        return self.problems[:MAX_PROBLEMS_SHOWN]
-
-    @property
-    def more(self) -> int:
-        """Return how many problems are not listed."""
-        return max(0, len(self.problems) - MAX_PROBLEMS_SHOWN)
+    NOTHING = "nothing was imported"
 
 
 def import_members(user: User, survey: Survey, data: bytes, filename: str | None) -> InvitationBatch:
@@ -120,7 +100,7 @@ def read_member_list(data: bytes) -> list[Member]:
     or `sector` instead, and `language` (en or cy: the language of the member's emails). Other
     columns are ignored. Rows that are wholly blank are skipped.
     """
-    rows = _rows(_text(data))
+    rows = csv_rows(data, MemberListError)
     header = [cell.strip().lower() for cell in next(rows, [])]
     if not any(header):
         raise MemberListError(["The file is empty. Its first row must name the columns, one of them email."])
@@ -130,30 +110,6 @@ def read_member_list(data: bytes) -> list[Member]:
     for number, cells in enumerate(rows, start=2):
         _read_row(reading, number, cells, email_at, segment_at, language_at)
     return _finish(reading)
-
-
-def _text(data: bytes) -> str:
-    """Return the file as text; it must be UTF-8 (a byte-order mark is fine)."""
-    if data.startswith(b"PK\x03\x04"):
-        raise MemberListError([f"This is an Excel workbook, not a CSV file. {SAVE_AS_UTF8}"])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = "\x00"
-    if "\x00" in text:  # UTF-16 ("Unicode text") decodes as UTF-8 with NULs when it has no BOM
-        raise MemberListError([f"The file is not saved as UTF-8 text. {SAVE_AS_UTF8}"])
-    return text
-
-
-def _rows(text: str) -> Iterator[list[str]]:
-    """Yield the CSV rows, split on the delimiter the header line uses (comma, semicolon or tab)."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = next((d for d in DELIMITERS if d in first_line), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        yield from reader
-    except csv.Error as error:  # a cell too large to be an email or a segment, say
-        raise MemberListError([f"Line {reader.line_num} could not be read ({error}). {SAVE_AS_UTF8}"]) from None
 
 
 def _columns(header: list[str]) -> tuple[int, int | None]:

@@ -11,10 +11,7 @@ results use (survey/results/representation.py).
 
 from __future__ import annotations
 
-import csv
-import io
 import re
-from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
@@ -24,34 +21,21 @@ from ..extensions import db
 from ..models import AUDIENCE_KEYS, MembershipCount, MembershipProfile, Survey
 from ..questionnaire.model import Dimension, Option, Questionnaire
 from ..results.representation import Membership
+from ..spreadsheets import FileProblems, csv_rows
 from . import audit
 from .accounts import audience_questionnaire
 from .audience import audience_options, audience_problem
-from .member_lists import DELIMITERS, SAVE_AS_UTF8
 
 REQUIRED = ("dimension", "group", "members")
 MAX_ROWS = 5000
-MAX_PROBLEMS_SHOWN = 20
 MAX_NAME = 200
 WHOLE_NUMBER = re.compile(r"[+-]?\d+")
 
 
-class ProfileError(ValueError):
+class ProfileError(FileProblems):
     """An uploaded profile with problems; nothing was stored."""
 
-    def __init__(self, problems: list[str]) -> None:
-        super().__init__(f"The file has {len(problems)} problem(s); nothing was stored.")
-        self.problems = problems
-
-    @property
-    def shown(self) -> list[str]:
-        """Return the first problems, as many as a page should list."""
-        return self.problems[:MAX_PROBLEMS_SHOWN]
-
-    @property
-    def more(self) -> int:
-        """Return how many problems are not listed."""
-        return max(0, len(self.problems) - MAX_PROBLEMS_SHOWN)
+    NOTHING = "nothing was stored"
 
 
 @dataclass(frozen=True)
@@ -71,7 +55,7 @@ class Count:
 def read_profile(data: bytes, questionnaire: Questionnaire | None = None) -> list[Count]:
     """Return the counts in a CSV file, or raise ProfileError naming every problem by line."""
     questionnaire = questionnaire or audience_questionnaire()
-    rows = _rows(_text(data))
+    rows = csv_rows(data, ProfileError)
     header = [cell.strip().lower().replace(" ", "_") for cell in next(rows, [])]
     if not any(header):
         raise ProfileError(["The file is empty. Its first line must name the columns: dimension, group, members."])
@@ -98,29 +82,6 @@ class _Reading:
     counts: list[Count] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     first_line: dict[tuple[str, str, str], int] = field(default_factory=dict)
-
-
-def _text(data: bytes) -> str:
-    if data.startswith(b"PK\x03\x04"):
-        raise ProfileError([f"This is an Excel workbook, not a CSV file. {SAVE_AS_UTF8}"])
-    try:
-        text = data.decode("utf-8-sig")
-    except UnicodeDecodeError:
-        text = "\x00"
-    if "\x00" in text:
-        raise ProfileError([f"The file is not saved as UTF-8 text. {SAVE_AS_UTF8}"])
-    return text
-
-
-def _rows(text: str) -> Iterator[list[str]]:
-    """Yield the CSV rows, split on the delimiter the header line uses (comma, semicolon or tab)."""
-    first_line = text.split("\n", 1)[0]
-    delimiter = next((d for d in DELIMITERS if d in first_line), ",")
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        yield from reader
-    except csv.Error as error:
-        raise ProfileError([f"Line {reader.line_num} could not be read ({error})."]) from None
 
 
 def _cell(cells: list[str], at: int) -> str:
