@@ -7,6 +7,7 @@ import csv
 import io
 
 import pytest
+from playwright.sync_api import expect
 
 from survey.models import Role
 
@@ -34,6 +35,10 @@ def test_an_organiser_launches_a_probation_survey_and_sees_it_fill(app, browser,
         page.goto(f"{server}/organise/")
         assert "/staff/sign-in" in page.url
         check(page, "01-sign-in")
+        page.fill("#email", "pat@example.org")
+        page.fill("#password", "not the password")
+        page.click("button:has-text('Continue')")
+        expect(page.locator(".error-summary")).to_be_focused(timeout=5_000)  # as on members' pages
         page.fill("#email", "pat@example.org")
         page.fill("#password", PASSWORD)
         page.click("button:has-text('Continue')")
