@@ -129,6 +129,8 @@ def demo_command(responses: int, seed: int | None, if_empty: bool) -> None:
                 f"in {added.seconds:.1f} s, {added.count / added.seconds:,.0f} a second; "
                 f"results snapshot stored in {added.primed_seconds:.1f} s."
             )
+        if demo.add_earlier_wave(results) is not None:
+            click.echo(f"Stored an earlier wave of {results.slug} (2025), with planted changes to compare.")
         if demo.add_membership_profile() is not None:
             click.echo("Stored the demo membership profile: /admin/membership")
     if current_app.config["ENV_NAME"] != "production":
