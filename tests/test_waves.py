@@ -229,3 +229,18 @@ def test_an_organiser_marks_a_wave_and_it_is_audited(app, client):
     form = get_page(client, f"/organise/surveys/{earlier.id}/wave")
     offered = re.findall(r"<option [^>]*>([^<]+)</option>", form)
     assert offered == ["None: do not compare with an earlier survey"]  # not itself, nor its own later wave
+
+
+def test_flask_demo_stores_the_earlier_wave_once_when_asked(app):
+    runner = app.test_cli_runner()
+    first = runner.invoke(args=["demo", "--responses", "300", "--seed", "2", "--earlier-wave"])
+    assert "Stored an earlier wave" in first.output, first.output
+    again = runner.invoke(args=["demo", "--responses", "300", "--seed", "2", "--if-empty", "--earlier-wave"])
+    assert again.exit_code == 0 and "Stored an earlier wave" not in again.output
+    with app.app_context():
+        results_demo = db.session.scalar(db.select(Survey).where(Survey.slug == app.config["DEMO_RESULTS_SLUG"]))
+        earlier = results_demo.previous_survey
+        assert earlier.slug.endswith("-2025") and earlier.status == SurveyStatus.CLOSED
+        count = db.select(db.func.count()).select_from(Response)
+        assert db.session.scalar(count.where(Response.survey_id == earlier.id)) == 300
+        assert earlier.questionnaire.question("C3").text["en"] != results_demo.questionnaire.question("C3").text["en"]
