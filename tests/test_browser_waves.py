@@ -9,10 +9,11 @@ import pytest
 
 import demo
 from survey.extensions import db
-from survey.models import Survey
+from survey.models import Role, Survey
 
-from .browser import PHONE, assert_no_horizontal_scroll, axe_violations, live_server, screenshot
-from .factories import demo_survey, publish
+from .browser import PHONE, SCREENSHOTS, assert_no_horizontal_scroll, axe_violations, live_server, screenshot
+from .factories import demo_survey, make_user, publish
+from .staff import browser_sign_in
 
 pytestmark = pytest.mark.browser
 
@@ -43,4 +44,15 @@ def test_the_published_page_says_what_changed_since_the_earlier_wave(app, browse
         assert axe_violations(page) == []
         assert_no_horizontal_scroll(page)
         screenshot(page, "published-phone-waves-line")
+
+        make_user(app, "ada@example.org", Role.ADMIN)
+        browser_sign_in(page, server, app, "ada@example.org")
+        for name, path in (("question", "/q/C1?by=A1"), ("reworded", "/q/C3"), ("overview", "/")):
+            page.goto(f"{server}/organise/surveys/{survey.id}/results{path}", timeout=120_000)
+            assert "2025" in page.locator("main").inner_text(), name
+            assert axe_violations(page) == [], name
+            assert_no_horizontal_scroll(page)
+            screenshot(page, f"dashboard-phone-waves-{name}")
+            if name != "overview":
+                page.locator("section.waves").screenshot(path=SCREENSHOTS / f"dashboard-phone-waves-{name}-section.png")
         context.close()

@@ -198,9 +198,13 @@ def test_dashboards_show_the_changes(app, client, waves):
     overview = get_page(client, f"/organise/surveys/{waves.id}/results/")
     assert "Compared with 2025 on" in overview and "1 answers clearly up" not in overview
     page = get_page(client, f"/organise/surveys/{waves.id}/results/q/C1")
-    assert re.search(r"up \d+ points since 2025", page) and "points</td>" in page
+    section = re.search(r'<section class="waves".*?</section>', page, re.S).group(0)
+    assert re.search(r"<strong>Up (\d+) points</strong> <span class=\"base\">\(\+[\d.]+ to \+[\d.]+ points\)", section)
+    assert "No clear change" in section  # C1's other answers moved less, or not at all
     by = get_page(client, f"/organise/surveys/{waves.id}/results/q/C1?by=A1")
-    assert by.count("since 2025") > page.count("since 2025")  # the groups of the breakdown too
+    by_section = re.search(r'<section class="waves".*?</section>', by, re.S).group(0)
+    assert by_section.count("<tr>") > section.count("<tr>")  # each group of the breakdown too
+    assert "Health: “Increased a little” or “Increased a lot”" in by_section
     reworded = get_page(client, f"/organise/surveys/{waves.id}/results/q/C3")
     assert "not compared with 2025: the wording changed" in reworded.lower()
 

@@ -170,7 +170,7 @@ class Row:
     before: str  # "40% (of 1,234)"
     now: str
     change: engine.Change
-    words: str  # "up 12 points since 2025 (from 40% to 52%)"
+    words: str  # "Up 12 points", "No clear change"
     interval: str  # "+8.9 to +15.1 points"
 
 
@@ -184,6 +184,19 @@ class Panel:
     not_compared: list[tuple[str, str]]  # (text, why)
 
 
+def short(change: engine.Change) -> str:
+    """Return a change in a table's few words: "Up 12 points", "Down 1 point", "No clear change"."""
+    before, now = round(change.earlier_percent), round(change.percent)
+    if not change.clear:
+        return _("No clear change")
+    size = abs(now - before)
+    if size == 0:
+        return _("Up less than 1 point") if change.points > 0 else _("Down less than 1 point")
+    if now > before:
+        return _("Up 1 point") if size == 1 else _("Up %(n)s points", n=size)
+    return _("Down 1 point") if size == 1 else _("Down %(n)s points", n=size)
+
+
 def _row(found: engine.QuestionChange, change: engine.Change, group: str, wave: str) -> Row:
     return Row(
         found.text,
@@ -192,7 +205,7 @@ def _row(found: engine.QuestionChange, change: engine.Change, group: str, wave: 
         f"{change.earlier_percent:.0f}% (of {change.earlier_base:,})",
         f"{change.percent:.0f}% (of {change.base:,})",
         change,
-        phrase(change, wave),
+        short(change),
         interval(change),
     )
 
@@ -217,10 +230,12 @@ def panel(survey: Survey, question_id: str, by: str | None, filters: dict[str, s
         out.rows += [
             _row(found, c, "Everyone" if not filters else "This group", waves.earlier_label) for c in found.changes
         ]
-        groups = results.waves_by_group(survey, key, by, "en", filters) if by else None
-        labels = {g.code: g.label for d in results.dimensions(survey) if d.id == by for g in d.values}
-        for change in groups.changes if groups else []:
-            out.rows.append(_row(found, change, labels.get(change.group, change.group or ""), waves.earlier_label))
+        main = main_change(found)
+        groups = results.waves_by_group(survey, key, by, "en", filters) if by and main else None
+        labels = {g.code: g.label["en"] for d in results.dimensions(survey) if d.id == by for g in d.values}
+        for change in groups.changes if groups else []:  # each group: the main answer only
+            if change.option == main.option:  # type: ignore[union-attr]
+                out.rows.append(_row(found, change, labels.get(change.group, change.group or ""), waves.earlier_label))
     return out
 
 
