@@ -92,6 +92,12 @@ def test_unchanged_questions_say_no_clear_change_and_reworded_are_not_compared(a
         assert len(compared) > 40  # every other countable question was compared
         assert found.question("K1") is None  # free text is never counted
         assert found.question("A6") is not None
+        survey = db.session.get(Survey, waves.id)
+        through = [q.id for q in survey.questionnaire.questions if q.id in {"L1", "L5", "L6", "A5"}]
+        for key in through:  # reported through the breakdowns made from it: never on its own, so not here
+            refused = results.question_table(survey, key).refused or ""
+            assert (found.question(key) is None) == refused.startswith("This question is reported through")
+        assert any(found.question(k) is None for k in through)
 
 
 def test_numbers_come_from_both_waves_published_counts(app, waves):

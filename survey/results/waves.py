@@ -26,9 +26,10 @@ from ..models import SurveyStatus
 from ..questionnaire.model import Question, Questionnaire
 from .answers import table_of
 from .cache import snapshot_for
+from .dimensions import structure
 from .overview import overview_of
 from .protection import MAX_NOISE
-from .queries import UnknownQuestion, answer_key
+from .queries import UnknownQuestion, answer_key, check_query, fixed_dimensions
 from .stats import benjamini_hochberg, significant, two_proportion_test, wilson
 from .tables import Table
 
@@ -277,10 +278,17 @@ def table_changes(later: Table, earlier: Table, groups: set[str | None] | None =
 
 def _key_changes(
     survey, earlier, key: str, by: str | None, filters: Mapping[str, str], language: str
-) -> QuestionChange:
-    """Compare one answer key between the waves (undecided: `decide` marks the clear changes)."""
+) -> QuestionChange | None:
+    """Compare one answer key between the waves (undecided: `decide` marks the clear changes); None
+    when the results never show it on its own (a question reported through the breakdowns made
+    from it, such as date of birth), so there is nothing to compare."""
+    questionnaire = survey.questionnaire
+    question, _item = answer_key(questionnaire, key)
+    fixed = fixed_dimensions(survey.audience, questionnaire)
+    if check_query(structure(questionnaire), question, None, {}, fixed) is not None:
+        return None
     later_table = table_of(snapshot_for(survey), survey.threshold, key, by, filters, language, survey.audience)
-    problem = identity_problem(survey.questionnaire, earlier.questionnaire, key)
+    problem = identity_problem(questionnaire, earlier.questionnaire, key)
     if problem is not None:
         return QuestionChange(key, later_table.text, False, problem)
     before = table_of(snapshot_for(earlier), earlier.threshold, key, by, filters, language, earlier.audience)
@@ -311,7 +319,9 @@ def wave_changes(survey, language: str = "en", filters: Mapping[str, str] | None
     if found is None:
         found = Waves(earlier.slug, earlier.name, wave_label(survey, earlier), language, filters, None)
         for key in compared_keys(survey.questionnaire):
-            found.questions.append(_key_changes(survey, earlier, key, None, filters, language))
+            compared = _key_changes(survey, earlier, key, None, filters, language)
+            if compared is not None:
+                found.questions.append(compared)
         decide([c for q in found.questions for c in q.changes])
         later_snapshot.cache[memo_key] = found
     return found
@@ -326,6 +336,8 @@ def by_group(
     if earlier is None:
         return None
     found = _key_changes(survey, earlier, key, by, dict(filters or {}), language)
+    if found is None:
+        return None
     found.changes = [c for c in found.changes if c.group is not None]
     found.compared = bool(found.changes)
     if not found.compared and found.reason is None:

@@ -104,8 +104,8 @@ def note(waves: engine.Waves | None, key: str, option: str | None = None) -> str
     found = waves.question(key)
     if found is None:
         return ""
-    if not found.compared:
-        return capital(reason(found.reason, waves.earlier_label))
+    if not found.compared:  # numbers are never compared: nothing to say on each of their lines
+        return "" if found.reason == engine.NOT_COUNTED else capital(reason(found.reason, waves.earlier_label))
     change = main_change(found, option)
     if change is None:
         return ""
