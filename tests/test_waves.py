@@ -188,6 +188,17 @@ def test_pages_and_the_api_carry_the_changes(app, client, waves):
     assert "Ers 2025" in welsh and re.search(r"wedi codi \d+ pwynt ers 2025", welsh)
     briefing = get_page(client, "/r/later/briefing?lang=en")
     assert "Since 2025" in briefing and re.search(r"up \d+ points since 2025", briefing)
+    with app.app_context():  # a sector's briefing: that sector's members in both waves
+        a2 = next(b for b in results.overview(db.session.get(Survey, waves.id)).breakdowns if b.dimension == "A2")
+        largest = max((g for g in a2.groups if not g.suppressed), key=lambda g: g.n)
+    sector = get_page(client, f"/r/later/briefing?sector={largest.code}&lang=en")
+    assert "Since 2025" in sector
+    assert re.search(r"(up|down) \d+ points? since 2025|No clear change since 2025", sector)
+    with app.app_context():
+        mine = results.wave_changes(db.session.get(Survey, waves.id), "en", {"A2": largest.code})
+        everyone = results.wave_changes(db.session.get(Survey, waves.id), "en")
+        assert mine.filters == {"A2": largest.code}
+        assert mine.question("C1").changes[0].base < everyone.question("C1").changes[0].base
     body = client.get("/api/v1/surveys/later/changes").get_json()
     assert body["earlier"]["label"] == "2025"
     c1 = next(q for q in body["questions"] if q["question"] == "C1")

@@ -114,7 +114,8 @@ def note(waves: engine.Waves | None, key: str, option: str | None = None) -> str
 
 
 def largest(waves: engine.Waves | None, exclude: set[str] = frozenset()) -> list[Since]:
-    """Return the largest clear changes, one per answer key (its largest), largest first."""
+    """Return the largest clear changes, one per answer key (a scale's % positive when it changed
+    clearly, else the key's largest), largest first."""
     if waves is None:
         return []
     out = []
@@ -123,7 +124,8 @@ def largest(waves: engine.Waves | None, exclude: set[str] = frozenset()) -> list
         clear = [c for c in found.changes if c.clear and c.group is None]
         if base in exclude or not clear:
             continue
-        change = max(clear, key=lambda c: abs(c.points))
+        positive = [c for c in clear if c.option == engine.POSITIVE]  # a scale: what its line shows
+        change = positive[0] if positive else max(clear, key=lambda c: abs(c.points))
         sentence = _(
             "“%(question)s” – %(answers)s: %(change)s",
             question=found.text,
