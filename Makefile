@@ -30,7 +30,7 @@ run: setup ## Set everything up and serve the app on http://127.0.0.1:5000 (and 
 	if ! $(REDIS_PING); then unset REDIS_URL; fi; \
 	set -e; \
 	$(BIN)/flask db upgrade; \
-	$(BIN)/flask demo --responses 20000 --seed 1 --if-empty; \
+	$(BIN)/flask demo --responses 20000 --seed 1 --if-empty --earlier-wave; \
 	if [ -n "$${REDIS_URL:-}" ]; then \
 	  $(BIN)/flask jobs worker & worker=$$!; \
 	  trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT; trap 'exit 130' INT TERM; \

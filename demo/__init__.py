@@ -14,6 +14,7 @@ the `flask demo` command does, when asked for responses), and it needs numpy.
 - `demo.answers`: the questionnaire, section by section, and the generator.
 - `demo.membership`: the demo's membership profile (demo/membership.csv), for who answered
   against the membership.
+- `demo.waves`: the results demo's earlier wave ("2025"), with planted changes to compare.
 - `demo.database`: writing the rows (executemany on SQLite, COPY on PostgreSQL), the daily
   counts and the stored results snapshot.
 
@@ -28,14 +29,19 @@ from .answers import CHUNK, answer_sets, generate
 from .database import BASE_COLUMNS, DAYS, Added, add_responses, count_days
 from .membership import add_membership_profile
 from .planted import PLANTED, Planted, planted_shares
+from .waves import PLANTED_CHANGES, REWORDED, PlantedChange, add_earlier_wave
 
 __all__ = [
     "BASE_COLUMNS",
     "CHUNK",
     "DAYS",
     "PLANTED",
+    "PLANTED_CHANGES",
+    "REWORDED",
     "Added",
     "Planted",
+    "PlantedChange",
+    "add_earlier_wave",
     "add_membership_profile",
     "add_responses",
     "answer_sets",

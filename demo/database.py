@@ -130,7 +130,9 @@ WRITERS: dict[str, tuple[Callable[[tuple[str, ...], list[tuple]], Any], Callable
 }
 
 
-def add_responses(survey: Survey, n: int, seed: int) -> Added:
+def add_responses(
+    survey: Survey, n: int, seed: int, chunks: Iterable[tuple[list[str], list[str]]] | None = None
+) -> Added:
     """Add n synthetic, already released responses to a survey, spread them over its daily counts,
     and store the survey's results snapshot.
 
@@ -138,6 +140,7 @@ def add_responses(survey: Survey, n: int, seed: int) -> Added:
     numbers, one batch: a failure part-way leaves whole chunks only. Storing the snapshot
     (`survey.results.cache.prime`) reads the new rows once here, so that no worker has to
     parse every response's JSON for its first dashboard: each loads the stored columns instead.
+    `chunks` (languages, answers JSON) replace the generator's draws: the demo's earlier wave.
     """
     started = time.perf_counter()
     dialect = db.engine.dialect.name
@@ -149,7 +152,7 @@ def add_responses(survey: Survey, n: int, seed: int) -> Added:
     db.session.commit()  # nothing of ours left open while the writer's connection writes
 
     def payloads() -> Iterator[Any]:
-        for languages, texts in generate(questionnaire, n, seed):
+        for languages, texts in generate(questionnaire, n, seed) if chunks is None else chunks:
             ids = random_ids(len(texts))
             rows = [(i, survey_id, version_id, lang, text) for i, lang, text in zip(ids, languages, texts, strict=True)]
             if "record_key" in columns:  # drawn for each response, as a release draws them

@@ -105,8 +105,13 @@ def reset_password_command(email: str, two_factor: bool) -> None:
 )
 @click.option("--seed", type=int, help="Seed: the same seed and count give the same answers. Default: random.")
 @click.option("--if-empty", is_flag=True, help="Add responses only if the results demo has none yet.")
+@click.option(
+    "--earlier-wave",
+    is_flag=True,
+    help="Also store an earlier wave (2025) of the results demo, with planted changes to compare (once).",
+)
 @with_appcontext
-def demo_command(responses: int, seed: int | None, if_empty: bool) -> None:
+def demo_command(responses: int, seed: int | None, if_empty: bool, earlier_wave: bool) -> None:
     """Create or refresh the open-link demo survey; with --responses, fill a published results demo too.
 
     In development it also (re)sets a demo viewer account and prints its one-time password, so
@@ -129,6 +134,8 @@ def demo_command(responses: int, seed: int | None, if_empty: bool) -> None:
                 f"in {added.seconds:.1f} s, {added.count / added.seconds:,.0f} a second; "
                 f"results snapshot stored in {added.primed_seconds:.1f} s."
             )
+        if earlier_wave and demo.add_earlier_wave(results) is not None:
+            click.echo(f"Stored an earlier wave of {results.slug} (2025), with planted changes to compare.")
         if demo.add_membership_profile() is not None:
             click.echo("Stored the demo membership profile: /admin/membership")
     if current_app.config["ENV_NAME"] != "production":

@@ -258,8 +258,11 @@ class Survey(db.Model):
     # When answers were last released to results while open (open-link surveys only): a staff-
     # facing time that paces live releases, never beside answers (core/submissions.py).
     released_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The earlier wave this survey is compared with (survey/core/waves.py, survey/results/waves.py).
+    previous_survey_id: Mapped[int | None] = mapped_column(ForeignKey("survey.id", ondelete="SET NULL"))
 
     questionnaire_version: Mapped[QuestionnaireVersion] = relationship()
+    previous_survey: Mapped[Survey | None] = relationship(remote_side=[id], foreign_keys=[previous_survey_id])
 
     @property
     def questionnaire(self) -> Questionnaire:

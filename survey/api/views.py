@@ -10,6 +10,7 @@ from .. import results
 from ..config import Config
 from ..core import membership, reviews
 from ..questionnaire.model import Question
+from ..web import waves as wave_pages
 from . import bp
 from .access import readable_survey, visible_publication
 
@@ -168,4 +169,27 @@ def representation(slug: str):
         "threshold": found.threshold,
         "breakdowns": [asdict(b) for b in shown],
         "weighting_only": found.weighting_only,
+    }
+
+
+@bp.get("/surveys/<slug>/changes")
+def changes(slug: str):
+    """Each countable question against the survey's earlier wave: the change of each answer (and a
+    scale's % positive) in points, its 95% interval and test, from both waves' published counts; or
+    why a question is not compared. ?<dimension>=<code> filters both waves alike."""
+    survey = readable_survey(slug)
+    language = _language()
+    filters = _filters(("lang",))
+    publication = visible_publication()
+    if publication is not None and not publication.allows(None, filters):
+        return NOT_PUBLISHED, 404
+    found = results.wave_changes(survey, language, filters)
+    if found is None:
+        return {"slug": survey.slug, "earlier": None, "questions": []}
+    questions = [q for q in found.questions if _published(q.question)]
+    return {
+        "slug": survey.slug,
+        "earlier": {"slug": found.earlier, "name": found.earlier_name, "label": found.earlier_label},
+        "filters": filters,
+        "questions": [asdict(q) | {"words": wave_pages.question_words(q, found.earlier_label)} for q in questions],
     }

@@ -10,6 +10,7 @@ from .. import results
 from ..core import membership, reviews
 from ..core.tracking import tracking
 from ..questionnaire.model import TEXT_TYPES
+from ..web import waves as wave_pages
 from ..web.access import ALL_STAFF, roles, survey_or_404
 from ..web.charts import PLOTLY_BUNDLE, figure
 from . import bp
@@ -62,6 +63,7 @@ def overview(survey_id: int):
         protected_threshold=results.filter_rules(survey).protected_threshold,
         tracking=tracking(survey),
         sections=survey.questionnaire.sections,
+        waves_line=wave_pages.overview_line(survey),
     )
 
 
@@ -111,6 +113,7 @@ def question(survey_id: int, question_id: str):
         filters=filters,
         figure_url=figure_url,
         library=url_for("static", filename=PLOTLY_BUNDLE),
+        waves=None if table.refused else wave_pages.panel(survey, question_id, by, filters),
     )
 
 

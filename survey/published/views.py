@@ -16,6 +16,7 @@ from ..models import Survey
 from ..questionnaire.model import TEXT_TYPES
 from ..web import briefing as briefing_content
 from ..web import findings
+from ..web import waves as wave_pages
 from ..web.charts import PLOTLY_BUNDLE, figure
 from ..web.limits import limiter
 from ..web.published_pages import SECTOR, method, render_page
@@ -166,6 +167,7 @@ def briefing(survey: Survey, publication: PublicationView):
     found = briefing_content.build(survey, publication, overview, dimension, request.args.get(SECTOR) or None, language)
     if found is None:
         abort(404)
+    sector = {dimension: found.sector.code} if found.sector and dimension else {}
     return render_template(
         "published/briefing.html",
         survey=survey,
@@ -174,4 +176,5 @@ def briefing(survey: Survey, publication: PublicationView):
         min_points=briefing_content.MIN_POINTS,
         equality_min=briefing_content.EQUALITY_MIN_GROUP,
         method=method(survey, publication, overview),
+        **({} if found.small else wave_pages.briefing(survey, publication, sector, language)),
     )

@@ -49,6 +49,8 @@ from .tables import (
     Share,
     Table,
 )
+from .waves import Waves, wave_changes
+from .waves import by_group as waves_by_group
 
 __all__ = [
     "COMMENT_MINIMUM",
@@ -80,6 +82,7 @@ __all__ = [
     "Share",
     "Table",
     "UnknownQuestion",
+    "Waves",
     "approved_comments",
     "comments",
     "comments_of",
@@ -105,4 +108,6 @@ __all__ = [
     "reviewable_responses",
     "snapshot_for",
     "table_of",
+    "wave_changes",
+    "waves_by_group",
 ]

@@ -11,7 +11,7 @@ from ..core.publication import PublicationView
 from ..core.tracking import tracking
 from ..i18n import current_language
 from ..models import Survey, as_utc
-from . import findings
+from . import findings, waves
 
 SECTOR = "sector"  # the audience part a briefing is for
 
@@ -64,6 +64,8 @@ def render_page(survey: Survey, publication: PublicationView, preview: bool = Fa
         method=method(survey, publication, overview),
         sectors=_sectors(survey, publication, overview),
         preview=preview,
+        capital=waves.capital,
+        **waves.published(survey, publication, language, lines, shown),
     )
 
 
