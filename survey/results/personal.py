@@ -111,6 +111,7 @@ def _emails(text: str) -> list[Span]:
 
 # 10 to 13 digits, spaced, dashed or bracketed, starting as a UK number does (0, +44 or 0044).
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().-]{8,}\d(?:\s*(?:ext\.?|extension|x)\s*\d{2,5})?(?!\w)", re.I)
+DIGIT = re.compile(r"\d")
 LONG_NUMBER = re.compile(r"(?<![\w£$€.,/])\d{2,}(?:[ -]\d{2,})*(?![\w/]|[.,]\d)")
 CODE = re.compile(r"\b[A-Z]{1,4}[- ]?\d{4,}\b")  # UN-12345, EMP-20931, P0098321, UN 445566
 NI_NUMBER = re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
@@ -123,30 +124,28 @@ NUMBERED = re.compile(
 
 
 def _phones(text: str) -> list[Span]:
-    if sum(ch.isdigit() for ch in text) < 10:
+    if sum(map(str.isdigit, text)) < 10:
         return []
     found = [
         Span(m.start, m.end, "phone")
         for m in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE)
-        if sum(ch.isdigit() for ch in m.raw_string) >= 10
+        if sum(map(str.isdigit, m.raw_string)) >= 10
     ]
     for m in PHONE.finditer(text):
         written = m.group(0).rstrip()
-        digits = sum(ch.isdigit() for ch in re.split(r"ext|x", written, flags=re.I)[0])
+        digits = sum(map(str.isdigit, re.split(r"ext|x", written, flags=re.I)[0]))
         if 10 <= digits <= 13 and re.match(r"\(?(?:0|\+|00)", written):
             found.append(Span(m.start(), m.start() + len(written), "phone"))
     return found
 
 
 def _numbers(text: str) -> list[Span]:
-    if not any(ch.isdigit() for ch in text):
+    if not DIGIT.search(text):
         return []
     found = [Span(m.start(), m.end(), "number") for m in NI_NUMBER.finditer(text)]
     found += [Span(m.start(), m.end(), "number") for m in CODE.finditer(text) if not _year(m.group(0)[-4:], m)]
     found += [
-        Span(m.start(), m.end(), "number")
-        for m in LONG_NUMBER.finditer(text)
-        if sum(ch.isdigit() for ch in m.group(0)) >= 6
+        Span(m.start(), m.end(), "number") for m in LONG_NUMBER.finditer(text) if sum(map(str.isdigit, m.group(0))) >= 6
     ]
     found += [Span(m.start(1), m.end(1), "number") for m in NUMBERED.finditer(text)]
     return found
@@ -237,12 +236,11 @@ def gazetteer() -> tuple[frozenset[str], frozenset[str]]:
 
 _TITLES = "|".join(re.escape(t) for t in sorted(w.words(w.TITLES), key=len, reverse=True))
 _NAME_WORD = rf"(?:{_CAP}|(?:ap|ab|ferch|verch|van|de|da|bin|al)(?=\s+[A-Z]))"
-TITLED = re.compile(rf"\b(?:{_TITLES})(?!\w)\s+((?:{_CAP})(?:\s+{_NAME_WORD}){{0,3}})")
+_INITIALS = r"(?:[A-Z]\.\s*){1,3}"  # "Dr A. Rahman"
+TITLED = re.compile(rf"\b(?:{_TITLES})(?!\w)\s+((?:{_INITIALS})?(?:{_CAP})(?:\s+{_NAME_WORD}){{0,3}})")
 WORD = re.compile(rf"{_CAP}")
 PATRONYMIC = re.compile(rf"\b{_CAP}\s+(?:ap|ab|ferch|verch)\s+{_CAP}")
-ROLE_NAMED = re.compile(
-    rf"\b(?:{w.alternatives(w.ROLES)}),?\s+(?:is\s+called\s+|called\s+|named\s+|yw\s+)?({_CAP})", re.I
-)
+ROLE_NAMED = re.compile(rf"\b(?i:{w.alternatives(w.ROLES)}),?\s+(?:is\s+called\s+|called\s+|named\s+|yw\s+)?({_CAP})")
 _AMBIGUOUS = w.words(w.AMBIGUOUS_FIRST)
 _NOT_NAMES = w.words(w.NOT_NAMES)
 _NOT_NAMES_CY = w.words(w.NOT_NAMES_CY)
@@ -254,7 +252,10 @@ def _names(text: str, language: str) -> list[Span]:
     found = [_titled(m, first, last) for m in TITLED.finditer(text)]
     found = [span for span in found if span is not None]
     found += [Span(m.start(), m.end(), "name") for m in PATRONYMIC.finditer(text)]
-    found += [Span(m.start(1), m.end(1), "name") for m in ROLE_NAMED.finditer(text) if _bare(m.group(1)) in first]
+    # After "my manager", any capitalised word that is not a known non-name ("my manager, Carys, ...")
+    found += [
+        Span(m.start(1), m.end(1), "name") for m in ROLE_NAMED.finditer(text) if _bare(m.group(1)) not in not_names
+    ]
     words = list(WORD.finditer(text))
     for i, m in enumerate(words):
         word = _bare(m.group(0))
@@ -269,7 +270,7 @@ def _names(text: str, language: str) -> list[Span]:
 def _titled(m: re.Match, first: frozenset[str], last: frozenset[str]) -> Span | None:
     """A title and the name after it, or None where the title is a job word before no name."""
     title = m.group(0).split()[0]
-    name_words = [_bare(word) for word in m.group(1).split()]
+    name_words = [_bare(word) for word in m.group(1).split() if not re.fullmatch(r"[A-Z]\.", word)]
     if name_words[0] in _NOT_NAMES:
         return None
     if title in w.WEAK_TITLES and not (name_words[0] in first or name_words[0] in last):
@@ -311,30 +312,35 @@ def _organisation(text: str, at: int) -> bool:
 # --- workplaces ------------------------------------------------------------------------------
 
 _PLACE = rf"(?:{_CAP})(?:\s+(?:{_CAP}))?"
-PLACE_WORKPLACE = re.compile(rf"(?:\b(?i:the|a)\s+)?\b({_PLACE})\s+(?:{w.alternatives(w.WORKPLACES_EN)})\b(?!s)")
+PLACE_WORKPLACE = re.compile(rf"\b({_PLACE})\s+(?:{w.alternatives(w.WORKPLACES_EN)})\b(?!s)")
 WARD = re.compile(
     rf"\b[Ww]ard\s+(?:\d{{1,3}}[A-Z]?|[A-Z]\d{{0,2}}\b|(?!Manager|Sister|Clerk|Round|Staff|Nurse){_CAP})"
     rf"|\b{_CAP}\s+Ward\b|\bUnit\s+\d+[A-Za-z]?(?:,\s+{_PLACE})?"
 )
 _NOT_HOSPITAL = r"College|Society|Academy|Institute|Navy|Mail|Bank|Commission|Family|Air|Courts|Charter"
 HOSPITAL = re.compile(
-    rf"\b(?:the\s+)?Royal\s+(?!(?:{_NOT_HOSPITAL})\b){_CAP}(?!\s+of\b)|\bYsbyty\s+{_PLACE}|\b{_PLACE}\s+Hospital\b"
+    rf"\bRoyal\s+(?!(?:{_NOT_HOSPITAL})\b){_CAP}(?!\s+of\b)|\bYsbyty\s+{_PLACE}|\b{_PLACE}\s+Hospital\b"
 )
-WORKPLACE_CY = re.compile(
-    rf"\b(?:y\s+|yr\s+)?(?:{w.alternatives(w.WORKPLACES_CY)})\s+(?:yn\s+|ym\s+|yng\s+)?({_PLACE})"
-)
+WORKPLACE_CY = re.compile(rf"\b(?:{w.alternatives(w.WORKPLACES_CY)})\s+(?:yn\s+|ym\s+|yng\s+)?({_PLACE})")
 _NOT_PLACES = w.words(w.NOT_PLACES)
+ARTICLE = re.compile(r"\b(?:[Tt]he|an?|A|[Yy]r?)\s+$")
 
 
 def _workplaces(text: str, language: str) -> list[Span]:
     found = [Span(m.start(), m.end(), "workplace") for m in WARD.finditer(text) if not _general_ward(m.group(0))]
-    found += [Span(m.start(), m.end(), "workplace") for m in HOSPITAL.finditer(text)]
+    found += [Span(_article(text, m.start()), m.end(), "workplace") for m in HOSPITAL.finditer(text)]
     for pattern in (PLACE_WORKPLACE, WORKPLACE_CY):
         for m in pattern.finditer(text):
             place = m.group(1).split()
             if not any(word in _NOT_PLACES or (word.isupper() and len(word) <= 3) for word in place):
-                found.append(Span(m.start(), m.end(), "workplace"))
+                found.append(Span(_article(text, m.start()), m.end(), "workplace"))
     return found
+
+
+def _article(text: str, at: int) -> int:
+    """Return where a workplace's name starts, with "the", "a", "y" or "yr" before it."""
+    before = ARTICLE.search(text, max(0, at - 5), at)
+    return before.start() if before else at
 
 
 def _general_ward(written: str) -> bool:

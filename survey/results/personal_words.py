@@ -53,6 +53,7 @@ Sunday January February March April May June July August September October Novem
 Mae Yn Y Yr Fy Ein Eich Dydd Gŵyl Sant Saint St Day Christmas Easter Bank Holiday Government
 Llywodraeth Bwrdd Iechyd Gwasanaeth Tîm Rheolwr Adran Swyddfa Ysgol Ysbyty Nurse Sister Doctor
 Nyrs Chief Head Deputy Senior Junior Clinical Lead Support Worker Workers Staff Union UNISON Unsain
+Canolfan Contact Customer Operations Practice General Area Regional District Services
 """
 # Welsh words that are also first names in English ("Pam?" is "Why?"), in Welsh comments.
 NOT_NAMES_CY = """
