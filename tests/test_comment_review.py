@@ -236,6 +236,8 @@ def test_the_review_page_in_a_real_browser_on_a_phone(app, browser, held):
         page.click("a:has-text('Review them')")
         assert page.locator("ol.review > li").count() == len(HELD)
         assert page.locator("mark", has_text="07700 900123").count() == 1
+        shown_kind = "getComputedStyle(document.querySelector('mark[data-kind=phone]'), '::after').content"
+        assert page.evaluate(shown_kind) == '" (phone)"'  # each marked part says what it is
         assert axe_violations(page) == []
         assert_no_horizontal_scroll(page)
         screenshot(page, "comment-review-phone")

@@ -66,17 +66,21 @@ def find_personal(text: str, language: str = "en") -> list[Span]:
     found = _emails(text) + _phones(text) + _addresses(text) + _numbers(text)
     found += _singling_out(text, language) + _names(text, language) + _workplaces(text, language)
     kept: list[Span] = []
+    owner: list[Span | None] = [None] * len(text)  # the kept find over each character
     for span in sorted(found, key=lambda s: (s.start - s.end, _PRIORITY[s.kind], s.start)):
-        if not any(_clash(span, k) for k in kept):
+        overlapped = {owner[i] for i in range(span.start, span.end)} - {None}
+        if not any(_clash(span, k) for k in overlapped if k is not None):
             kept.append(span)
+            owner[span.start : span.end] = [span] * (span.end - span.start)
     return sorted(kept, key=lambda s: (s.start, -s.end))
 
 
 def _clash(span: Span, kept: Span) -> bool:
-    """Whether a find overlaps one kept already; a find within a description that singles someone
-    out, or a name within a workplace ("Mr Singh's team"), is kept as well: both kinds are told."""
+    """Whether a find clashes with one kept already that it overlaps; a find within a description
+    that singles someone out, or a name within a workplace ("Mr Singh's team"), is kept as well:
+    both kinds are told."""
     inside = kept.kind in ("singling-out", "workplace") and kept.start <= span.start and span.end <= kept.end
-    return span.start < kept.end and kept.start < span.end and not (inside and span.kind != kept.kind)
+    return not (inside and span.kind != kept.kind)
 
 
 # --- email addresses -------------------------------------------------------------------------
@@ -84,16 +88,23 @@ def _clash(span: Span, kept: Span) -> bool:
 _AT_WORD = r"(?:\s*[(\[{<]\s*at\s*[)\]}>]\s*|\s+at\s+)"
 _DOT_WORD = r"(?:\s*[(\[{<]\s*dot\s*[)\]}>]\s*|\s+dot\s+)"
 _TLDS = {"com", "org", "net", "uk", "gov", "cymru", "wales", "ac", "nhs", "edu", "io", "co", "info", "me", "eu"}
-EMAIL = re.compile(r"[\w+-]+(?: ?\. ?[\w+-]+)* ?@ ?[^\W\d_][\w-]*(?: ?\. ?[^\W\d_][\w-]*)*")
+# Repeats are bounded, so that a hostile comment ("a.a.a.a...@", 10,000 characters) stays linear.
+EMAIL = re.compile(
+    r"(?<![\w.+-])[\w+-]{1,64}(?: ?\. ?[\w+-]{1,64}){0,6} ?@ ?[^\W\d_][\w-]{0,62}(?: ?\. ?[^\W\d_][\w-]{0,62}){0,6}"
+)
 SPELT_EMAIL = re.compile(
-    rf"(?<![\w.+'’-])[\w+-]+(?:(?:\.|{_DOT_WORD})[\w+-]+)*{_AT_WORD}[^\W\d_][\w-]*(?:(?:\.|{_DOT_WORD})[^\W\d_][\w-]*)*",
+    rf"(?<![\w.+'’-])[\w+-]{{1,64}}(?:(?:\.|{_DOT_WORD})[\w+-]{{1,64}}){{0,6}}{_AT_WORD}"
+    rf"[^\W\d_][\w-]{{0,62}}(?:(?:\.|{_DOT_WORD})[^\W\d_][\w-]{{0,62}}){{0,6}}",
     re.I,
 )
 
 
+AT = re.compile(r"\bat\b", re.I)
+
+
 def _emails(text: str) -> list[Span]:
     found = [Span(m.start(), m.end(), "email") for m in EMAIL.finditer(text)] if "@" in text else []
-    at = 0
+    at = 0 if AT.search(text) else len(text)
     while m := SPELT_EMAIL.search(text, at):  # "me at jo.bloggs at gmail dot com": tried from each word
         written = m.group(0)
         bracketed = bool(re.search(r"[(\[{<]\s*at\s*[)\]}>]", written, re.I))
@@ -110,9 +121,9 @@ def _emails(text: str) -> list[Span]:
 # --- phone numbers and other numbers ---------------------------------------------------------
 
 # 10 to 13 digits, spaced, dashed or bracketed, starting as a UK number does (0, +44 or 0044).
-PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().-]{8,}\d(?:\s*(?:ext\.?|extension|x)\s*\d{2,5})?(?!\w)", re.I)
+PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().-]{8,24}\d(?:\s*(?:ext\.?|extension|x)\s*\d{2,5})?(?!\w)", re.I)
 DIGIT = re.compile(r"\d")
-LONG_NUMBER = re.compile(r"(?<![\w£$€.,/])\d{2,}(?:[ -]\d{2,})*(?![\w/]|[.,]\d)")
+LONG_NUMBER = re.compile(r"(?<![\w£$€.,/])\d{2,}(?:[ -]\d{2,}){0,8}(?![\w/]|[.,]\d)")
 CODE = re.compile(r"\b[A-Z]{1,4}[- ]?\d{4,}\b")  # UN-12345, EMP-20931, P0098321, UN 445566
 NI_NUMBER = re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
 NUMBERED = re.compile(
@@ -128,7 +139,7 @@ def _phones(text: str) -> list[Span]:
         return []
     found = [
         Span(m.start, m.end, "phone")
-        for m in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE)
+        for m in phonenumbers.PhoneNumberMatcher(text, "GB", leniency=phonenumbers.Leniency.POSSIBLE, max_tries=100)
         if sum(map(str.isdigit, m.raw_string)) >= 10
     ]
     for m in PHONE.finditer(text):
