@@ -90,6 +90,27 @@ def test_hard_negatives_are_not_held_back(text):
     assert find_personal(text, language_of(text)) == [] and not may_identify(text)
 
 
+@pytest.mark.parametrize(
+    ("text", "kind"),
+    [
+        ("My supervisor Mrs Thompson-Blake reads every message.", "name"),
+        ("The manager, Ms K. Williams, says it's mandatory.", "name"),
+        ("Mae Nia Wyn o'r adran gyllid yn gwybod popeth.", "name"),
+        ("email: dai_jones at btinternet.com", "email"),
+        ("E-bost: meinir.lloyd@cyngor.cymru", "email"),
+        ("I'm on extension 4421 at County Hall.", "phone"),
+        ("Member no UN/123456.", "number"),
+        ("My NI is AB123456C.", "number"),
+        ("Rwy'n byw yn 7 Lôn Las, Llangefni LL77 7AA.", "address"),
+        ("Ask for Bronwen at the Aberaeron library.", "workplace"),
+        ("I'm the only male receptionist in the whole health board.", "singling-out"),
+        ("Yr unig athro Cymraeg yn yr ysgol ydw i.", "singling-out"),
+    ],
+)
+def test_forms_outside_the_labelled_set_are_found(text, kind):
+    assert kind in {span.kind for span in find_personal(text, language_of(text))}
+
+
 def test_the_language_is_guessed_from_small_words():
     assert language_of("Mae'r sgwrsfot yn rhoi cyngor anghywir am dreth y cyngor.") == "cy"
     assert language_of("The chatbot gives wrong advice about council tax.") == "en"

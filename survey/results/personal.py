@@ -63,7 +63,7 @@ def language_of(text: str) -> str:
 def find_personal(text: str, language: str = "en") -> list[Span]:
     """Return the parts of a comment (language "en" or "cy") that may identify someone, in order,
     none overlapping (where two finds overlap, the longer one, or the more telling kind, stays)."""
-    found = _emails(text) + _phones(text) + _addresses(text) + _numbers(text)
+    found = _emails(text) + _phones(text) + _extensions(text) + _addresses(text) + _numbers(text)
     found += _singling_out(text, language) + _names(text, language) + _workplaces(text, language)
     kept: list[Span] = []
     owner: list[Span | None] = [None] * len(text)  # the kept find over each character
@@ -124,7 +124,8 @@ def _emails(text: str) -> list[Span]:
 PHONE = re.compile(r"(?<![\w+])(?:\+|00)?\(?\d[\d\s().-]{8,24}\d(?:\s*(?:ext\.?|extension|x)\s*\d{2,5})?(?!\w)", re.I)
 DIGIT = re.compile(r"\d")
 LONG_NUMBER = re.compile(r"(?<![\w£$€.,/])\d{2,}(?:[ -]\d{2,}){0,8}(?![\w/]|[.,]\d)")
-CODE = re.compile(r"\b[A-Z]{1,4}[- ]?\d{4,}\b")  # UN-12345, EMP-20931, P0098321, UN 445566
+CODE = re.compile(r"\b[A-Z]{1,4}[- /]?\d{4,}\b")  # UN-12345, EMP-20931, P0098321, UN 445566, UN/123456
+EXTENSION = re.compile(r"\b(?:extension|ext\.?|estyniad)\s*(?:no\.?\s*)?\d{3,6}\b", re.I)
 NI_NUMBER = re.compile(r"\b[A-CEGHJ-PR-TW-Z]{2}\s?\d{2}\s?\d{2}\s?\d{2}\s?[A-D]\b")
 NUMBERED = re.compile(
     r"(?:member(?:ship)?|staff|payroll|employee|personnel|badge|reference|ref|case|"
@@ -148,6 +149,11 @@ def _phones(text: str) -> list[Span]:
         if 10 <= digits <= 13 and re.match(r"\(?(?:0|\+|00)", written):
             found.append(Span(m.start(), m.start() + len(written), "phone"))
     return found
+
+
+def _extensions(text: str) -> list[Span]:
+    """An internal phone extension ("extension 4421") names a desk as well as a number does."""
+    return [Span(m.start(), m.end(), "phone") for m in EXTENSION.finditer(text)]
 
 
 def _numbers(text: str) -> list[Span]:

@@ -39,7 +39,8 @@ Glen Grace Guy Haf Harmony Hazel Heather Holly Honey Hope Hunter Iris Ivy Jack J
 Jordan Joy June Justice Kent King Lily Lincoln Mae Mai Major March Mark May Melody Miles Misty Olive
 Paris Pat Patience Pearl Penny Ray Reading Rich Rob Robin Rose Ruby Rusty Sandy Santa Sky Skye Star
 Sterling Summer Sunny Sydney Victoria Violet Wade Will Winter Wyn Gwyn Nest Non Bryn Cai Seren Enfys
-Dylan Glyn Mari Nia Mo Sal Di Del Jo Si
+Dylan Glyn Mari Nia Mo Sal Di Del Jo Si Angel Drew Dale Mason Carter Parker Max Earl Grant Lucky Sue
+Austin Madison Brooklyn India Georgia Virginia Dakota Chad Asia China Israel Jersey Florida Chester
 """
 
 # Capitalised words that are not part of a person's name where one could be expected.
@@ -81,10 +82,15 @@ pennaeth|arweinydd tîm"""
 PERSON_NOUNS_EN = r"""woman|man|person|one|nurse|midwife|member|speaker|user|worker|officer|
 coordinator|manager|employee|colleague|driver|carer|cleaner|porter|doctor|student|apprentice|
 trainee|volunteer|rep|steward|handler|assistant|guy|girl|lad|lady|mum|dad|mother|father|parent|
-wheelchair user|black|asian|muslim|jewish|sikh|hindu"""
+wheelchair user|black|asian|muslim|jewish|sikh|hindu|receptionist|administrator|clerk|technician|
+therapist|pharmacist|paramedic|firefighter|teacher|lecturer|librarian|cook|chef|caretaker|gardener|
+engineer|analyst|planner|adviser|advisor|dispatcher|controller|inspector|researcher|secretary|
+interpreter|translator|supervisor|porter|coach|social worker|sister|brother|son|daughter|wife|husband"""
 PERSON_NOUNS_CY = r"""menyw|fenyw|dyn|ddyn|person|berson|un|nyrs|aelod|siaradwr|siaradwraig|
 gweithiwr|weithiwr|gweithwraig|weithwraig|swyddog|rheolwr|reolwr|bydwraig|fydwraig|gofalwr|
-ofalwr|gyrrwr|yrrwr|merch|ferch|bachgen|fachgen|mam|fam|tad|dad|meddyg|feddyg|myfyriwr|fyfyriwr"""
+ofalwr|gyrrwr|yrrwr|merch|ferch|bachgen|fachgen|mam|fam|tad|dad|meddyg|feddyg|myfyriwr|fyfyriwr|
+derbynnydd|athro|athrawes|glanhawr|lanhawr|glanhawraig|lanhawraig|technegydd|dechnegydd|cynorthwyydd|
+gynorthwyydd|clerc|glerc|gweinyddwr|weinyddwr|cyfieithydd|gyfieithydd|peiriannydd|beiriannydd"""
 
 # Workplace nouns after a place's name ("the Wakefield control room") and capitalised words before
 # them that are departments, not places.
