@@ -69,8 +69,10 @@ def test_held_back_comments_stay_hidden_until_an_organiser_approves_them(app, or
 
     page = get_page(organiser, _review(held))  # a title, no repeated ids
     assert sorted(_items(page).values()) == sorted(HELD)
-    assert "Ring me on <mark>07700 900123</mark> about the rota tool." in page  # the suspicious part, marked
-    assert "<mark>pat.smith@example.org</mark>" in page and "<mark>12345678</mark>" in page
+    # the suspicious part, marked with its kind
+    assert 'Ring me on <mark data-kind="phone">07700 900123</mark> about the rota tool.' in page
+    assert '<mark data-kind="email">pat.smith@example.org</mark>' in page
+    assert '<mark data-kind="number">12345678</mark>' in page
     assert "Contains a phone number" in page
 
     _decide(organiser, held, page, one=f"approve:{_key(page, HELD[0])}")
@@ -234,6 +236,8 @@ def test_the_review_page_in_a_real_browser_on_a_phone(app, browser, held):
         page.click("a:has-text('Review them')")
         assert page.locator("ol.review > li").count() == len(HELD)
         assert page.locator("mark", has_text="07700 900123").count() == 1
+        shown_kind = "getComputedStyle(document.querySelector('mark[data-kind=phone]'), '::after').content"
+        assert page.evaluate(shown_kind) == '" (phone)"'  # each marked part says what it is
         assert axe_violations(page) == []
         assert_no_horizontal_scroll(page)
         screenshot(page, "comment-review-phone")

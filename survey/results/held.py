@@ -1,7 +1,9 @@
 """Comments held back because they may identify someone, and their review by an organiser.
 
-A comment with an email address, a phone number or a membership-number-like string of digits is
-held back (only counted) until an organiser approves it. An organiser's decisions (table
+A comment that may identify someone (a name, a workplace, an email address in any written-out form,
+a phone, membership or staff number, an address or postcode, or a description that singles someone
+out: survey/results/personal.py finds them, in English and Welsh) is held back (only counted)
+until an organiser approves it. An organiser's decisions (table
 comment_review, keyed by response and question; survey/core/reviews.py reads and writes them) are
 passed in as data, so that they hold whatever snapshot is built. Reviewing is offered only where
 the question's comments could be shown at all (at least max(k, 10) of them): the review page
@@ -10,8 +12,8 @@ never reads a small group's comments.
 
 from __future__ import annotations
 
+import functools
 import hashlib
-import re
 import uuid
 from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
@@ -21,53 +23,48 @@ import numpy as np
 from ..questionnaire.model import TEXT_TYPES
 from .cache import snapshot_for
 from .dimensions import comment_threshold
+from .personal import DESCRIBED, Span, find_personal, language_of
 from .queries import UnknownQuestion, answer_key
 from .snapshot import Snapshot
-
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(\.[\w-]+)+")
-PHONE = re.compile(r"(?<!\w)(\+?\d[\d\s().-]{8,}\d)(?!\w)")  # 10 or more digits with spaces, dots or dashes
-DIGITS = re.compile(r"\d{6,}")  # a membership number or any other long number
 
 Decisions = Mapping[str, bool]  # response id (32 hex digits) -> approved (True) or kept hidden (False)
 
 
-def may_identify(text: str) -> bool:
-    """Return whether a comment contains an email address, a phone number or a long number."""
-    return bool(_spans(text))
+def may_identify(text: str, language: str | None = None) -> bool:
+    """Return whether a comment may identify someone: a name, a workplace, an email address, a
+    phone, membership or staff number, an address or a description that singles someone out."""
+    return bool(_finds(text, language))
+
+
+@functools.lru_cache(maxsize=50_000)
+def _finds(text: str, language: str | None = None) -> tuple[Span, ...]:
+    """The comment's finds, kept for the comments of the next snapshot (most are the same)."""
+    return tuple(find_personal(text, language or language_of(text)))
 
 
 def _spans(text: str) -> list[tuple[int, int, str]]:
     """Return (start, end, what) of every part of a text that may identify someone."""
-    found = [(m.start(), m.end(), "an email address") for m in EMAIL.finditer(text)]
-    found += [
-        (m.start(), m.end(), "a phone number")
-        for m in PHONE.finditer(text)
-        if sum(ch.isdigit() for ch in m.group(0)) >= 10
-    ]
-    found += [
-        (m.start(), m.end(), "a long number")
-        for m in DIGITS.finditer(text)
-        if not any(s <= m.start() and m.end() <= e for s, e, _ in found)  # not part of a phone number
-    ]
-    return sorted(found)
+    return [(span.start, span.end, DESCRIBED[span.kind]) for span in _finds(text)]
 
 
-def marked_parts(text: str) -> tuple[list[tuple[str, bool]], list[str]]:
-    """Split a comment into (part, may identify) pieces, and say what was found in it."""
-    spans = _spans(text)
-    merged: list[list[int]] = []
-    for start, end, _ in spans:  # overlapping finds (a phone number is also a long number) are one mark
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
+def marked_parts(text: str) -> tuple[list[tuple[str, str | None]], list[str]]:
+    """Split a comment into (part, kind) pieces, the kind (None: nothing found) of what may identify
+    someone ("name", "email", ..., two joined by " + " where they overlap), and say what was found."""
+    finds = _finds(text)
+    merged: list[list] = []  # [start, end, kinds]
+    for span in finds:  # overlapping finds ("the only one in the Newport office") are one mark
+        if merged and span.start < merged[-1][1]:
+            merged[-1][1] = max(merged[-1][1], span.end)
+            merged[-1][2] = list(dict.fromkeys([*merged[-1][2], span.kind]))
         else:
-            merged.append([start, end])
-    parts: list[tuple[str, bool]] = []
+            merged.append([span.start, span.end, [span.kind]])
+    parts: list[tuple[str, str | None]] = []
     at = 0
-    for start, end in merged:
-        parts += [(text[at:start], False), (text[start:end], True)]
+    for start, end, kinds in merged:
+        parts += [(text[at:start], None), (text[start:end], " + ".join(kinds))]
         at = end
-    parts.append((text[at:], False))
-    return [p for p in parts if p[0]], list(dict.fromkeys(what for _, _, what in spans))
+    parts.append((text[at:], None))
+    return [p for p in parts if p[0]], list(dict.fromkeys(DESCRIBED[span.kind] for span in finds))
 
 
 @dataclass
@@ -76,8 +73,8 @@ class HeldComment:
 
     key: str  # names the comment in a form; not its response id, and found nowhere else
     text: str
-    parts: list[tuple[str, bool]]  # the text in pieces, True where it may identify someone
-    found: list[str]  # what was found: "an email address", "a phone number", "a long number"
+    parts: list[tuple[str, str | None]]  # the text in pieces, each with the kind found in it (None: nothing)
+    found: list[str]  # what was found: "a name", "an email address", "a phone number", ...
     approved: bool | None  # None: waiting for a decision; False: kept hidden
 
 
