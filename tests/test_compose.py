@@ -253,3 +253,52 @@ def test_the_preview_shows_a_draft_as_members_see_it_in_welsh(app, organiser):
     assert "Ym mha grŵp gwasanaeth UNSAIN ydych chi?" in page
     with app.app_context():
         assert db.session.scalars(select(QuestionnaireVersion)).all() == []
+
+
+def test_texts_that_mean_something_in_yaml_come_back_exactly(app):
+    awkward = [
+        "yes",
+        "no",
+        "123",
+        "null",
+        "- x",
+        "a: b",
+        "#x",
+        "'q'",
+        '"dq"',
+        "two\nlines",
+        "{a, b}",
+        "&a *b !c %d @e `f",
+    ]
+    entries = [
+        {
+            "own": {
+                "id": f"own_{n}",
+                "type": "single",
+                "text": {"en": f"{t}?", "cy": t},
+                "options": [{"en": t, "cy": t}, {"en": "???", "cy": "!!!"}, {"en": f"{t}!", "cy": "x"}],
+            }
+        }
+        for n, t in enumerate(awkward, start=1)
+    ]
+    content = {"title": {"en": "yes", "cy": "a: b"}, "intro": {"en": "#x\n\n- y", "cy": "null"}, "entries": entries}
+    with app.app_context():
+        from survey.core.compose_file import compose_text
+
+        made = load_text(compose_text(content, current_bank(), "composed-9", 1).text, "composed-9.yaml")
+    assert (made.title, made.description) == (content["title"], content["intro"])
+    for question, text in zip(made.questions, awkward, strict=True):
+        assert question.text == {"en": f"{text}?", "cy": text}
+        assert [o.label["en"] for o in question.options] == [text, "???", f"{text}!"]
+        assert len(set(question.codes)) == 3 and question.codes[1] == "answer_2"
+
+
+def test_submitting_again_without_a_change_stores_nothing_new(app, organiser):
+    draft = composed(organiser)
+    post(organiser, f"{draft}/submit")
+    again = post(organiser, f"{draft}/submit", follow_redirects=True)
+    assert "Nothing has changed since it was submitted" in again.text
+    assert len(versions(app)) == 1
+    post(organiser, f"{draft}/order", {"change": "remove:3"})  # C1 (bank order: A1, A2, A5, C1, …)
+    assert post(organiser, f"{draft}/submit").status_code == 302
+    assert sorted(v.version for v in versions(app)) == [1, 2]

@@ -10,6 +10,8 @@ No HTTP here.
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -233,6 +235,10 @@ def submit(draft: ComposedDraft, bank: Bank) -> Submitted:
     same checker, the same approval. Nothing in the draft changes when there are problems.
     """
     content = _content(draft)
+    digest = _digest(content)
+    before = submitted_version(draft)
+    if before is not None and content.get("submitted_digest") == digest:
+        return Submitted(version=before, message="Nothing has changed since it was submitted: here it is.")
     version = int(content["submissions"]) + 1
     composed = compose_text(content, bank, slug_of(draft), version)
     if composed.problems:
@@ -245,7 +251,14 @@ def submit(draft: ComposedDraft, bank: Bank) -> Submitted:
         return Submitted(message=stored.message)
     if stored.new:
         content["submissions"] = version
+        content["submitted_digest"] = digest
         draft.submitted_version_id = stored.version.id
         audit.record("submitted composed survey", draft=draft.id, upload=stored.version.id, version=version)
         _save(draft, content)
     return Submitted(version=stored.version, message=stored.message)
+
+
+def _digest(content: dict[str, Any]) -> str:
+    """Return a fingerprint of what a draft says (title, introduction, questions)."""
+    said = {key: content.get(key) for key in ("title", "intro", "entries")}
+    return hashlib.sha256(json.dumps(said, sort_keys=True, ensure_ascii=False).encode()).hexdigest()

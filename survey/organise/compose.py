@@ -110,10 +110,13 @@ def compose_bank(draft_id: int):
     bank = current_bank()
     if request.method == "POST":
         section = request.form.get("section")
-        if section:
-            refused = drafts.add_bank_section(draft, bank, section)
-        else:
-            refused = drafts.add_bank_questions(draft, bank, request.form.getlist("pick"))
+        try:
+            if section:
+                refused = drafts.add_bank_section(draft, bank, section)
+            else:
+                refused = drafts.add_bank_questions(draft, bank, request.form.getlist("pick"))
+        except drafts.ComposeError as error:
+            refused = [str(error)]
         for text in refused:
             flash(text)
         if not refused:
@@ -176,7 +179,7 @@ def compose_submit(draft_id: int):
         return _page(draft, submit_problems=result.problems, status=400)
     if result.version is None:
         return _page(draft, submit_problems=[result.message], status=409)
-    flash(result.message or "Submitted for approval. An administrator will check it and approve it.")
+    flash(result.message or "Submitted for approval. An administrator will check it, then approve it.")
     return redirect(url_for("organise.compose", draft_id=draft.id))
 
 
