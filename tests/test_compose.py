@@ -302,3 +302,23 @@ def test_submitting_again_without_a_change_stores_nothing_new(app, organiser):
     post(organiser, f"{draft}/order", {"change": "remove:3"})  # C1 (bank order: A1, A2, A5, C1, …)
     assert post(organiser, f"{draft}/submit").status_code == 302
     assert sorted(v.version for v in versions(app)) == [1, 2]
+
+
+def test_an_own_question_is_changed_in_place_and_a_draft_can_be_deleted(app, organiser):
+    draft = composed(organiser)
+    form = organiser.get(f"{draft}/own/own_1").text
+    assert OWN_SINGLE["text_cy"] in form.replace("&#39;", "'") and "Naddo" in form
+    changed = OWN_SINGLE | {"type": "scale", "scale": "agree5", "text_en": "Rotas are fair."}
+    assert post(organiser, f"{draft}/own/own_1", changed).status_code == 302
+    with app.app_context():
+        entries = db.session.scalars(select(ComposedDraft)).one().content["entries"]
+    assert entries[-1]["own"] == {
+        "id": "own_1",
+        "type": "scale",
+        "scale": "agree5",
+        "required": False,
+        "text": {"en": "Rotas are fair.", "cy": OWN_SINGLE["text_cy"]},
+    }
+    assert len(entries) == len(SECTOR_PICKS) + 1
+    assert post(organiser, f"{draft}/delete").status_code == 302
+    assert organiser.get(draft).status_code == 404

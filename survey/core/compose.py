@@ -211,6 +211,13 @@ def save_own(draft: ComposedDraft, bank: Bank, own: dict[str, Any], own_id: str 
     return own_id
 
 
+def delete_draft(draft: ComposedDraft) -> None:
+    """Delete a draft; what it was submitted as stays with the administrators. Commits."""
+    audit.record("deleted composed survey", draft=draft.id, upload=draft.submitted_version_id)
+    db.session.delete(draft)
+    db.session.commit()
+
+
 def slug_of(draft: ComposedDraft) -> str:
     """Return the questionnaire id a draft is submitted under: "composed-<draft number>"."""
     return f"composed-{draft.id}"

@@ -183,6 +183,15 @@ def compose_submit(draft_id: int):
     return redirect(url_for("organise.compose", draft_id=draft.id))
 
 
+@bp.post("/compose/<int:draft_id>/delete")
+@roles(*MANAGERS)
+def compose_delete(draft_id: int):
+    """Delete the draft (a questionnaire it was submitted as stays with the administrators)."""
+    drafts.delete_draft(_draft_or_404(draft_id))
+    flash("Deleted.")
+    return redirect(url_for("organise.compose_list"))
+
+
 @bp.get("/compose/<int:draft_id>/file")
 @roles(*MANAGERS)
 def compose_file(draft_id: int):
