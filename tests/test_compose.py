@@ -15,6 +15,7 @@ from survey.core.question_bank import current_bank
 from survey.core.questionnaires import store_upload
 from survey.extensions import db
 from survey.models import ComposedDraft, QuestionnaireVersion, Role
+from survey.questionnaire import timing
 from survey.questionnaire.loader import Problem, load_text
 
 from .factories import PROBATION, make_user
@@ -97,6 +98,7 @@ def test_a_composed_questionnaire_passes_the_checker_and_is_an_ordinary_upload(a
     assert {d.id for d in made.dimensions if d.protected} >= {"L1", "ethnic_group", "young_member"}
     assert "wales" in {d.id for d in made.derived}
     assert made.languages == ("en", "cy") and made.title["cy"] == "AI a rotâu yn y Gwasanaeth Prawf"
+    assert made.estimated_minutes == timing.minutes(made) > 1
 
 
 def test_an_administrator_approves_it_and_an_organiser_makes_a_sector_survey_of_it(app, client):

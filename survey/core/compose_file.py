@@ -12,14 +12,17 @@ from __future__ import annotations
 
 import io
 import re
+from contextlib import suppress
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 from ruamel.yaml import YAML
 
 from ..questionnaire import timing
-from ..questionnaire.loader import Problem, QuestionnaireError, load_text
-from ..questionnaire.model import Text
+from ..questionnaire.build import build
+from ..questionnaire.loader import Problem, load_text
+from ..questionnaire.model import Questionnaire, Text
 from .own_questions import own_tree, scale_choices
 from .question_bank import Bank, BankQuestion, BankSource, rule_refs
 
@@ -92,14 +95,19 @@ def compose_text(content: dict[str, Any], bank: Bank, slug: str, version: int) -
     if composition.problems:
         return composition
     tree = _tree(content, entries, bank, slug, version)
-    text = _dump(tree)
-    try:  # the start page's estimate, worked out as for any questionnaire (timing.py)
-        tree["estimated_minutes"] = max(1, timing.minutes(load_text(text, f"{slug}.yaml")))
-        text = _dump(tree)
-    except QuestionnaireError:
-        pass  # the checker reports the problems when the file is stored
-    composition.text = text
+    # The start page's estimate, worked out as for any questionnaire (timing.py); a file the
+    # checker will refuse keeps 1, and the checker gives its reasons when it is stored.
+    with suppress(KeyError, TypeError, ValueError, AttributeError, IndexError, StopIteration):
+        tree["estimated_minutes"] = max(1, timing.minutes(build(tree, "")))
+    composition.text = _dump(tree)
     return composition
+
+
+@lru_cache(maxsize=16)
+def read_composed(text: str, name: str) -> Questionnaire:
+    """Return a composed file's questionnaire, checked as any file is; the last few are kept
+    (a preview reads the same text on every page). Raises QuestionnaireError."""
+    return load_text(text, name)
 
 
 def _problems(content: dict[str, Any], entries: list[Entry], bank: Bank) -> list[str]:

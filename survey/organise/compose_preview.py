@@ -13,12 +13,12 @@ from flask import abort, flash, g, redirect, render_template, request, session, 
 
 from ..config import Config
 from ..core import compose as drafts
-from ..core.compose_file import compose_text
+from ..core.compose_file import compose_text, read_composed
 from ..core.question_bank import current_bank
 from ..core.surveys import MIN_THRESHOLD
 from ..questionnaire import timing
 from ..questionnaire.answers import page_values, read_page
-from ..questionnaire.loader import QuestionnaireError, load_text
+from ..questionnaire.loader import QuestionnaireError
 from ..questionnaire.model import Questionnaire
 from ..web import member_pages
 from ..web.access import MANAGERS, roles
@@ -54,7 +54,7 @@ def _previewed(draft_id: int) -> DraftPreview | None:
     problems = composed.problems
     if not problems:
         try:
-            return DraftPreview(draft.id, load_text(composed.text, f"{drafts.slug_of(draft)}.yaml"))
+            return DraftPreview(draft.id, read_composed(composed.text, f"{drafts.slug_of(draft)}.yaml"))
         except QuestionnaireError as error:
             problems = composed.explain(error.problems)
     flash("It cannot be previewed yet: " + " ".join(problems))
