@@ -60,6 +60,8 @@ def composed(client: FlaskClient, picks=SECTOR_PICKS) -> str:
     assert heading(client, draft).status_code == 302
     assert post(client, f"{draft}/bank", {"pick": picks}).status_code == 302
     assert post(client, f"{draft}/own", OWN_SINGLE).status_code == 302
+    for place in (6, 5):  # above L1 and L5: equality questions come last
+        assert post(client, f"{draft}/order", {"change": f"up:{place}"}).status_code == 302
     return draft
 
 
@@ -90,7 +92,8 @@ def test_a_composed_questionnaire_passes_the_checker_and_is_an_ordinary_upload(a
         question_id = key.partition(":")[2]
         mine, theirs = made.question(question_id), bank.question(question_id)
         assert mine == replace(theirs, section_id=mine.section_id, position=mine.position)
-    own = made.questions[-1]
+    assert [q.id for q in made.questions] == ["A1", "A2", "A5", "C1", "own_1", "L1", "L5"]
+    own = made.question("own_1")
     assert (own.id, own.type, own.codes) == ("own_1", "single", ("yes", "no", "not_sure"))
     assert own.text["cy"] == OWN_SINGLE["text_cy"] and own.options[1].label["cy"] == "Naddo"
     # What the bank brings with the questions: the sector survey's audience, breakdowns and variables.
@@ -137,6 +140,8 @@ def test_equality_questions_cannot_be_written_by_hand_or_changed(app, organiser)
     with app.app_context():
         [stored] = db.session.scalars(select(ComposedDraft)).all()
         assert stored.content["entries"] == [{"bank": "ai-at-work:L5"}]
+    named = post(organiser, f"{draft}/own", OWN_SINGLE | {"text_en": "What is your payroll number?"})
+    assert named.status_code == 400 and "Answers are anonymous" in named.text
     # Words that only look like one are fine.
     assert (
         post(organiser, f"{draft}/own", OWN_SINGLE | {"text_en": "Does your manager explain each page?"}).status_code
@@ -201,6 +206,18 @@ def test_questions_that_depend_on_others_carry_them_or_are_refused(app, organise
         made = db.session.get(QuestionnaireVersion, version.id).questionnaire
     assert [q.id for q in made.questions] == ["A1", "A2", "A5", "L9"]
     assert {d.id for d in made.derived} >= {"wales", "nation"}  # what L9's rule needs came with it
+
+
+def test_equality_questions_come_last(app, organiser):
+    draft = new_draft(organiser)
+    heading(organiser, draft)
+    post(organiser, f"{draft}/bank", {"pick": ["ai-at-work:L1", "ai-at-work:C1"]})  # bank order: C1, L1
+    post(organiser, f"{draft}/order", {"change": "up:1"})
+    refused = post(organiser, f"{draft}/submit")
+    assert refused.status_code == 400
+    assert "Question 2 (C1" in refused.text and "equality questions come last" in refused.text
+    post(organiser, f"{draft}/order", {"change": "down:0"})
+    assert post(organiser, f"{draft}/submit").status_code == 302
 
 
 def test_two_bank_questions_with_one_id_cannot_sit_together(app, organiser):
@@ -314,7 +331,7 @@ def test_an_own_question_is_changed_in_place_and_a_draft_can_be_deleted(app, org
     assert post(organiser, f"{draft}/own/own_1", changed).status_code == 302
     with app.app_context():
         entries = db.session.scalars(select(ComposedDraft)).one().content["entries"]
-    assert entries[-1]["own"] == {
+    assert entries[4]["own"] == {
         "id": "own_1",
         "type": "scale",
         "scale": "agree5",

@@ -127,7 +127,20 @@ def _problems(content: dict[str, Any], entries: list[Entry], bank: Bank) -> list
         if entry.bank is not None:
             problems += _needs(entry, entries, bank)
     problems += _scale_problems(entries, bank)
+    problems += _equality_last(entries)
     return problems
+
+
+def _equality_last(entries: list[Entry]) -> list[str]:
+    """Equality questions come last, as members are promised (DESIGN.md §5)."""
+    first = next((e for e in entries if e.bank is not None and e.bank.equality), None)
+    if first is None:
+        return []
+    return [
+        f"{e.label}: equality questions come last, as members are promised; move it above {first.label}."
+        for e in entries[first.index + 1 :]
+        if e.bank is None or not e.bank.equality
+    ]
 
 
 def _needs(entry: Entry, entries: list[Entry], bank: Bank) -> list[str]:

@@ -41,6 +41,18 @@ EQUALITY_WORDS = re.compile(
     r"oed|oedran|rhywedd|trawsryweddol|cyfeiriadedd rhywiol|ethnig|hil|anabl\w*|crefydd\w*|ffydd|beichiog)\b",
     re.IGNORECASE,
 )
+# Words that ask who a member is: answers are anonymous, so no question may ask for them.
+IDENTIFYING_WORDS = re.compile(
+    r"\b(your name|full name|first name|last name|surname|e-?mail|phone number|mobile number|telephone|"
+    r"your address|home address|postal address|postcode|post code|"
+    r"payroll number|staff number|employee number|membership number|member number|national insurance|"
+    r"eich enw|enw llawn|cyfenw|eich cyfeiriad|cod post|rhif ffôn|rhif aelodaeth|e-bost)\b",
+    re.IGNORECASE,
+)
+IDENTIFYING_REFUSAL = (
+    "Answers are anonymous, as members are promised: a question cannot ask for a name, contact details "
+    "or a staff or membership number"
+)
 EQUALITY_REFUSAL = (
     "Questions about protected characteristics (age, sex, gender identity, sexual orientation, ethnicity, "
     "disability, religion, pregnancy, marriage) can only come from the question bank, unchanged, so that "
@@ -113,6 +125,8 @@ def read_own(form: Mapping[str, str], bank: Bank) -> tuple[dict[str, Any], dict[
             problems[f"text_{language}"] = f"Use {TEXT_LIMIT} characters or fewer for the question"
         elif EQUALITY_WORDS.search(text):
             problems[f"text_{language}"] = EQUALITY_REFUSAL
+        elif IDENTIFYING_WORDS.search(text):
+            problems[f"text_{language}"] = IDENTIFYING_REFUSAL
         own["text"][language] = text
     hints = {language: fields[f"hint_{language}"].strip() for language in LANGUAGE_NAMES}
     if any(hints.values()):
