@@ -65,8 +65,9 @@ def compose(page) -> None:
         page.check(f'input[value="ai-at-work:{key}"]')
     check(page, "03-bank", javascript=False)
     page.click("button:has-text('Add the questions you ticked')")
-    page.fill("#q", "rota")
+    page.fill("#q", "monitoring")
     page.click("button:has-text('Search')")
+    assert page.locator('input[value="ai-at-work:D1"]').is_visible()  # found pages are open
     check(page, "04-bank-search", javascript=False)
     page.click("text=Back to your questionnaire")
 
