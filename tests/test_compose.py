@@ -263,8 +263,12 @@ def test_the_bank_lists_every_shipped_question_grouped_by_page_and_searchable(ap
 
 def test_checker_problems_are_named_by_question():
     entry = Entry(0, "own_1", {"en": "Has your team been told?"}, "single", own={})
-    worded = Composition(entries=[entry]).explain([Problem("composed-1.yaml", 40, "question own_1: too many")])
-    assert worded == ["Question 1 (own_1, “Has your team been told?”): question own_1: too many"]
+    problems = [
+        Problem("composed-1.yaml", 40, "section more_questions, question own_1, option 'yes': too long"),
+        Problem("composed-1.yaml", 2, "title: missing 'cy'"),
+    ]
+    worded = Composition(entries=[entry]).explain(problems)
+    assert worded == ["Question 1 (own_1, “Has your team been told?”): option 'yes': too long", "title: missing 'cy'"]
 
 
 def test_the_preview_shows_a_draft_as_members_see_it_in_welsh(app, organiser):
@@ -346,3 +350,22 @@ def test_an_own_question_is_changed_in_place_and_a_draft_can_be_deleted(app, org
     assert len(entries) == len(SECTOR_PICKS) + 1
     assert post(organiser, f"{draft}/delete").status_code == 302
     assert organiser.get(draft).status_code == 404
+
+
+def test_checker_problems_reach_the_compose_page_named_by_question_and_nothing_is_stored(app, organiser):
+    draft = new_draft(organiser)
+    heading(organiser, draft)
+    post(organiser, f"{draft}/own", OWN_SINGLE | {"type": "number", "min": "1", "max": "5"})
+    with app.app_context():  # a draft the form would not make now: the checker is the last word
+        stored = db.session.scalars(select(ComposedDraft)).one()
+        entries = [{"own": stored.content["entries"][0]["own"] | {"min": 9, "max": 2}}]
+        stored.content = stored.content | {"entries": entries}
+        db.session.commit()
+    refused = post(organiser, f"{draft}/submit")
+    assert refused.status_code == 400
+    assert "Question 1 (own_1, “Has your team been told about the new rota system?”): min (9) is above max (2)" in (
+        refused.text
+    )
+    assert versions(app) == []
+    with app.app_context():
+        assert db.session.scalars(select(ComposedDraft)).one().content["entries"] == entries  # nothing lost

@@ -83,7 +83,11 @@ class Composition:
         for problem in problems:
             found = QUESTION_IN_MESSAGE.search(problem.message)
             entry = by_id.get(found.group(1)) if found else None
-            worded.append(f"{entry.label}: {problem.message}" if entry else problem.message)
+            if entry is None or found is None:
+                worded.append(problem.message)
+                continue
+            rest = problem.message[found.end() :]  # what follows "section …, question own_1"
+            worded.append(f"{entry.label}: {rest[2:] if rest.startswith((': ', ', ')) else rest}")
         return worded
 
 
