@@ -7,7 +7,9 @@ the preview's routing answers live only in the signed session cookie, as in prev
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
+from functools import lru_cache
 
 from flask import abort, flash, g, redirect, render_template, request, session, url_for
 
@@ -50,15 +52,24 @@ class DraftPreview:
 def _previewed(draft_id: int) -> DraftPreview | None:
     draft = _draft_or_404(draft_id)
     content = {**drafts.empty_content(), **(draft.content or {})}
-    composed = compose_text(content, current_bank(), drafts.slug_of(draft), int(content["submissions"]) + 1)
-    problems = composed.problems
-    if not problems:
-        try:
-            return DraftPreview(draft.id, read_composed(composed.text, f"{drafts.slug_of(draft)}.yaml"))
-        except QuestionnaireError as error:
-            problems = composed.explain(error.problems)
+    questionnaire, problems = _composed(drafts.slug_of(draft), json.dumps(content, sort_keys=True))
+    if questionnaire is not None:
+        return DraftPreview(draft.id, questionnaire)
     flash("It cannot be previewed yet: " + " ".join(problems))
     return None
+
+
+@lru_cache(maxsize=16)
+def _composed(slug: str, content: str) -> tuple[Questionnaire | None, tuple[str, ...]]:
+    """Write and read a draft's file once for all the pages of a preview (the bank is fixed per process)."""
+    said = json.loads(content)
+    composed = compose_text(said, current_bank(), slug, int(said["submissions"]) + 1)
+    if composed.problems:
+        return None, tuple(composed.problems)
+    try:
+        return read_composed(composed.text, f"{slug}.yaml"), ()
+    except QuestionnaireError as error:
+        return None, tuple(composed.explain(error.problems))
 
 
 def _language(language: str) -> str:
