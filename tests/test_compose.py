@@ -348,7 +348,9 @@ def test_an_own_question_is_changed_in_place_and_a_draft_can_be_deleted(app, org
         "text": {"en": "Rotas are fair.", "cy": OWN_SINGLE["text_cy"]},
     }
     assert len(entries) == len(SECTOR_PICKS) + 1
-    assert post(organiser, f"{draft}/delete").status_code == 302
+    kept = post(organiser, f"{draft}/delete", follow_redirects=True)
+    assert "Nothing was deleted" in kept.text and organiser.get(draft).status_code == 200
+    assert post(organiser, f"{draft}/delete", {"confirm": "yes"}).status_code == 302
     assert organiser.get(draft).status_code == 404
 
 

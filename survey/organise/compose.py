@@ -187,7 +187,11 @@ def compose_submit(draft_id: int):
 @roles(*MANAGERS)
 def compose_delete(draft_id: int):
     """Delete the draft (a questionnaire it was submitted as stays with the administrators)."""
-    drafts.delete_draft(_draft_or_404(draft_id))
+    draft = _draft_or_404(draft_id)
+    if request.form.get("confirm") != "yes":
+        flash("Nothing was deleted: tick “Yes, delete this questionnaire” first.")
+        return redirect(url_for("organise.compose", draft_id=draft.id))
+    drafts.delete_draft(draft)
     flash("Deleted.")
     return redirect(url_for("organise.compose_list"))
 
