@@ -620,3 +620,22 @@ class MembershipCount(db.Model):
     code: Mapped[str] = mapped_column(String(64))
     members: Mapped[int] = mapped_column(Integer)
     profile: Mapped[MembershipProfile] = relationship(back_populates="counts")
+
+
+class ComposedDraft(db.Model):
+    """An organiser's survey being composed from the question bank, kept between requests.
+
+    `content` holds the title and introduction in each language and the ordered entries: a bank
+    question by its questionnaire and id (never its text, so it cannot be changed), or the
+    organiser's own question with its texts (survey/core/compose.py). Staff data only: no answers.
+    """
+
+    __tablename__ = "composed_draft"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    owner_id: Mapped[int] = mapped_column(ForeignKey("staff_user.id", ondelete="CASCADE"), index=True)
+    content: Mapped[dict] = mapped_column(JSON, default=dict)
+    # The questionnaire version last submitted for approval (a plain id: an administrator may discard it).
+    submitted_version_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

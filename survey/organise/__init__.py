@@ -7,4 +7,12 @@ from ..web.access import guard
 bp = Blueprint("organise", __name__, url_prefix="/organise")
 guard(bp)
 
-from . import distribution, preview, publishing, views, waves  # noqa: E402,F401  (modules register routes on bp)
+from . import (  # noqa: E402,F401  (modules register routes on bp)
+    compose,
+    compose_preview,
+    distribution,
+    preview,
+    publishing,
+    views,
+    waves,
+)
