@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import re
+from datetime import date
 
 import pytest
 
@@ -257,7 +258,8 @@ def test_a_slice_combines_only_what_the_whole_surveys_filter_to_it_may(app, admi
     for by in ("language", "nation", "L9"):  # made from the region's answers, as the slice is
         mine, status = _api(wyn, national, f"results/C1?by={by}")
         theirs, _ = _api(admin, national, f"results/C1?A5=cymru_wales&by={by}")
-        assert status == 400 and mine["refused"] == theirs["refused"] and mine["cells"] == [], by
+        assert status == 400 and "same answers as your slice" in mine["refused"] and mine["cells"] == [], by
+        assert "made from the same answers" in theirs["refused"]  # the whole survey's filter refuses it too
     page = get_page(wyn, _results(national, "q/C1"))
     offered = re.findall(r'<option value="([^"]*)"', page[page.index('id="by"') : page.index("</select>")])
     assert "A6" in offered and not {"language", "nation", "L9", "A5"} & set(offered)
@@ -265,3 +267,24 @@ def test_a_slice_combines_only_what_the_whole_surveys_filter_to_it_may(app, admi
     assert "By region" not in overview and "By nation" not in overview and "By service group" in overview
     mine, status = _api(wyn, national, "results/C1?by=A1&A6=ft")  # a breakdown and a filter of its own
     assert status == 200 and mine["groups"][0]["n"] and mine["filters"] == {"A6": "ft"}
+
+
+def test_a_slice_is_compared_with_its_own_audiences_members(app, national):
+    with app.app_context():
+        from survey.core import membership
+
+        profile = (
+            "dimension,group,members,service_group\n"
+            "Region,North West,150000,\nRegion,Scotland,150000,\n"
+            "Region,North West,51234,Health\nRegion,Scotland,47321,Health\n"
+        )
+        membership.store_profile("ada@example.org", "Membership system", date(2026, 10, 31), profile.encode(), "p.csv")
+    make_user(app, "hal@example.org", Role.VIEWER, [HEALTH])
+    hal = app.test_client()
+    sign_in(hal, app, "hal@example.org")
+    page = get_page(hal, _results(national))
+    section = page.split('id="representation"', 1)[1].split("<h2>", 1)[0]
+    assert "51,234" in section and "150,000" not in section
+    found, status = _api(hal, national, "representation")
+    assert status == 200 and found["profile"]["audience_only"] is True
+    assert [b["dimension"] for b in found["breakdowns"]] == ["A5"]

@@ -87,7 +87,11 @@ def check_query(
     own = shape.dims[question.id].family if question.id in shape.dims else None
     used = [d for d in [by, *filters] if d is not None]
     families = [shape.dims[d].family for d in used] + ([own] if own else [])
-    families += list(dict.fromkeys(shape.dims[d].family for d in sliced if d in shape.dims))
+    if {shape.dims[d].family for d in sliced if d in shape.dims} & set(families):
+        return (
+            "This is made from the same answers as your slice (its service group, sector or region), "
+            "so it cannot be shown within it."
+        )
     if len(families) != len(set(families)):
         return "These two breakdowns are made from the same answers, so they cannot be combined."
     if sum(shape.families[f].protected for f in families) > 1:
