@@ -30,7 +30,7 @@ from .dimensions import Structure, structure, threshold_for
 from .gate import Universe, everyone_count, universe
 from .protection import published_count, shown
 from .queries import UnknownQuestion, answer_key, check_query, fixed_dimensions, language_for, rank_position
-from .slices import is_slice, sliced_by
+from .slices import sliced_by
 from .snapshot import Snapshot
 from .stats import wilson
 from .summaries import answers_summary, grid_summary, who_summary, who_summary_by
@@ -76,18 +76,9 @@ ITEM_TABLE_TYPES = {"grid": "scale", "statements": "statement", "priorities": "r
 def question_table(
     survey, question_id: str, by: str | None = None, filters: Mapping[str, str] | None = None, language: str = "en"
 ) -> Table:
-    """Return a question's results, broken down `by` a dimension and filtered, through the gate.
-    In a slice, the questions that pick its members out (service group, sector, region) are not
-    shown: everyone in it gave the same answer, and the other answers' groups are not its own."""
+    """Return a question's results, broken down `by` a dimension and filtered, through the gate."""
     snapshot = snapshot_for(survey)
-    if is_slice(survey) and question_id.split(".")[0] in fixed_dimensions(
-        survey.slice_audience, snapshot.questionnaire
-    ):
-        return _blank(snapshot.questionnaire, question_id, by, filters, language, survey.threshold, SLICED_QUESTION)
     return table_of(snapshot, survey.threshold, question_id, by, filters, language, survey.audience)
-
-
-SLICED_QUESTION = "Everyone in this slice is in the same group of this question: it picks the slice's members out."
 
 
 def table_of(
@@ -164,7 +155,19 @@ def _table_of(
     question, item = answer_key(questionnaire, question_id)
     filters = dict(filters or {})
     shape = structure(questionnaire)
-    table = _blank(questionnaire, question_id, by, filters, language, k)
+    table = Table(
+        question=question_id,
+        type=ITEM_TABLE_TYPES[question.type] if item else question.type,
+        text=_text(questionnaire, question, item, language),
+        language=language,
+        by=by,
+        filters=filters,
+        threshold=k,
+        options=[OptionInfo(o.code, o.label[language]) for o in question.choices],
+    )
+    if question.scale is not None:
+        table.positive = sorted(question.scale.positive, key=question.codes.index)
+        table.negative = sorted(question.scale.negative, key=question.codes.index)
     reason = check_query(shape, question, by, filters, fixed_dimensions(audience, questionnaire), sliced_by(snapshot))
     if reason:
         table.refused = table.summary = reason
@@ -186,36 +189,6 @@ def _table_of(
         first = table_of(snapshot, k, f"{key}.1", by, filters, language, audience) if question.rank else None
         table.ranked = consultation.priorities(table, first, question)
         table.summary = table.ranked.summary
-    return table
-
-
-def _blank(
-    questionnaire: Questionnaire,
-    question_id: str,
-    by: str | None,
-    filters: Mapping[str, str] | None,
-    language: str,
-    k: int,
-    refused: str | None = None,
-) -> Table:
-    """Return a question's table with nothing counted yet (or refused, saying why)."""
-    language = language_for(questionnaire, language)
-    question, item = answer_key(questionnaire, question_id)
-    table = Table(
-        question=question_id,
-        type=ITEM_TABLE_TYPES[question.type] if item else question.type,
-        text=_text(questionnaire, question, item, language),
-        language=language,
-        by=by,
-        filters=dict(filters or {}),
-        threshold=k,
-        options=[OptionInfo(o.code, o.label[language]) for o in question.choices],
-    )
-    if question.scale is not None:
-        table.positive = sorted(question.scale.positive, key=question.codes.index)
-        table.negative = sorted(question.scale.negative, key=question.codes.index)
-    if refused:
-        table.refused = table.summary = refused
     return table
 
 
