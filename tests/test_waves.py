@@ -265,3 +265,25 @@ def test_flask_demo_stores_the_earlier_wave_once_when_asked(app):
         count = db.select(db.func.count()).select_from(Response)
         assert db.session.scalar(count.where(Response.survey_id == earlier.id)) == 300
         assert earlier.questionnaire.question("C3").text["en"] != results_demo.questionnaire.question("C3").text["en"]
+
+
+def test_a_slice_is_compared_with_the_same_slice_of_the_earlier_wave(app, waves):
+    from survey.results.slices import SurveySlice
+
+    with app.app_context():
+        survey = db.session.get(Survey, waves.id)
+        sliced = results.wave_changes(SurveySlice(survey, {"service_group": "local_gov"}, "Local government"))
+        filtered = results.wave_changes(survey, filters={"A1": "local_gov"})
+        whole = results.wave_changes(survey)
+        assert sliced is not None and filtered is not None and whole is not None
+
+        def numbers(found):
+            return {
+                (q.question, c.group, c.option): (c.earlier_count, c.earlier_base, c.count, c.base)
+                for q in found.questions
+                for c in q.changes
+            }
+
+        mine = numbers(sliced)
+        assert mine and mine == {key: value for key, value in numbers(filtered).items() if key in mine}
+        assert mine != {key: value for key, value in numbers(whole).items() if key in mine}  # not the whole union

@@ -45,11 +45,13 @@ def describe(slug: str):
     language = _language()
     questionnaire = survey.questionnaire
     publication = visible_publication()
+    fixed = {d.id for d in results.dimensions(survey) if d.fixed} if results.is_slice(survey) else set()
     return {
         "slug": survey.slug,
         "title": questionnaire.title[language],
         "threshold": survey.threshold,
         "status": survey.status,
+        "slice": survey.label if results.is_slice(survey) else None,
         "questions": [_question(q, language) for q in questionnaire.questions if _published(q.id)],
         "dimensions": [
             {
@@ -59,7 +61,7 @@ def describe(slug: str):
                 "values": _options(d.values, language),
             }
             for d in questionnaire.dimensions
-            if publication is None or d.id in publication.breakdowns
+            if (publication is None or d.id in publication.breakdowns) and d.id not in fixed
         ],
     }
 
@@ -73,8 +75,9 @@ def _published(question_id: str, by: str | None = None, filters: dict[str, str] 
 NOT_PUBLISHED = {"error": "not published"}
 
 
-def _filters(exclude: tuple[str, ...] = ("by", "lang")) -> dict[str, str]:
-    """Every other query argument is a filter: ?A5=cymru_wales (several combine with AND)."""
+def _filters(exclude: tuple[str, ...] = ("by", "lang", "slice")) -> dict[str, str]:
+    """Every other query argument is a filter: ?A5=cymru_wales (several combine with AND);
+    ?slice=<n> chooses one of a staff member's slices (survey/web/access.py)."""
     return {key: value for key, value in request.args.items() if key not in exclude}
 
 

@@ -3,7 +3,7 @@ region). A sector survey has an audience; "All members" has none."""
 
 from __future__ import annotations
 
-from ..models import AUDIENCE_KEYS, Survey
+from ..models import AUDIENCE_KEYS, Survey, SurveyStatus, User, within
 from ..questionnaire import checks
 from ..questionnaire.model import Option, Questionnaire, Section
 from ..questionnaire.rules import visible_options, with_derived
@@ -55,3 +55,21 @@ def describe_audience(questionnaire: Questionnaire, audience: dict, language: st
     if audience.get("sector"):
         labels[0:2] = [f"{labels[0]}: {labels[1]}"]
     return "; ".join(labels)
+
+
+def slices_for(user: User, survey: Survey) -> list[dict]:
+    """Return the audiences whose slice of a survey the account may see (one per scope, in the
+    order of its scopes): the scopes that lie inside the survey's audience without reaching the
+    whole survey (a Probation organiser and a national survey). None for an account that sees the
+    whole survey, for a draft (no results yet), or for scopes the questionnaire cannot tell apart."""
+    audience = survey.audience or {}
+    if user.can_reach(audience) or survey.status == SurveyStatus.DRAFT:
+        return []
+    questionnaire = survey.questionnaire
+    found: list[dict] = []
+    for scope in user.scopes or []:
+        parts = {key: code for key, code in scope.items() if code}
+        inside = parts and within(parts, audience) and all(key in questionnaire.audience for key in parts)
+        if inside and parts not in found:
+            found.append(parts)
+    return found

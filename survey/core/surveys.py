@@ -32,7 +32,7 @@ from ..models import (
 )
 from ..questionnaire.model import Questionnaire
 from . import audit
-from .audience import audience_problem
+from .audience import audience_problem, describe_audience, slices_for
 from .submissions import release_batch
 from .withdrawal import forget_withdrawal_codes
 
@@ -60,6 +60,17 @@ def visible_surveys(user: User) -> list[Survey]:
     """Return the surveys a user may see, newest first."""
     surveys = db.session.scalars(select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc()))
     return [s for s in surveys if user.can_reach(s.audience or {})]
+
+
+def visible_slices(user: User) -> list[tuple[Survey, int, str]]:
+    """Return the slices of wider surveys this account sees (docs/results.md, "Slices"), newest
+    survey first: each survey, the slice's number among its slices, and the slice's audience in words."""
+    surveys = db.session.scalars(select(Survey).order_by(Survey.created_at.desc(), Survey.id.desc()))
+    return [
+        (survey, index, describe_audience(survey.questionnaire, parts))
+        for survey in surveys
+        for index, parts in enumerate(slices_for(user, survey))
+    ]
 
 
 # --- creating and changing surveys ----------------------------------------------------------

@@ -11,7 +11,7 @@ from ..core import membership, reviews
 from ..core.tracking import tracking
 from ..questionnaire.model import TEXT_TYPES
 from ..web import waves as wave_pages
-from ..web.access import ALL_STAFF, roles, survey_or_404
+from ..web.access import ALL_STAFF, roles, slice_ok, survey_or_404
 from ..web.charts import PLOTLY_BUNDLE, figure
 from . import bp
 
@@ -50,6 +50,7 @@ def _question_or_404(survey, question_id: str):
 
 @bp.get("/")
 @roles(*ALL_STAFF)
+@slice_ok
 def overview(survey_id: int):
     """Responses so far, by each group that may be shown, then every question to open."""
     survey = survey_or_404(survey_id)
@@ -61,7 +62,7 @@ def overview(survey_id: int):
         flags=results.equality_flags(survey, when_ready=True),
         by_labels={d.id: by_label(d) for d in results.dimensions(survey)},
         protected_threshold=results.filter_rules(survey).protected_threshold,
-        tracking=tracking(survey),
+        tracking=None if results.is_slice(survey) else tracking(survey),  # a slice: no whole-survey counts
         sections=survey.questionnaire.sections,
         waves_line=wave_pages.overview_line(survey),
     )
@@ -75,6 +76,7 @@ def _representation(survey) -> results.Representation | None:
 
 @bp.get("/q/<question_id>")
 @roles(*ALL_STAFF)
+@slice_ok
 def question(survey_id: int, question_id: str):
     """One question: a table with CSS bars for each shown group, a summary, an optional chart."""
     survey = survey_or_404(survey_id)
@@ -119,6 +121,7 @@ def question(survey_id: int, question_id: str):
 
 @bp.get("/q/<question_id>/chart.json")
 @roles(*ALL_STAFF)
+@slice_ok
 def chart(survey_id: int, question_id: str):
     """The same gated table as a Plotly figure, fetched only when someone asks for the chart."""
     survey = survey_or_404(survey_id)

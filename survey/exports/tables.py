@@ -318,6 +318,8 @@ def about_rows(survey) -> Iterator[Row]:
     found = results.overview(survey)
     questionnaire = survey.questionnaire
     yield ("Survey", survey.name or survey.slug)
+    if results.is_slice(survey):
+        yield ("Slice", f"{survey.label}: only members who answered as its members are counted")
     yield ("Questionnaire", f"{questionnaire.title['en']} (version {questionnaire.version})")
     yield ("Responses", NOT_SHOWN if found.suppressed else found.responses)
     yield ("Smallest group shown (k)", found.threshold)

@@ -15,7 +15,7 @@ from .. import results
 from ..extensions import db
 from ..models import Role, Survey
 from ..spreadsheets import Sheet, csv_chunks, xlsx_chunks
-from ..web.access import ALL_STAFF, roles, survey_or_404
+from ..web.access import ALL_STAFF, roles, slice_ok, survey_or_404
 from . import bp, tables
 from .responses import answer_columns, export_responses, released_count, response_rows
 
@@ -32,23 +32,25 @@ def _download(chunks: Iterator, content_type: str, filename: str) -> Response:
     return response
 
 
-def _streamed(survey_id: int, chunks: Callable[[Survey], Iterator]) -> Iterator:
+def _streamed(survey: Survey, chunks: Callable[[Survey], Iterator]) -> Iterator:
     """Make the file while it is sent, in an application context (and database session) of its own.
 
     The request's context is gone by then; a context of its own is pushed only once the server
     starts reading, and popped when the file ends or the download is dropped. Nothing here may
     use the request or the signed-in user: the view checked them, and recorded any audit entry.
+    The survey is read again there, as the view saw it: the whole survey, or the same slice.
     """
     app = current_app._get_current_object()  # type: ignore[attr-defined]
+    survey_id = survey.id
 
     def generate() -> Iterator:
         with app.app_context():
-            yield from chunks(db.session.get(Survey, survey_id))
+            yield from chunks(results.reopened(survey, db.session.get(Survey, survey_id)))
 
     return generate()
 
 
-def _csv(survey_id: int, sheet: Callable[[Survey], Sheet], filename: str) -> Response:
+def _csv(survey: Survey, sheet: Callable[[Survey], Sheet], filename: str) -> Response:
     """Stream a table as CSV: the byte-order mark goes at once, before any table is counted."""
 
     def chunks(survey: Survey) -> Iterator[str]:
@@ -56,16 +58,24 @@ def _csv(survey_id: int, sheet: Callable[[Survey], Sheet], filename: str) -> Res
         made = sheet(survey)
         yield from csv_chunks(made.header, made.rows, bom=False)
 
-    return _download(_streamed(survey_id, chunks), CSV, filename)
+    return _download(_streamed(survey, chunks), CSV, filename)
 
 
-def _xlsx(survey_id: int, sheets: Callable[[Survey], list[Sheet]], filename: str) -> Response:
+def _xlsx(survey: Survey, sheets: Callable[[Survey], list[Sheet]], filename: str) -> Response:
     """Stream a workbook: its first parts go at once, each sheet follows as it is counted."""
 
     def lazily(survey: Survey) -> Iterator[Sheet]:
         yield from sheets(survey)  # asked for only once the first bytes have gone
 
-    return _download(_streamed(survey_id, lambda survey: xlsx_chunks(lazily(survey))), XLSX, filename)
+    return _download(_streamed(survey, lambda survey: xlsx_chunks(lazily(survey))), XLSX, filename)
+
+
+def _name(survey: Survey) -> str:
+    """Return the start of a download's file name: the survey's address, and the slice's audience."""
+    if results.is_slice(survey):
+        codes = "-".join(results.slice_parts(survey.slice_audience).values())
+        return f"{survey.slug}-{SAFE_NAME.sub('', codes)}-slice"
+    return survey.slug
 
 
 def _query() -> tuple[str | None, dict[str, str]]:
@@ -83,6 +93,7 @@ def _question_or_404(survey, question_id: str):
 
 @bp.get("/")
 @roles(*ALL_STAFF)
+@slice_ok
 def index(survey_id: int):
     """Every export of a survey, with what each holds."""
     survey = survey_or_404(survey_id)
@@ -96,10 +107,11 @@ def index(survey_id: int):
 
 @bp.get("/survey.xlsx")
 @roles(*ALL_STAFF)
+@slice_ok
 def survey_xlsx(survey_id: int):
     """The whole survey in one workbook: responses by group, every closed question, flags, comments."""
     survey = survey_or_404(survey_id)
-    return _xlsx(survey.id, tables.survey_export, f"{survey.slug}-results.xlsx")
+    return _xlsx(survey, tables.survey_export, f"{_name(survey)}-results.xlsx")
 
 
 SURVEY_CSV = {
@@ -112,14 +124,16 @@ SURVEY_CSV = {
 
 @bp.get("/<any(results, 'responses-by-group', 'equality-flags', comments):part>.csv")
 @roles(*ALL_STAFF)
+@slice_ok
 def survey_csv(survey_id: int, part: str):
     """One table of the whole-survey export as CSV."""
     survey = survey_or_404(survey_id)
-    return _csv(survey.id, SURVEY_CSV[part], f"{survey.slug}-{part}.csv")
+    return _csv(survey, SURVEY_CSV[part], f"{_name(survey)}-{part}.csv")
 
 
 @bp.get("/q/<question_id>.<any(csv, xlsx):fmt>")
 @roles(*ALL_STAFF)
+@slice_ok
 def question(survey_id: int, question_id: str, fmt: str):
     """One question, with the dashboard's breakdown and filter (?by=&filter=)."""
     survey = survey_or_404(survey_id)
@@ -129,11 +143,11 @@ def question(survey_id: int, question_id: str, fmt: str):
     def sheets(found: Survey) -> list[Sheet]:
         return tables.question_export(found, asked, by, filters)
 
-    parts = [survey.slug, question_id, *([f"by-{by}"] if by else []), *(f"{d}-{c}" for d, c in filters.items())]
+    parts = [_name(survey), question_id, *([f"by-{by}"] if by else []), *(f"{d}-{c}" for d, c in filters.items())]
     filename = SAFE_NAME.sub("", "-".join(parts))[:150] + f".{fmt}"
     if fmt == "csv":
-        return _csv(survey.id, lambda found: sheets(found)[0], filename)
-    return _xlsx(survey.id, sheets, filename)
+        return _csv(survey, lambda found: sheets(found)[0], filename)
+    return _xlsx(survey, sheets, filename)
 
 
 @bp.get("/responses")
@@ -155,4 +169,4 @@ def responses_download(survey_id: int):
     def chunks(survey: Survey) -> Iterator[str]:
         return csv_chunks(found.header, response_rows(survey, found.columns, found.upto), prepared=True)
 
-    return _download(_streamed(survey_id, chunks), CSV, found.filename)
+    return _download(_streamed(survey, chunks), CSV, found.filename)

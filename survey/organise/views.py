@@ -29,7 +29,11 @@ def surveys():
     """The surveys this account may see, newest first."""
     found = life_cycle.visible_surveys(current_user)
     return render_template(
-        "organise/surveys.html", surveys=found, submitted=submitted_counts(found), SurveyStatus=SurveyStatus
+        "organise/surveys.html",
+        surveys=found,
+        slices=life_cycle.visible_slices(current_user),  # their audience's part of wider surveys
+        submitted=submitted_counts(found),
+        SurveyStatus=SurveyStatus,
     )
 
 

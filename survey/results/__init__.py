@@ -11,7 +11,7 @@ from .comments import approved_comments, comments, comments_of
 from .dimensions import COMMENT_MINIMUM, MAX_FILTERS, NO_ANSWER, PROTECTED_MINIMUM
 from .flags import equality_flags, equality_flags_of
 from .held import HeldComment, HeldComments, held_comments, held_of, may_identify, reviewable_responses
-from .overview import overview, overview_of
+from .overview import overview, overview_of, slice_shown
 from .queries import (
     UnknownQuestion,
     dimensions,
@@ -29,6 +29,7 @@ from .representation import (
     representation,
     representation_of,
 )
+from .slices import SurveySlice, is_slice, reopened, slice_parts
 from .tables import (
     Breakdown,
     Cell,
@@ -80,6 +81,7 @@ __all__ = [
     "RepresentationGroup",
     "ScaleSummary",
     "Share",
+    "SurveySlice",
     "Table",
     "UnknownQuestion",
     "Waves",
@@ -95,6 +97,7 @@ __all__ = [
     "forget",
     "held_comments",
     "held_of",
+    "is_slice",
     "may_identify",
     "overview",
     "overview_of",
@@ -103,9 +106,12 @@ __all__ = [
     "question_table",
     "ranked",
     "ranked_of",
+    "reopened",
     "representation",
     "representation_of",
     "reviewable_responses",
+    "slice_parts",
+    "slice_shown",
     "snapshot_for",
     "table_of",
     "wave_changes",

@@ -30,6 +30,7 @@ from .dimensions import Structure, structure, threshold_for
 from .gate import Universe, everyone_count, universe
 from .protection import published_count, shown
 from .queries import UnknownQuestion, answer_key, check_query, fixed_dimensions, language_for, rank_position
+from .slices import sliced_by
 from .snapshot import Snapshot
 from .stats import wilson
 from .summaries import answers_summary, grid_summary, who_summary, who_summary_by
@@ -167,7 +168,7 @@ def _table_of(
     if question.scale is not None:
         table.positive = sorted(question.scale.positive, key=question.codes.index)
         table.negative = sorted(question.scale.negative, key=question.codes.index)
-    reason = check_query(shape, question, by, filters, fixed_dimensions(audience, questionnaire))
+    reason = check_query(shape, question, by, filters, fixed_dimensions(audience, questionnaire), sliced_by(snapshot))
     if reason:
         table.refused = table.summary = reason
         return table

@@ -16,6 +16,7 @@ from sqlalchemy import func, select
 from ..extensions import db
 from ..models import Response
 from . import read, stored
+from .slices import SurveySlice, sliced
 from .snapshot import Snapshot
 
 # survey id -> (identity, snapshot, generation, when the database was last asked for new batches)
@@ -37,7 +38,11 @@ def snapshot_for(survey) -> Snapshot:
     from the stored snapshot (if any), so that a new worker does not re-read every response;
     withdrawn responses are dropped by id; the stored copy is replaced as the snapshot grows, and
     whenever responses were dropped from it.
+
+    A slice of a survey (slices.py) gets the survey's snapshot with only the slice's rows.
     """
+    if isinstance(survey, SurveySlice):
+        return sliced(snapshot_for(survey.whole), survey.slice_audience)
     questionnaire = survey.questionnaire
     identity = stored.identity(survey)
     # Closing deletes withdrawn responses even when no batch follows: look again once it closed.

@@ -22,6 +22,7 @@ from .dimensions import NO_ANSWER, Structure, comment_threshold, structure
 from .gate import universe
 from .held import Decisions, held_keys, screened
 from .queries import UnknownQuestion, answer_key, fixed_dimensions, language_for
+from .slices import SurveySlice, is_slice
 from .snapshot import Snapshot
 from .tables import Comments
 
@@ -35,9 +36,50 @@ def comments(
     decisions: Decisions,
 ) -> Comments:
     """Return the comments on a free-text question that may be shown, for everyone or one group;
-    `decisions` are the organisers' decisions on its held-back comments (core.reviews.decisions)."""
+    `decisions` are the organisers' decisions on its held-back comments (core.reviews.decisions).
+    A slice's comments are the whole survey's for its service group, by the same rule (slice_comments)."""
+    if is_slice(survey):
+        return slice_comments(survey, question_id, filters, language, decisions)
     snapshot = snapshot_for(survey)
     return comments_of(snapshot, survey.threshold, question_id, filters, language, survey.audience, decisions)
+
+
+NOT_IN_A_SLICE = (
+    "Comments are shown for the whole survey or for one service group, never for a smaller or "
+    "overlapping group such as a sector or a region: lists of comments of overlapping groups could be "
+    "compared to pick out a few members' comments. Staff who see the whole survey can read them."
+)
+
+
+def slice_comments(
+    survey: SurveySlice,
+    question_id: str,
+    filters: Mapping[str, str] | None,
+    language: str,
+    decisions: Decisions,
+) -> Comments:
+    """Return a slice's comments: exactly the whole survey's comments filtered to the slice's group,
+    when the slice is one group of the survey's comment dimension (a service group), so that no list
+    is shown that the whole survey's readers could not see. Any other slice (a sector, a region)
+    shows none: its list could be set against a service group's, or another slice's, to pick out a
+    few members' comments (the exact rule of _publish_groups holds for one set of groups only)."""
+    whole = survey.whole
+    snapshot = snapshot_for(whole)
+    questionnaire = snapshot.questionnaire
+    extra = {key: code for key, code in survey.slice_audience.items() if (whole.audience or {}).get(key) != code}
+    dimension = structure(questionnaire).comment_dim
+    if dimension in fixed_dimensions(whole.audience, questionnaire):
+        dimension = None
+    as_filter = {questionnaire.audience.get(key): code for key, code in extra.items()}
+    if filters or len(as_filter) != 1 or dimension not in as_filter:
+        question, _ = answer_key(questionnaire, question_id)
+        if question.type not in TEXT_TYPES:
+            raise UnknownQuestion(f"{question_id} is not a free-text question")
+        reason = "Comments in a slice are not filtered further." if filters else NOT_IN_A_SLICE
+        text = question.text[language_for(questionnaire, language)]
+        t = comment_threshold(whole.threshold)
+        return Comments(question_id, text, dict(filters or {}), None, t, None, [], None, True, reason, reason)
+    return comments_of(snapshot, whole.threshold, question_id, as_filter, language, whole.audience, decisions)
 
 
 def approved_comments(

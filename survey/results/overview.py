@@ -12,6 +12,7 @@ from .dimensions import structure
 from .gate import everyone_count, universe
 from .protection import shown
 from .queries import fixed_dimensions, language_for
+from .slices import enough, sliced_by
 from .snapshot import Snapshot
 from .tables import Breakdown, Group, Overview
 
@@ -19,6 +20,11 @@ from .tables import Breakdown, Group, Overview
 def overview(survey, language: str = "en") -> Overview:
     """Return released responses in total and by each non-protected dimension, all published."""
     return overview_of(snapshot_for(survey), survey.threshold, language, survey.audience)
+
+
+def slice_shown(survey) -> bool:
+    """Return whether a survey (or a slice of one) has enough responses to show any result."""
+    return enough(snapshot_for(survey), survey.threshold)
 
 
 def overview_of(
@@ -39,6 +45,8 @@ def _overview_of(snapshot: Snapshot, k: int, language: str, audience: Mapping[st
     if not shown(true, public, k):
         return Overview(None, True, k, snapshot.batch, [])
     fixed = fixed_dimensions(audience, questionnaire)
+    sliced = {shape.dims[d].family for d in sliced_by(snapshot) if d in shape.dims}
+    fixed |= {d.id for d in shape.dims.values() if d.family in sliced}  # a slice: as its filter allows
     rows = np.ones(snapshot.n, dtype=bool)
     breakdowns = []
     for dim in shape.dims.values():

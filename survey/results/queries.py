@@ -6,10 +6,11 @@ question's allowed breakdowns and filters (so that a page offers only those).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 
 from ..questionnaire.model import ITEM_TYPES, TEXT_TYPES, Question, Questionnaire
 from .dimensions import MAX_FILTERS, NO_ANSWER, Structure, comment_threshold, structure, threshold_for
+from .slices import is_slice, slice_dimensions
 from .tables import DimensionInfo, DimensionValue, FilterRules, QueryOptions
 
 
@@ -54,9 +55,18 @@ def rank_position(question: Question, item: str | None) -> int | None:
 
 
 def check_query(
-    shape: Structure, question: Question, by: str | None, filters: Mapping[str, str], fixed: set[str]
+    shape: Structure,
+    question: Question,
+    by: str | None,
+    filters: Mapping[str, str],
+    fixed: set[str],
+    sliced: Collection[str] = (),
 ) -> str | None:
-    """Return a plain sentence saying why a query is refused, or None when it is allowed."""
+    """Return a plain sentence saying why a query is refused, or None when it is allowed.
+
+    `sliced`: the dimensions a slice of a wider survey picks its members out by (slices.py); their
+    families count as used, as the whole survey's filter to the slice would, so a slice never
+    combines what that filter may not."""
     if question.type in TEXT_TYPES:
         return "Written answers are not counted; read them as comments, where they may be shown."
     if question.id in shape.sources and question.id not in shape.dims:
@@ -77,6 +87,11 @@ def check_query(
     own = shape.dims[question.id].family if question.id in shape.dims else None
     used = [d for d in [by, *filters] if d is not None]
     families = [shape.dims[d].family for d in used] + ([own] if own else [])
+    if {shape.dims[d].family for d in sliced if d in shape.dims} & set(families):
+        return (
+            "This is made from the same answers as your slice (its service group, sector or region), "
+            "so it cannot be shown within it."
+        )
     if len(families) != len(set(families)):
         return "These two breakdowns are made from the same answers, so they cannot be combined."
     if sum(shape.families[f].protected for f in families) > 1:
@@ -151,15 +166,19 @@ def filter_rules_of(questionnaire: Questionnaire, k: int, fixed: set[str] | None
 def query_options(survey, question_id: str) -> QueryOptions:
     """Return the breakdowns and filters a question allows, so that a page offers only those."""
     questionnaire = survey.questionnaire
-    return query_options_of(questionnaire, question_id, fixed_dimensions(survey.audience, questionnaire))
+    fixed = fixed_dimensions(survey.audience, questionnaire)
+    sliced = slice_dimensions(questionnaire, survey.slice_audience) if is_slice(survey) else ()
+    return query_options_of(questionnaire, question_id, fixed, sliced)
 
 
-def query_options_of(questionnaire: Questionnaire, question_id: str, fixed: set[str] | None = None) -> QueryOptions:
+def query_options_of(
+    questionnaire: Questionnaire, question_id: str, fixed: set[str] | None = None, sliced: Collection[str] = ()
+) -> QueryOptions:
     """Return the query options of a question (see query_options)."""
     shape = structure(questionnaire)
     fixed = fixed or set()
     question, _ = answer_key(questionnaire, question_id)
-    refused = check_query(shape, question, None, {}, fixed)
+    refused = check_query(shape, question, None, {}, fixed, sliced)
     if refused:
         return QueryOptions(question_id, [], [], {}, refused)
 
@@ -168,7 +187,7 @@ def query_options_of(questionnaire: Questionnaire, question_id: str, fixed: set[
         if filter_dim:
             code = next(v.code for v in shape.dims[filter_dim].values if v.code != NO_ANSWER)
             filters = {filter_dim: code}
-        return check_query(shape, question, by, filters, fixed) is None
+        return check_query(shape, question, by, filters, fixed, sliced) is None
 
     dims = [d for d in shape.dims if d not in fixed]
     filters = [d for d in shape.filter_dims if d not in fixed and allowed(None, d)]

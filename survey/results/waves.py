@@ -30,6 +30,7 @@ from .dimensions import structure
 from .overview import overview_of
 from .protection import MAX_NOISE
 from .queries import UnknownQuestion, answer_key, check_query, fixed_dimensions
+from .slices import SurveySlice, is_slice
 from .stats import benjamini_hochberg, significant, two_proportion_test, wilson
 from .tables import Table
 
@@ -109,10 +110,13 @@ class Waves:
 
 
 def earlier_wave(survey):
-    """Return the earlier wave a survey is compared with, when it has one with results; else None."""
+    """Return the earlier wave a survey is compared with, when it has one with results; else None.
+    Both waves have the same audience (core/waves.py), so a slice of one is a slice of the other."""
     earlier = getattr(survey, "previous_survey", None)
     if earlier is None or earlier.status not in EARLIER_STATUSES or earlier.id == survey.id:
         return None
+    if is_slice(survey):  # a slice is compared with the same slice of the earlier wave, never its whole
+        return SurveySlice(earlier, survey.slice_audience, survey.label, survey.index)
     return earlier
 
 

@@ -9,6 +9,7 @@ from markupsafe import Markup, escape
 from ..i18n import current_language
 from ..models import LONDON, as_utc
 from ..results.consultation import signed
+from .access import current_slice, slice_labels
 
 
 def init_app(app: Flask) -> None:
@@ -19,6 +20,8 @@ def init_app(app: Flask) -> None:
     app.jinja_env.filters["signed"] = signed  # net support: +62, −8, 0
     app.jinja_env.globals["language"] = current_language
     app.jinja_env.globals["switch_language_url"] = switch_language_url
+    app.jinja_env.globals["current_slice"] = current_slice  # the slice a results page shows, or None
+    app.jinja_env.globals["slice_labels"] = slice_labels
 
 
 def paragraphs(value: str) -> Markup:
