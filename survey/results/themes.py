@@ -217,16 +217,21 @@ def _fill(
 
 
 def _positions(snapshot: Snapshot, question_id: str, ids, assignment: Assignment) -> tuple[np.ndarray, np.ndarray]:
-    """Return each comment's theme (-1: none yet) and centrality, by position; once per assignment."""
-    key = ("theme positions", question_id, id(assignment))
+    """Return each comment's theme (-1: none yet) and centrality, by position."""
+    theme_at = np.full(len(ids), -1, dtype=np.int64)
+    central = np.zeros(len(ids), dtype=np.float32)
+    for i, response in enumerate(_hex_ids(snapshot, question_id, ids)):
+        found = assignment.get(response)
+        if found is not None:
+            theme_at[i], central[i] = found
+    return theme_at, central
+
+
+def _hex_ids(snapshot: Snapshot, question_id: str, ids) -> list[str]:
+    """Return the comments' response ids as 32 hex digits; worked out once per snapshot."""
+    key = ("theme response ids", question_id)
     if key not in snapshot.cache:
-        theme_at = np.full(len(ids), -1, dtype=np.int64)
-        central = np.zeros(len(ids), dtype=np.float32)
-        for i in range(len(ids)):
-            found = assignment.get(_response_hex(ids[i]))
-            if found is not None:
-                theme_at[i], central[i] = found
-        snapshot.cache[key] = (theme_at, central)
+        snapshot.cache[key] = [_response_hex(ids[i]) for i in range(len(ids))]
     return snapshot.cache[key]
 
 
@@ -244,7 +249,11 @@ def _tokens(text: str) -> set[str]:
 
 
 def _marked(snapshot: Snapshot, question_id: str, texts) -> set[str]:
-    """Return every word the personal-data detector marks in any of the question's comments."""
+    """Return every word the personal-data detector marks in any of the question's comments;
+    worked out once per snapshot."""
+    key = ("theme marked words", question_id)
+    if key in snapshot.cache:
+        return snapshot.cache[key]
     _, held = screened(snapshot, question_id)
     marked: set[str] = set()
     for i in np.flatnonzero(held).tolist():
@@ -252,13 +261,18 @@ def _marked(snapshot: Snapshot, question_id: str, texts) -> set[str]:
         for start, end, _ in _spans(text):
             marked |= _tokens(text[start:end])
             marked |= {w.lower() for w in re.findall(r"\w+", text[start:end])}
+    snapshot.cache[key] = marked
     return marked
 
 
 def _words(snapshot: Snapshot, question_id: str, texts, chosen: np.ndarray, k: int) -> list[set[str]]:
     """Return each comment's words that may be keywords: written in at least k of the group's
     comments, and never marked by the personal-data detector (others are left out)."""
-    found = [_tokens(texts[i]) if chosen[i] else set() for i in range(len(texts))]
+    key = ("theme words", question_id)
+    if key not in snapshot.cache:
+        snapshot.cache[key] = [_tokens(texts[i]) for i in range(len(texts))]
+    every: list[set[str]] = snapshot.cache[key]
+    found = [words if chosen[i] else set() for i, words in enumerate(every)]
     frequency = Counter(w for words in found for w in words)
     allowed = {w for w, n in frequency.items() if n >= k} - _marked(snapshot, question_id, texts)
     return [words & allowed for words in found]
