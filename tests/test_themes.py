@@ -15,10 +15,14 @@ from sqlalchemy import select
 from demo.answers import answer_sets
 from demo.tables import COMMENTS, PLANTED_THEME_OF
 from survey.core import themes as core_themes
+from survey.core.results_ready import prepare_results
 from survey.core.theming import split_theme, theme_survey
 from survey.extensions import db
 from survey.models import AuditEvent, CommentTheme, Role, Survey
-from survey.results import clustering, forget
+from survey.results import clustering, forget, snapshot_for
+from survey.results.held import held_keys
+from survey.results.themes import comments_to_theme
+from survey.results.themes import themes as engine_themes
 
 from .factories import PROBATION, commented_survey, insert_responses, make_survey, make_user
 from .helpers import get_page
@@ -232,3 +236,76 @@ def test_the_api_published_page_briefing_and_export_show_protected_themes(app, c
     exported = client.get(f"/organise/surveys/{survey.id}/exports/themes.csv").get_data(as_text=True)
     assert exported.lstrip("\ufeff").startswith("question,question_text,theme,comments,keywords,quote,note")
     assert "07700" not in exported and "ai_detail" in exported
+
+
+def _assigned(app, survey, groups: dict[str, int]) -> dict[str, tuple[int, float]]:
+    """An assignment made by hand: each comment (by its text's first word) to a theme."""
+    with app.app_context():
+        found = comments_to_theme(db.session.get(Survey, survey.id), "ai_detail")
+    return {response: (groups[text.split()[0]], 1.0) for response, text, _ in found}
+
+
+def test_a_small_theme_is_folded_into_other_and_marked_words_are_never_keywords(app):
+    texts = (
+        [f"Monitoring cameras everywhere, shift {i}." for i in range(12)]
+        + [f"Training sessions cancelled again, week {i}." for i in range(12)]
+        + ["Rota software ignores caring duties."] * 3
+        + ["Email dave.price@example.org about monitoring cameras."] * 6
+    )
+    survey = commented_survey(app, "folding", texts)
+    assignment = _assigned(app, survey, {"Monitoring": 1, "Training": 2, "Rota": 3, "Email": 4})
+    names = dict.fromkeys((1, 2, 3, 4), (None, None, "en"))
+    with app.app_context():
+        current = db.session.get(Survey, survey.id)
+        found = engine_themes(current, "ai_detail", assignment, names, decisions={})
+        sizes = {t.id: t.size for t in found.themes}
+        assert 3 not in sizes  # three comments: under k = 5, counted in Other
+        assert {1, 2} <= set(sizes)
+        every_keyword = {w for t in found.themes for w in t.keywords} | set(found.other.keywords if found.other else [])
+        assert not every_keyword & {"dave", "price", "example", "org"}, every_keyword
+        assert "rota" not in every_keyword  # in 3 comments only
+        email_theme = next((t for t in found.themes if t.id == 4), None)
+        if email_theme is not None:  # held back for review: never quoted
+            assert email_theme.quotes == []
+        for theme in found.themes:
+            assert all("dave.price" not in q for q in theme.quotes)
+        # approved in review: then it may be quoted
+        decisions = {r: True for r, _ in held_keys(snapshot_for(current), "ai_detail").values()}
+        approved = engine_themes(current, "ai_detail", assignment, names, decisions=decisions)
+        quoted = [q for t in approved.themes for q in t.quotes]
+        assert any("dave.price" in q for q in quoted) or all(t.id != 4 for t in approved.themes)
+
+
+def test_prepare_results_themes_the_comments(app):
+    survey = commented_survey(app, "prepared", [t for t, _ in PLANTED])
+    with app.app_context():
+        done = prepare_results(survey.id)
+    assert done["themed"]["ai_detail"] == len(PLANTED)
+    with app.app_context():
+        assert core_themes.themes(db.session.get(Survey, survey.id), "ai_detail").themes
+
+
+def test_a_split_without_a_job_queue_splits_nothing_and_says_so(app, client):
+    survey = _themed_survey(app, "nosplit", PLANTED)
+    make_user(app, "org@example.org", Role.ORGANISER, [PROBATION])
+    sign_in(client, app, "org@example.org")
+    page = get_page(client, f"/organise/surveys/{survey.id}/results/themes?q=ai_detail")
+    theme = re.findall(r'name="theme" value="(\d+)"', page)[0]
+    client.post(
+        f"/organise/surveys/{survey.id}/results/themes/split",
+        data={"csrf_token": csrf_token(page), "q": "ai_detail", "theme": theme},
+    )
+    assert "no worker is set up" in get_page(client, f"/organise/surveys/{survey.id}/results/themes?q=ai_detail")
+
+
+def test_viewers_see_themes_but_cannot_change_them(app, client):
+    survey = _themed_survey(app, "viewer", PLANTED)
+    make_user(app, "vic@example.org", Role.VIEWER, [PROBATION])
+    sign_in(client, app, "vic@example.org")
+    page = get_page(client, f"/organise/surveys/{survey.id}/results/themes?q=ai_detail")
+    assert "keywords:" in page and "Save the name" not in page
+    response = client.post(
+        f"/organise/surveys/{survey.id}/results/themes/name",
+        data={"csrf_token": csrf_token(page), "q": "ai_detail", "theme": "1", "name_en": "Mine"},
+    )
+    assert response.status_code in (403, 404)

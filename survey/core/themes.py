@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Mapping
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from .. import queue
 from ..extensions import db
@@ -45,14 +45,41 @@ def _root(themes: Mapping[int, CommentTheme], theme_id: int) -> int:
 def assignment(survey: Survey, question_id: str) -> tuple[engine.Assignment, engine.Names]:
     """Return which theme (after merges) each comment is in, and the themes' names."""
     themes = _roots(survey, question_id)
-    rows = db.session.execute(
-        select(CommentThemeMember.response_id, CommentThemeMember.theme_id, CommentThemeMember.centrality)
-        .join(CommentTheme, CommentTheme.id == CommentThemeMember.theme_id)
-        .where(CommentTheme.survey_id == survey.id, CommentThemeMember.question_id == question_id)
-    )
-    found = {response.hex: (_root(themes, theme_id), centrality) for response, theme_id, centrality in rows}
+    roots = {theme_id: _root(themes, theme_id) for theme_id in themes}
+    found = {
+        response: (roots[theme_id], centrality)
+        for response, (theme_id, centrality) in _members(survey, question_id).items()
+    }
     names = {t.id: (t.name_en, t.name_cy, t.language) for t in themes.values() if t.merged_into_id is None}
     return found, names
+
+
+_read: dict[tuple[int, str], tuple[tuple, dict[str, tuple[int, float]]]] = {}  # this process's last read
+
+
+def _members(survey: Survey, question_id: str) -> dict[str, tuple[int, float]]:
+    """Return each comment's stored theme and centrality, by response id (32 hex digits). Read
+    again only when a cheap summary of the rows changes (a theming or a split changes it)."""
+    where = (CommentTheme.survey_id == survey.id, CommentThemeMember.question_id == question_id)
+    joined = select().select_from(CommentThemeMember).join(CommentTheme, CommentTheme.id == CommentThemeMember.theme_id)
+    stamp = tuple(
+        db.session.execute(
+            joined.add_columns(
+                func.count(), func.sum(CommentThemeMember.theme_id), func.sum(CommentThemeMember.centrality)
+            ).where(*where)
+        ).one()
+    )
+    kept = _read.get((survey.id, question_id))
+    if kept is not None and kept[0] == stamp:
+        return kept[1]
+    rows = db.session.execute(
+        joined.add_columns(
+            CommentThemeMember.response_id, CommentThemeMember.theme_id, CommentThemeMember.centrality
+        ).where(*where)
+    )
+    found = {response.hex: (theme_id, centrality) for response, theme_id, centrality in rows}
+    _read[(survey.id, question_id)] = (stamp, found)
+    return found
 
 
 def themes(

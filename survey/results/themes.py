@@ -189,6 +189,7 @@ def _fill(
     keys = snapshot.keys[rows].astype(np.int64)
     showable = _showable(snapshot, question_id, decisions)
     words = _words(snapshot, question_id, texts, chosen, k)
+    everywhere = Counter(w for found in words for w in found)  # words of unchosen comments are empty
     folded = chosen & (theme_at < 0)  # comments since the last theming are counted in Other
     for theme_id in sorted(set(theme_at[chosen].tolist()) - {-1}):
         members = chosen & (theme_at == theme_id)
@@ -198,7 +199,7 @@ def _fill(
             folded |= members
             continue
         english, welsh, grouped_in = names.get(theme_id, (None, None, "en"))
-        theme = Theme(theme_id, "", public, _keywords(words, members, chosen), language=grouped_in)
+        theme = Theme(theme_id, "", public, _keywords(words, members, everywhere), language=grouped_in)
         named = (welsh or english) if language == "cy" else english
         theme.name, theme.named = (named, True) if named else (" · ".join(theme.keywords[:3]) or "Theme", False)
         best = sorted(np.flatnonzero(members & showable).tolist(), key=lambda i: -central[i])
@@ -208,7 +209,7 @@ def _fill(
     true = int(folded.sum())
     public = published_count(true, int(keys[folded].sum()))
     if true and shown(true, public, k):
-        result.other = Theme(None, "Other", public, _keywords(words, folded, chosen))
+        result.other = Theme(None, "Other", public, _keywords(words, folded, everywhere))
     result.summary = (
         f"{len(result.themes)} themes"
         + (", and other comments" if result.other else "")
@@ -272,19 +273,21 @@ def _words(snapshot: Snapshot, question_id: str, texts, chosen: np.ndarray, k: i
     if key not in snapshot.cache:
         snapshot.cache[key] = [_tokens(texts[i]) for i in range(len(texts))]
     every: list[set[str]] = snapshot.cache[key]
-    found = [words if chosen[i] else set() for i, words in enumerate(every)]
-    frequency = Counter(w for words in found for w in words)
-    allowed = {w for w, n in frequency.items() if n >= k} - _marked(snapshot, question_id, texts)
-    return [words & allowed for words in found]
+    group = ("theme allowed words", question_id, k, np.packbits(chosen).tobytes())
+    if group not in snapshot.cache:  # the same group, the same words: worked out once per snapshot
+        found = [words if chosen[i] else set() for i, words in enumerate(every)]
+        frequency = Counter(w for words in found for w in words)
+        allowed = {w for w, n in frequency.items() if n >= k} - _marked(snapshot, question_id, texts)
+        snapshot.cache[group] = [words & allowed for words in found]
+    return snapshot.cache[group]
 
 
-def _keywords(words: list[set[str]], members: np.ndarray, chosen: np.ndarray) -> list[str]:
+def _keywords(words: list[set[str]], members: np.ndarray, everywhere: Counter) -> list[str]:
     """Return a theme's keywords by class-based TF-IDF: a word's share of the theme's words, times
     log(1 + average words per comment group / the word's count in every group)."""
     inside = Counter(w for i in np.flatnonzero(members).tolist() for w in words[i])
     if not inside:
         return []
-    everywhere = Counter(w for i in np.flatnonzero(chosen).tolist() for w in words[i])
     total = sum(inside.values())
     average = sum(everywhere.values()) / max(len(everywhere), 1)
     score = {w: n / total * math.log(1 + average / everywhere[w]) * math.log(1 + n) for w, n in inside.items()}
