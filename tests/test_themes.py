@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from demo.answers import answer_sets
 from demo.tables import COMMENTS, PLANTED_THEME_OF
+from survey import queue
 from survey.core import themes as core_themes
 from survey.core.results_ready import prepare_results
 from survey.core.theming import split_theme, theme_survey
@@ -309,3 +310,24 @@ def test_viewers_see_themes_but_cannot_change_them(app, client):
         data={"csrf_token": csrf_token(page), "q": "ai_detail", "theme": "1", "name_en": "Mine"},
     )
     assert response.status_code in (403, 404)
+
+
+def test_an_organisers_split_is_done_by_the_job_worker(app, client, redis_url):
+    survey = _themed_survey(app, "split", PLANTED)
+    make_user(app, "org@example.org", Role.ORGANISER, [PROBATION])
+    sign_in(client, app, "org@example.org")
+    page = get_page(client, f"/organise/surveys/{survey.id}/results/themes?q=ai_detail")
+    before = list(dict.fromkeys(re.findall(r'name="theme" value="(\d+)"', page)))
+    with app.app_context():
+        stored = db.session.scalars(select(CommentTheme.id).where(CommentTheme.survey_id == survey.id)).all()
+    client.post(
+        f"/organise/surveys/{survey.id}/results/themes/split",
+        data={"csrf_token": csrf_token(page), "q": "ai_detail", "theme": before[0]},
+    )
+    assert "will be split in two" in get_page(client, f"/organise/surveys/{survey.id}/results/themes?q=ai_detail")
+    with app.app_context():
+        assert queue.worker(app).work(burst=True)
+        themes_now = db.session.scalars(select(CommentTheme.id).where(CommentTheme.survey_id == survey.id)).all()
+        actions = set(db.session.scalars(select(AuditEvent.action).where(AuditEvent.survey_id == survey.id)))
+    assert len(themes_now) == len(stored) + 1
+    assert {"asked to split a comment theme", "split a comment theme"} <= actions
