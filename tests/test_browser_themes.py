@@ -65,3 +65,11 @@ def test_an_organiser_names_and_merges_themes_on_a_phone(app, browser):
         assert page.locator("ol.themes > li[id^=theme-]").count() == count - 1
         assert page.locator("ol.themes h2").first.inner_text().startswith("Being watched")
         check(page, "03-merged")
+
+        # The published page, in Welsh: the top themes, the Welsh name, one quote each.
+        public = browser.new_context(viewport=PHONE).new_page()
+        public.goto(f"{server}/r/{survey.slug}/q/ai_detail?lang=cy")
+        assert public.locator("section.themes h2").inner_text() == "Prif themâu"
+        assert public.locator("section.themes li strong").first.inner_text() == "Cael ein gwylio"
+        assert public.locator("section.themes blockquote").count() >= 1
+        check(public, "04-published-welsh")
