@@ -249,25 +249,170 @@ RELIGIONS_BY_ETHNICITY = {
 # Free text: a few plain sentences. A few (CONTACT_SHARE) carry an email address or a phone number
 # (fictional: example.org and Ofcom's drama range), so the comment-moderation rule has something to
 # hold back.
-COMMENTS = {
-    "en": (
-        "The new system writes our case notes, but we spend ages correcting them.",
-        "Nobody asked us before the chatbot went live, and now the public get angry with us on the phone.",
-        "AI could help with the paperwork if we had proper training and time to learn it.",
-        "Our call times are tracked to the second and it is making people ill.",
-        "Please make sure a person always checks decisions about vulnerable people.",
-        "The rota system ignores my caring responsibilities.",
-        "Savings from AI should go back into frontline staff, not into cuts.",
-        "I worry my job will be downgraded once the software does half of it.",
-        "Transcription saves me about an hour a day. That time should be ours.",
-        "We were told the monitoring was for security, but managers use it to check on us.",
-    ),
-    "cy": (
-        "Does neb wedi esbonio sut mae'r system newydd yn gwneud penderfyniadau.",
-        "Mae'r offer trawsgrifio'n arbed amser, ond mae angen hyfforddiant arnon ni.",
-        "Rydw i'n poeni y bydd fy swydd yn cael ei hisraddio.",
-    ),
+# The open comments (K1) are drawn from PLANTED_THEMES, so that the comment theming can be checked
+# against what was planted (tests/test_themes.py measures the adjusted Rand index): each theme's
+# English comments are every opening joined to every ending, its Welsh ones a few plain sentences.
+PLANTED_THEMES: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {
+    "monitoring": {
+        "en": (
+            (
+                "Our call times are tracked to the second",
+                "The keystroke monitoring software watches everything we type",
+                "Managers now get a report of every minute we are away from the screen",
+                "The new tracking dashboard logs when we go to the toilet",
+                "Webcam checks on home workers",
+            ),
+            (
+                "and it is making people ill.",
+                "and it feels like we are not trusted.",
+                "and it is used to discipline people rather than support them.",
+                "and nobody told us what the data is kept for.",
+            ),
+        ),
+        "cy": (
+            (
+                "Mae'r system yn cofnodi pob munud rydyn ni oddi wrth y sgrin.",
+                "Mae'r rheolwyr yn gwylio popeth rydyn ni'n ei deipio.",
+                "Mae'r meddalwedd monitro yn gwneud i ni deimlo nad oes neb yn ymddiried ynom.",
+                "Mae amser pob galwad yn cael ei gofnodi i'r eiliad.",
+            ),
+        ),
+    },
+    "training": {
+        "en": (
+            (
+                "AI could help with the paperwork",
+                "The new tools might be useful",
+                "I would use the transcription software",
+                "Staff would welcome the chatbot",
+                "We could make the case management system work",
+            ),
+            (
+                "if we had proper training and time to learn it.",
+                "but there has been no training at all.",
+                "once someone shows us how to use it properly.",
+                "if training happened in work time, not on our days off.",
+            ),
+        ),
+        "cy": (
+            (
+                "Mae angen hyfforddiant arnon ni cyn defnyddio'r offer newydd.",
+                "Does dim hyfforddiant wedi bod o gwbl ar y system.",
+                "Dylai'r hyfforddiant ddigwydd yn ystod oriau gwaith.",
+                "Byddai'r offer yn ddefnyddiol petai rhywun yn dangos i ni sut i'w defnyddio.",
+            ),
+        ),
+    },
+    "jobs": {
+        "en": (
+            (
+                "I worry my job will be downgraded",
+                "People in my team fear redundancy",
+                "Our grades will be cut",
+                "Posts are already being left empty",
+                "Management say roles will be reviewed",
+            ),
+            (
+                "once the software does half of it.",
+                "now that the automation is coming in.",
+                "because the council wants AI to replace staff.",
+                "and savings from AI should go back into frontline staff, not into cuts.",
+            ),
+        ),
+        "cy": (
+            (
+                "Rydw i'n poeni y bydd fy swydd yn cael ei hisraddio.",
+                "Mae pobl yn fy nhîm yn ofni colli eu swyddi.",
+                "Mae swyddi gwag yn cael eu gadael heb eu llenwi oherwydd y dechnoleg.",
+                "Dylai'r arbedion fynd yn ôl i staff rheng flaen, nid i doriadau.",
+            ),
+        ),
+    },
+    "consultation": {
+        "en": (
+            (
+                "Nobody asked us before the chatbot went live",
+                "We were not consulted about the new system",
+                "The union was only told after the contract was signed",
+                "Frontline staff had no say in choosing the software",
+            ),
+            (
+                "and now the public get angry with us on the phone.",
+                "and it does not fit the way we actually work.",
+                "so the problems we could have predicted have all happened.",
+                "and our concerns were dismissed.",
+            ),
+        ),
+        "cy": (
+            (
+                "Does neb wedi gofyn i ni cyn i'r system newydd ddechrau.",
+                "Chawson ni ddim ein hymgynghori am y feddalwedd newydd.",
+                "Dim ond ar ôl arwyddo'r contract y cafodd yr undeb wybod.",
+            ),
+        ),
+    },
+    "oversight": {
+        "en": (
+            (
+                "Please make sure a person always checks",
+                "A human must have the final say on",
+                "The algorithm should never decide alone on",
+                "Someone qualified needs to review",
+            ),
+            (
+                "decisions about vulnerable people.",
+                "benefit claims and sanctions.",
+                "safeguarding referrals.",
+                "who gets a care package.",
+            ),
+        ),
+        "cy": (
+            (
+                "Dylai person wirio pob penderfyniad am bobl fregus.",
+                "Rhaid i berson gael y gair olaf ar benderfyniadau gofal.",
+                "Ni ddylai'r algorithm benderfynu ar ei ben ei hun.",
+            ),
+        ),
+    },
+    "workload": {
+        "en": (
+            (
+                "The new system writes our case notes",
+                "The automatic letters go out",
+                "The scheduling tool books our visits",
+                "The AI summaries of meetings are produced",
+            ),
+            (
+                "but we spend ages correcting them.",
+                "but they are full of mistakes that we have to fix.",
+                "and our workload has gone up, not down.",
+                "yet checking the errors takes longer than doing it ourselves.",
+            ),
+        ),
+        "cy": (
+            (
+                "Mae'r system yn ysgrifennu nodiadau achos ond rydyn ni'n treulio oriau yn eu cywiro.",
+                "Mae'r llythyrau awtomatig yn llawn camgymeriadau.",
+                "Mae ein llwyth gwaith wedi cynyddu ers i'r system gyrraedd.",
+            ),
+        ),
+    },
 }
+
+
+def _planted() -> tuple[dict[str, tuple[str, ...]], dict[str, str]]:
+    """Return the comment pool by language and each comment's planted theme."""
+    pool: dict[str, list[str]] = {"en": [], "cy": []}
+    theme_of: dict[str, str] = {}
+    for theme, languages in PLANTED_THEMES.items():
+        for language, parts in languages.items():
+            sentences = [f"{a} {b}" for a in parts[0] for b in parts[1]] if len(parts) == 2 else list(parts[0])
+            pool[language] += sentences
+            theme_of.update(dict.fromkeys(sentences, theme))
+    return {language: tuple(sentences) for language, sentences in pool.items()}, theme_of
+
+
+COMMENTS, PLANTED_THEME_OF = _planted()
 INCIDENTS = {
     "en": (
         "A colleague with dyslexia was marked down by the automatic quality checker.",

@@ -10,6 +10,7 @@ from flask import Flask, current_app
 from flask.cli import AppGroup, with_appcontext
 from sqlalchemy import func, select
 
+from . import queue
 from .core import accounts
 from .core.invitations import create_invitations
 from .core.surveys import close_due_surveys, run_retention
@@ -134,6 +135,8 @@ def demo_command(responses: int, seed: int | None, if_empty: bool, earlier_wave:
                 f"in {added.seconds:.1f} s, {added.count / added.seconds:,.0f} a second; "
                 f"results snapshot stored in {added.primed_seconds:.1f} s."
             )
+            if queue.enqueue_prepare(results.id) is not None:  # the worker finds the comment themes
+                click.echo("Queued the job worker to find the comments' themes (flask jobs worker).")
         if earlier_wave and demo.add_earlier_wave(results) is not None:
             click.echo(f"Stored an earlier wave of {results.slug} (2025), with planted changes to compare.")
         if demo.add_membership_profile() is not None:

@@ -16,6 +16,7 @@ from sqlalchemy import (
     Boolean,
     Date,
     DateTime,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -562,6 +563,37 @@ class CommentReview(db.Model):
     question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id"), index=True)
     approved: Mapped[bool] = mapped_column(Boolean)
+
+
+class CommentTheme(db.Model):
+    """A theme of one free-text question's comments, found by the job worker (survey/core/themes.py)
+    and named, merged or split by organisers. A merged theme points at the theme it joined.
+
+    Holds no comment and no member identifier; its name is an organiser's (or, unnamed, the page
+    shows its protected keywords). `language` is the language its comments were grouped in.
+    """
+
+    __tablename__ = "comment_theme"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    survey_id: Mapped[int] = mapped_column(ForeignKey("survey.id", ondelete="CASCADE"), index=True)
+    question_id: Mapped[str] = mapped_column(String(64))
+    language: Mapped[str] = mapped_column(String(8))
+    name_en: Mapped[str | None] = mapped_column(String(120))
+    name_cy: Mapped[str | None] = mapped_column(String(120))
+    merged_into_id: Mapped[int | None] = mapped_column(ForeignKey("comment_theme.id", ondelete="CASCADE"))
+
+
+class CommentThemeMember(db.Model):
+    """Which theme a comment (a response's answer to a question) is in, and how central it is to
+    it (the most central, among those that may be shown, are its representative phrases)."""
+
+    __tablename__ = "comment_theme_member"
+
+    response_id: Mapped[uuid.UUID] = mapped_column(ForeignKey("response.id", ondelete="CASCADE"), primary_key=True)
+    question_id: Mapped[str] = mapped_column(String(64), primary_key=True)
+    theme_id: Mapped[int] = mapped_column(ForeignKey("comment_theme.id", ondelete="CASCADE"), index=True)
+    centrality: Mapped[float] = mapped_column(Float)
 
 
 class StoredSnapshot(db.Model):

@@ -227,7 +227,7 @@ def test_no_exported_group_is_smaller_than_k(app, admin, closed_tiny):
     assert streamed.is_streamed and next(iter(streamed.response)).startswith(b"PK")  # a ZIP, a chunk at a time
     streamed.close()
     book = _xlsx(admin.get(f"{base}/survey.xlsx"))
-    assert book.sheetnames == ["About", "Responses", "Results", "Equality flags", "Comments"]
+    assert book.sheetnames == ["About", "Responses", "Results", "Equality flags", "Comments", "Themes"]
     sheet = _sheet_dicts(book["Results"])
     assert [_plain(r) for r in sheet] == [_plain(r) for r in results]
     assert _check_threshold(sheet, ("group_n", "base"), 10) == (numbers, hidden)
@@ -571,12 +571,13 @@ def test_the_streamed_workbook_holds_the_csv_files_rows(app, admin, closed_tiny)
         assert archive.testzip() is None
         assert {"[Content_Types].xml", "xl/workbook.xml", "xl/styles.xml"} <= set(archive.namelist())
     book = openpyxl.load_workbook(io.BytesIO(data))
-    assert book.sheetnames == ["About", "Responses", "Results", "Equality flags", "Comments"]
+    assert book.sheetnames == ["About", "Responses", "Results", "Equality flags", "Comments", "Themes"]
     for sheet, part in [
         ("Responses", "responses-by-group"),
         ("Results", "results"),
         ("Equality flags", "equality-flags"),
         ("Comments", "comments"),
+        ("Themes", "themes"),
     ]:
         worksheet = book[sheet]
         assert worksheet.freeze_panes == "A2" and worksheet["A1"].font.b

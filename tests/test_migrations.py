@@ -28,7 +28,7 @@ def test_models_and_migrations_agree(app):
 def test_migrations_reach_head(app):
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(connection)
-        assert context.get_current_revision() == "0015"
+        assert context.get_current_revision() == "0016"
 
 
 def test_going_back_before_day_shards_keeps_each_days_totals(tmp_path):

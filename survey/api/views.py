@@ -8,7 +8,7 @@ from flask import request
 
 from .. import results
 from ..config import Config
-from ..core import membership, reviews
+from ..core import membership, reviews, themes
 from ..questionnaire.model import Question
 from ..web import waves as wave_pages
 from . import bp
@@ -137,6 +137,20 @@ def question_comments(slug: str, question_id: str):
     try:
         decisions = reviews.decisions(survey, question_id)
         found = results.comments(survey, question_id, _filters(), _language(), decisions=decisions)
+    except results.UnknownQuestion:
+        return {"error": f"no free-text question {question_id}"}, 404
+    return asdict(found), 400 if found.refused else 200
+
+
+@bp.get("/surveys/<slug>/themes/<question_id>")
+def question_themes(slug: str, question_id: str):
+    """The themes of a question's comments: published sizes (a theme under k counted in Other),
+    keywords written in at least k comments, and one comment that may be shown per theme."""
+    survey = readable_survey(slug)
+    if not _published(question_id, None, _filters()):
+        return NOT_PUBLISHED, 404
+    try:
+        found = themes.themes(survey, question_id, _filters(), _language(), quotes=1)
     except results.UnknownQuestion:
         return {"error": f"no free-text question {question_id}"}, 404
     return asdict(found), 400 if found.refused else 200

@@ -1,5 +1,6 @@
 """Getting a survey's results ready after a release: the job the worker runs (survey/queue.py
-queues it by name, `PREPARE`), so that the first results page after a release reads them."""
+queues it by name, `PREPARE`), so that the first results page after a release reads them; the
+new comments are put into themes here too (theming.py), never in a request."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from ..extensions import db
 from ..models import Survey
 from ..results.cache import prime
 from ..results.flags import equality_flags
+from .theming import theme_survey
 
 
 def prepare_results(survey_id: int) -> dict:
@@ -22,6 +24,14 @@ def prepare_results(survey_id: int) -> dict:
         held = prime(survey)
         languages = list(survey.questionnaire.languages)
         flags = {language: len(equality_flags(survey, language) or ()) for language in languages}
-        return {"survey": survey_id, "found": True, "batch": held.batch, "responses": held.n, "flags": flags}
+        themed = theme_survey(survey)
+        return {
+            "survey": survey_id,
+            "found": True,
+            "batch": held.batch,
+            "responses": held.n,
+            "flags": flags,
+            "themed": themed,
+        }
     finally:
         db.session.remove()

@@ -8,4 +8,4 @@ from ..web.access import guard
 bp = Blueprint("dashboards", __name__, url_prefix="/organise/surveys/<int:survey_id>/results")
 guard(bp)
 
-from . import review, views  # noqa: E402,F401  (views register routes on bp)
+from . import review, themes, views  # noqa: E402,F401  (views register routes on bp)

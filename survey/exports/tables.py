@@ -14,7 +14,7 @@ from collections.abc import Iterator, Mapping
 from datetime import UTC, datetime
 
 from .. import results
-from ..core import reviews
+from ..core import reviews, themes
 from ..questionnaire.model import TEXT_TYPES, Question
 from ..spreadsheets import Row, Sheet
 
@@ -63,6 +63,7 @@ FLAG_HEADER = (
     "sentence",
 )
 COMMENT_HEADER = ("question", "question_text", "filter", "comment", "note")
+THEME_HEADER = ("question", "question_text", "theme", "comments", "keywords", "quote", "note")
 
 
 NOT_SHOWN = "not shown"  # how a group too small to show (and anything of it) reads in every export
@@ -374,4 +375,21 @@ def survey_export(survey) -> list[Sheet]:
         Sheet("Results", RESULT_HEADER, survey_result_rows(survey), RESULT_WIDTHS),
         Sheet("Equality flags", FLAG_HEADER, flag_rows(survey), (10, 40, 30, 14, 24, 14, 24) + (10,) * 7 + (80,)),
         Sheet("Comments", COMMENT_HEADER, survey_comment_rows(survey), (10, 40, 16, 80, 40)),
+        Sheet("Themes", THEME_HEADER, theme_rows(survey), (10, 40, 30, 10, 40, 80, 40)),
     ]
+
+
+def theme_rows(survey) -> Iterator[Row]:
+    """Yield each free-text question's themes: published sizes (a theme under k is in Other),
+    keywords written in at least k comments, and one comment that may be shown as its quote."""
+    for question_id in themes.text_questions(survey):
+        found = themes.themes(survey, question_id, quotes=1)
+        if found.refused or not found.themed:
+            yield (found.question, found.text, "", "", "", "", found.refused or found.summary)
+            continue
+        for theme in found.themes:
+            quote = theme.quotes[0] if theme.quotes else ""
+            yield (found.question, found.text, theme.name, theme.size, ", ".join(theme.keywords), quote, "")
+        if found.other:
+            note = "smaller themes together"
+            yield (found.question, found.text, "Other", found.other.size, ", ".join(found.other.keywords), "", note)

@@ -119,10 +119,11 @@ SURVEY_CSV = {
     "responses-by-group": lambda survey: Sheet("Responses", tables.OVERVIEW_HEADER, tables.overview_rows(survey)),
     "equality-flags": lambda survey: Sheet("Equality flags", tables.FLAG_HEADER, tables.flag_rows(survey)),
     "comments": lambda survey: Sheet("Comments", tables.COMMENT_HEADER, tables.survey_comment_rows(survey)),
+    "themes": lambda survey: Sheet("Themes", tables.THEME_HEADER, tables.theme_rows(survey)),
 }
 
 
-@bp.get("/<any(results, 'responses-by-group', 'equality-flags', comments):part>.csv")
+@bp.get("/<any(results, 'responses-by-group', 'equality-flags', comments, themes):part>.csv")
 @roles(*ALL_STAFF)
 @slice_ok
 def survey_csv(survey_id: int, part: str):

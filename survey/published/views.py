@@ -9,7 +9,7 @@ from flask import abort, current_app, redirect, render_template, request, url_fo
 from flask_babel import gettext as _
 
 from .. import results
-from ..core import reviews
+from ..core import reviews, themes
 from ..core.publication import GONE, NEEDS_CODE, NOT_FOUND, PublicationView, public_state, survey_by_slug
 from ..i18n import current_language
 from ..models import Survey
@@ -77,6 +77,7 @@ def question(survey: Survey, publication: PublicationView, question_id: str):
             publication=publication,
             question=asked,
             comments=results.comments(survey, asked.id, {}, language, decisions=reviews.decisions(survey, asked.id)),
+            themes=themes.themes(survey, asked.id, {}, language, quotes=1),
             method=method(survey, publication, overview),
         )
     options = results.query_options(survey, asked.id)

@@ -17,12 +17,13 @@ from dataclasses import dataclass, field
 from flask_babel import gettext as _
 
 from .. import results
-from ..core import reviews
+from ..core import reviews, themes
 from ..core.publication import PublicationView
 from ..models import Survey
 from ..questionnaire.model import TEXT_TYPES, Question, Section
 from ..results.flags import cautious_p
 from ..results.stats import benjamini_hochberg
+from ..results.themes import Themes
 from . import findings
 
 DIFFERENCES = 5  # the largest differences on page 1
@@ -120,6 +121,7 @@ class Briefing:
     equality_more: list[str] = field(default_factory=list)  # the rest, for the appendix
     appendix: list[tuple[Section, list[Compact]]] = field(default_factory=list)
     comments: list[tuple[Question, results.Comments]] = field(default_factory=list)
+    themes: dict[str, Themes] = field(default_factory=dict)  # by question: top themes, one quote each
 
 
 def build(
@@ -163,6 +165,11 @@ def build(
             for q in survey.questionnaire.questions
             if q.id in publication.questions and q.type in TEXT_TYPES
         ],
+        themes={
+            q.id: themes.themes(survey, q.id, {}, language, quotes=1)
+            for q in survey.questionnaire.questions
+            if q.id in publication.questions and q.type in TEXT_TYPES
+        },
     )
 
 
