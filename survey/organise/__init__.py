@@ -7,4 +7,4 @@ from ..web.access import guard
 bp = Blueprint("organise", __name__, url_prefix="/organise")
 guard(bp)
 
-from . import distribution, preview, publishing, views  # noqa: E402,F401  (modules register routes on bp)
+from . import distribution, preview, publishing, views, weighting  # noqa: E402,F401  (modules register routes on bp)

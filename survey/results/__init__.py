@@ -48,7 +48,9 @@ from .tables import (
     ScaleSummary,
     Share,
     Table,
+    Weighting,
 )
+from .weighting import CannotWeight, weighting
 
 __all__ = [
     "COMMENT_MINIMUM",
@@ -56,6 +58,7 @@ __all__ = [
     "NO_ANSWER",
     "PROTECTED_MINIMUM",
     "Breakdown",
+    "CannotWeight",
     "Cell",
     "Comments",
     "DimensionInfo",
@@ -80,6 +83,7 @@ __all__ = [
     "Share",
     "Table",
     "UnknownQuestion",
+    "Weighting",
     "approved_comments",
     "comments",
     "comments_of",
@@ -105,4 +109,5 @@ __all__ = [
     "reviewable_responses",
     "snapshot_for",
     "table_of",
+    "weighting",
 ]
