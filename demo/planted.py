@@ -129,7 +129,7 @@ BIAS = Bias(
     base=0.50,
     by_age={"16_24": 0.25, "25_30": 0.20},
     by_region={"greater_london": 0.20},
-    response_by_age={"16_24": 0.4, "25_30": 0.5},
+    response_by_age={"16_24": 0.6, "25_30": 0.7},
     response_by_region={"greater_london": 0.45},
     summary=(
         "Young members and Londoners answer less often and more often say their workload went up, "

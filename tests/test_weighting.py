@@ -7,7 +7,9 @@ from __future__ import annotations
 import itertools
 
 import numpy as np
+import pandas as pd
 import pytest
+import weightipy
 
 from demo.membership import add_membership_profile
 from demo.planted import BIAS, membership_shares
@@ -52,6 +54,22 @@ def test_raking_gives_the_textbook_answer_on_a_two_by_two_table():
     assert fitted.sum(axis=0) == pytest.approx([0.5, 0.5], abs=1e-6)
     assert fitted[0, 0] * fitted[1, 1] / (fitted[0, 1] * fitted[1, 0]) == pytest.approx(10 * 40 / (20 * 30))
     assert fitted[0, 0] == pytest.approx(fitted[1, 1], abs=1e-6)
+
+
+def test_raking_agrees_with_weightipy_on_the_same_respondents():
+    # weightipy (a maintained raking library, a test dependency) rakes one row per respondent; the
+    # engine rakes one weight per class of counted respondents. Untrimmed, they must agree.
+    rng = np.random.default_rng(3)
+    counts = rng.integers(1, 60, size=(3, 4, 2)).astype(float)
+    shares = [np.array([0.2, 0.3, 0.5]), np.array([0.1, 0.2, 0.3, 0.4]), np.array([0.6, 0.4])]
+    weights, _ = rake(counts.ravel(), _margins(counts, shares), trim=(1e-9, 1e9))
+    index = np.array(list(itertools.product(*(range(n) for n in counts.shape))))
+    people = pd.DataFrame(np.repeat(index, counts.ravel().astype(int), axis=0), columns=["a", "b", "c"])
+    scheme = weightipy.scheme_from_dict(
+        {column: {i: 100 * share for i, share in enumerate(s)} for column, s in zip("abc", shares, strict=True)}
+    )
+    theirs = weightipy.weight(people, scheme).to_numpy()
+    assert theirs == pytest.approx(np.repeat(weights, counts.ravel().astype(int)), rel=1e-4)
 
 
 def test_weights_are_trimmed_and_still_sum_to_the_respondents():
