@@ -25,7 +25,7 @@ import numpy as np
 from demo.answers import generate
 from demo.planted import BIAS, membership_shares
 from survey.questionnaire.loader import load_file
-from survey.results import protection
+from survey.results import protection, weighting
 from survey.results.answers import table_of
 from survey.results.snapshot import Snapshot, build
 from survey.results.weighted import weighted_table
@@ -122,44 +122,68 @@ def percentages(tables: list) -> dict[tuple, float]:
     return found
 
 
+def _variant(base: Snapshot, profile: Profile, ratio: float, noiseless: bool) -> tuple[dict, dict]:
+    """Return every weighted percentage (by service group, and for everyone) for fresh record keys,
+    tabulated by weight band (ratio > 1) or by class (ratio 1), from published or true counts."""
+    snapshot = with_keys(base)
+    lookup, kept = protection.noise_lookup, weighting.BAND_RATIO
+    weighting.BAND_RATIO = ratio
+    if noiseless:
+        protection.noise_lookup = lambda: np.zeros_like(lookup())  # type: ignore[method-assign]
+    try:
+        return percentages(dashboard(snapshot, profile, by="A1")), percentages(dashboard(snapshot, profile))
+    finally:
+        protection.noise_lookup, weighting.BAND_RATIO = lookup, kept  # type: ignore[method-assign]
+
+
+def _unweighted(base: Snapshot, noiseless: bool) -> dict:
+    snapshot = with_keys(base)
+    lookup = protection.noise_lookup
+    if noiseless:
+        protection.noise_lookup = lambda: np.zeros_like(lookup())  # type: ignore[method-assign]
+    try:
+        return percentages(dashboard(snapshot, None, by="A1"))
+    finally:
+        protection.noise_lookup = lookup  # type: ignore[method-assign]
+
+
+def _gaps(found: dict, reference: dict, everyone: bool = False) -> list[float]:
+    return [abs(found[k] - reference[k]) for k in found.keys() & reference.keys() if not everyone or k[1] is None]
+
+
 def noise(questionnaire, n: int, seed: int, repeats: int) -> dict:
+    """How far weighted percentages move from the ideal (per-class weights raked from true counts,
+    no perturbation): as the engine works them out (weight bands, published counts), and as the
+    literal design would (per class, published counts); and unweighted, published against true."""
     base = snapshot_of(questionnaire, n, seed)
     profile = demo_profile(questionnaire)
-    differences: dict[str, list[float]] = {"weighted": [], "unweighted": [], "weighted_everyone": []}
+    ideal, ideal_everyone = _variant(base, profile, 1.0, True)
+    banded_true, _ = _variant(base, profile, weighting.BAND_RATIO, True)
+    gaps: dict[str, list[float]] = {k: [] for k in ("bands", "bands_everyone", "classes", "classes_everyone")}
+    gaps["unweighted"] = []
+    gaps["banding_alone"] = _gaps(banded_true, ideal)
     planted = []
-    lookup = protection.noise_lookup
+    true_unweighted = _unweighted(base, True)
     for _ in range(repeats):
-        snapshot = with_keys(base)
-        published = {
-            label: percentages(dashboard(snapshot, chosen, by="A1")) for label, chosen in (("w", profile), ("u", None))
-        }
-        everyone = percentages(dashboard(snapshot, profile))
+        by, everyone = _variant(base, profile, weighting.BAND_RATIO, False)
         planted.append(everyone[(BIAS.answer, None, "+")])
-        snapshot = with_keys(base)
-        protection.noise_lookup = lambda: np.zeros_like(lookup())  # type: ignore[method-assign]
-        try:
-            true = {
-                label: percentages(dashboard(snapshot, chosen, by="A1"))
-                for label, chosen in (("w", profile), ("u", None))
-            }
-            true_everyone = percentages(dashboard(snapshot, profile))
-        finally:
-            protection.noise_lookup = lookup  # type: ignore[method-assign]
-        for label, name in (("w", "weighted"), ("u", "unweighted")):
-            common = published[label].keys() & true[label].keys()
-            differences[name] += [abs(published[label][key] - true[label][key]) for key in common]
-        common = everyone.keys() & true_everyone.keys()
-        differences["weighted_everyone"] += [abs(everyone[k] - true_everyone[k]) for k in common if k[1] is None]
-    summary = {
+        gaps["bands"] += _gaps(by, ideal)
+        gaps["bands_everyone"] += _gaps(everyone, ideal_everyone, True)
+        by, everyone = _variant(base, profile, 1.0, False)
+        gaps["classes"] += _gaps(by, ideal)
+        gaps["classes_everyone"] += _gaps(everyone, ideal_everyone, True)
+        gaps["unweighted"] += _gaps(_unweighted(base, False), true_unweighted)
+    summary: dict = {
         name: {
             "mean_abs_points": round(statistics.fmean(values), 3),
             "p95_abs_points": round(float(np.percentile(values, 95)), 2),
             "max_abs_points": round(max(values), 2),
             "percentages": len(values),
         }
-        for name, values in differences.items()
+        for name, values in gaps.items()
     }
     summary["planted_truth"] = round(100 * BIAS.truth(questionnaire), 2)
+    summary["planted_ideal"] = ideal_everyone[(BIAS.answer, None, "+")]
     summary["planted_weighted_published"] = planted
     return summary
 

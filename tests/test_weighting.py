@@ -18,8 +18,8 @@ from survey.core.weighting import weighting_status
 from survey.extensions import db
 from survey.models import Survey
 from survey.results import snapshot_for
-from survey.results.counts import group_sizes
-from survey.results.weighting import TRIM, class_weights, profile_for, rake
+from survey.results.counts import answers_of, group_sizes, tally
+from survey.results.weighting import TRIM, bands_of, class_weights, profile_for, rake
 
 from .factories import demo_survey
 
@@ -163,3 +163,36 @@ def test_class_weights_come_from_published_class_counts(app, biased):
     weighted = weights.counts * weights.weights
     share = weighted[by_class_age == young].sum() / weighted[said].sum()
     assert share == pytest.approx(shares["L1"]["16_24"], abs=0.01)
+
+
+def test_bands_keep_the_weighted_total_and_hold_weights_within_the_ratio():
+    rng = np.random.default_rng(5)
+    counts = rng.integers(0, 9, size=500).astype(float)
+    weights = np.exp(rng.uniform(np.log(TRIM[0]), np.log(TRIM[1]), size=500))
+    band, band_weights = bands_of(counts, weights, 1.2)
+    assert (counts * band_weights[band]).sum() == pytest.approx((counts * weights).sum())
+    for b in np.unique(band[counts > 0]):
+        inside = weights[(band == b) & (counts > 0)]
+        assert inside.max() / inside.min() < 1.2 and inside.min() <= band_weights[b] <= inside.max()
+    exact, same = bands_of(counts, weights, 1.0)
+    assert np.array_equal(same, weights) and np.array_equal(exact, np.arange(500))
+
+
+def test_a_weighted_percentage_is_made_of_published_band_counts_only(app, biased):
+    with app.app_context():
+        survey = db.session.get(Survey, biased.id)
+        snapshot = snapshot_for(survey)
+        weights = class_weights(snapshot, profile_for(survey.audience), survey.audience)
+        table = results.question_table(survey, "E3")
+    rows = snapshot.categorical["E3"] >= 0
+    found = tally(snapshot, answers_of(snapshot, "E3"), rows, weights.bands[rows], weights.band_count)
+    public = found.public.astype(float)
+    base = group_sizes(snapshot, rows, weights.bands[rows], weights.band_count).public @ weights.band_weights
+    codes = snapshot.codes("E3")
+    for cell in (c for c in table.cells if c.group is None):
+        expected = 100 * (public[:, codes.index(cell.option)] @ weights.band_weights) / base
+        assert cell.percent == pytest.approx(round(expected, 1), abs=0.051)
+    true = (found.true.astype(float).T @ weights.band_weights) / (found.true.sum(axis=1) @ weights.band_weights)
+    assert any(
+        abs(c.percent - round(100 * true[codes.index(c.option)], 1)) > 0.05 for c in table.cells if c.group is None
+    )

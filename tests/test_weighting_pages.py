@@ -94,7 +94,7 @@ def test_every_output_shows_the_weighted_percentages(app, admin, client, closed)
     with app.app_context():
         survey = db.session.get(Survey, closed.id)
         table = results.question_table(survey, "C1")
-        summary = results.weighting(survey)
+        summary = results.survey_weighting(survey)
     everyone = [c for c in table.cells if c.group is None and c.percent is not None]
     assert any(c.percent != c.unweighted_percent for c in everyone)
     shown = everyone[0]
@@ -131,7 +131,7 @@ def test_switched_off_nothing_is_weighted(app, admin, closed):
         add_membership_profile()
         survey = db.session.get(Survey, closed.id)
         table = results.question_table(survey, "C1")
-        assert results.weighting(survey) is None
+        assert results.survey_weighting(survey) is None
     assert table.weighting is None and all(c.unweighted_percent is None for c in table.cells)
     assert "Effective sample size" not in get_page(admin, f"/organise/surveys/{closed.id}/results/q/C1")
 
@@ -168,10 +168,10 @@ def test_the_profile_used_is_the_newest(app, closed):
     _weighted(app, closed.id)
     with app.app_context():
         survey = db.session.get(Survey, closed.id)
-        first = results.weighting(survey)
+        first = results.survey_weighting(survey)
         newer = b"dimension,group,members\nRegion,Greater London,500000\nRegion,North West,100000\n"
         membership.store_profile("ada@example.org", "Region only", date(2026, 11, 30), newer, "p.csv")
         snapshot_for(survey).cache.clear()  # the newest profile is looked up again at most every 30 s
-        second = results.weighting(survey)
+        second = results.survey_weighting(survey)
     assert first.dimensions == ["Service group", "Region", "Age", "Sex"]
     assert second.profile == "Region only" and second.dimensions == ["Region"] and second.as_of == "2026-11-30"

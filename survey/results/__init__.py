@@ -50,7 +50,7 @@ from .tables import (
     Table,
     Weighting,
 )
-from .weighting import CannotWeight, weighting
+from .weighting import CannotWeight, survey_weighting
 
 __all__ = [
     "COMMENT_MINIMUM",
@@ -108,6 +108,6 @@ __all__ = [
     "representation_of",
     "reviewable_responses",
     "snapshot_for",
+    "survey_weighting",
     "table_of",
-    "weighting",
 ]

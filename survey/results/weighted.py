@@ -6,11 +6,12 @@ the ordinary table stand unchanged: a group or answer the ordinary table does no
 shown weighted either, and the counts and bases beside the percentages stay the published counts.
 
 Every weighted number is worked out from PUBLISHED counts only (protection.published), through the
-class weights w_c of weighting.py (themselves raked from published class counts):
-- a weighted count of an answer in a group: Σ_c w_c × published(answer ∧ group ∧ class c);
-- the group's weighted base: Σ_c w_c × published(group ∧ class c) (for a scale's % positive, the
+weights of weighting.py (raked from published class counts), counted by weight band b (the classes
+whose weights lie within a factor of 1.2 of each other; weighting.bands_of), each band with its weight w_b:
+- a weighted count of an answer in a group: Σ_b w_b × published(answer ∧ group ∧ band b);
+- the group's weighted base: Σ_b w_b × published(group ∧ band b) (for a scale's % positive, the
   weighted answers on the scale);
-- the group's effective sample size (Kish): (Σ_c w_c n_c)² / Σ_c w_c² n_c, n_c = published(group ∧ c);
+- the group's effective sample size (Kish): (Σ_b w_b n_b)² / Σ_b w_b² n_b, n_b = published(group ∧ b);
 - the weighted percentage: weighted count / weighted base; its 95% interval: Wilson's, at the
   effective sample size. Weighted counts themselves are never shown.
 Number questions (medians) and consultation rankings are not weighted; their tables say so.
@@ -49,11 +50,23 @@ def weighted_table(snapshot: Snapshot, table: Table, weights: ClassWeights) -> T
     found = memo.get(key)
     if found is not None and found[0] is table:
         return found[1]
-    out = copy.deepcopy(table)
+    out = _copy(table)
     _weigh(snapshot, out, weights)
     if len(memo) >= KEPT:
         memo.clear()
     memo[key] = (table, out)  # the table is kept too, so its id is not reused while this is kept
+    return out
+
+
+def _copy(table: Table) -> Table:
+    """Return a copy of a table whose groups, cells, scale summaries, notes and items can be changed
+    without touching the shared table (its ranked results, numbers and options are only read)."""
+    out = copy.copy(table)
+    out.groups = [copy.copy(g) for g in table.groups]
+    out.cells = [copy.copy(c) for c in table.cells]
+    out.scale = [copy.copy(s) for s in table.scale]
+    out.notes = list(table.notes)
+    out.items = [_copy(t) for t in table.items]
     return out
 
 
@@ -101,15 +114,19 @@ def _published_by_class(found: Tally, size: int, classes: int, by: bool) -> np.n
 def _weigh_answers(snapshot: Snapshot, table: Table, question: Question, weights: ClassWeights) -> None:
     """Weight a table of answers (single choice, multiple choice, scale, one grid row)."""
     rows, groups, size = _rows(snapshot, table)
-    joint = groups * weights.size + weights.classes[rows]
+    bands = weights.band_count
+    joint = groups * bands + weights.bands[rows]
     answers = answers_of(snapshot, table.question)
-    cells = _published_by_class(
-        tally(snapshot, answers, rows, joint, size * weights.size), size, weights.size, bool(table.by)
+    found = tally(snapshot, answers, rows, joint, size * bands)
+    cells = _published_by_class(found, size, bands, bool(table.by))
+    # One answer per member: a group ∧ class's size is the sum of its answers (the same responses).
+    sizes = (
+        Tally(found.true.sum(axis=1), found.sums.sum(axis=1))
+        if answers.single
+        else group_sizes(snapshot, rows, joint, size * bands)
     )
-    bases = _published_by_class(
-        group_sizes(snapshot, rows, joint, size * weights.size), size, weights.size, bool(table.by)
-    )
-    w = weights.weights
+    bases = _published_by_class(sizes, size, bands, bool(table.by))
+    w = weights.band_weights
     weighted = np.einsum("c,gcj->gj", w, cells)
     base = bases @ w
     effective = _effective(bases, w)

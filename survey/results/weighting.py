@@ -34,6 +34,7 @@ from .snapshot import Snapshot
 from .tables import Weighting
 
 TRIM = (0.2, 5.0)  # weights are kept within these multiples of the mean weight
+BAND_RATIO = 1.2  # tables count respondents in weight bands this wide (each band's top ÷ its bottom)
 TOLERANCE = 1e-6  # raking stops when every margin is within this share of its target
 MAX_ROUNDS = 1000  # raking sweeps at most (each sweep adjusts every dimension once)
 MAX_CLASSES = 1_000_000  # more weighting classes than this: weighting is refused (see classes)
@@ -59,6 +60,13 @@ class ClassWeights:
     counts: np.ndarray  # each class's published count, (size,)
     weights: np.ndarray  # each class's weight, (size,): mean 1 over the published respondents
     summary: Weighting
+    bands: np.ndarray  # each response's weight band, (n,) intp: tables are counted by band (see bands_of)
+    band_weights: np.ndarray  # each band's weight, (band count,)
+
+    @property
+    def band_count(self) -> int:
+        """Return how many weight bands there are."""
+        return len(self.band_weights)
 
 
 class CannotWeight(Exception):
@@ -205,6 +213,28 @@ def _sweep(counts: np.ndarray, weights: np.ndarray, margins: list[tuple[np.ndarr
     return worst
 
 
+def bands_of(counts: np.ndarray, weights: np.ndarray, ratio: float | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """Return each class's weight band and each band's weight.
+
+    A weighted table counts respondents by weight band, not by class: one published count per band
+    and answer (a band is every class whose weight lies in [low × ratio^b, low × ratio^(b+1))), so
+    a weighted number mixes a few dozen perturbed counts of large sets instead of thousands of
+    perturbed counts of classes of one or two members (far less noise, and nothing of a small
+    class). A band's weight is its classes' mean weight over their published counts, so the
+    weighted total is unchanged; each member's weight is off by at most the band's width (a factor of at most 1.2).
+    `ratio` None: one band per class (exact; for measuring what banding costs)."""
+    ratio = BAND_RATIO if ratio is None else ratio
+    if ratio <= 1:
+        return np.arange(len(weights), dtype=np.intp), weights.copy()
+    low = TRIM[0]
+    band = np.floor(np.log(np.maximum(weights, low) / low) / np.log(ratio) + 1e-9).astype(np.intp)
+    size = int(band.max()) + 1
+    held = np.bincount(band, weights=counts, minlength=size)
+    total = np.bincount(band, weights=counts * weights, minlength=size)
+    centre = low * ratio ** (np.arange(size) + 0.5)
+    return band, np.divide(total, held, out=centre, where=held > 0)
+
+
 def class_weights(snapshot: Snapshot, profile: Profile, audience: Mapping[str, str] | None) -> ClassWeights:
     """Return the snapshot's weighting classes and their raked weights (kept with the snapshot)."""
     key = ("weights", profile.id, audience_key(audience))
@@ -235,7 +265,8 @@ def class_weights(snapshot: Snapshot, profile: Profile, audience: Mapping[str, s
             for language in snapshot.questionnaire.languages
         },
     )
-    result = ClassWeights(tuple(dims), found, size, counts, weights, summary)
+    band_of_class, band_weights = bands_of(counts, weights)
+    result = ClassWeights(tuple(dims), found, size, counts, weights, summary, band_of_class[found], band_weights)
     snapshot.cache[key] = result
     return result
 
@@ -285,7 +316,7 @@ def weighting_problem(
     return None
 
 
-def weighting(survey) -> Weighting | None:
+def survey_weighting(survey) -> Weighting | None:
     """Return how a survey's percentages are weighted (profile, dimensions, design effect), or None
     when they are not (switched off, or no profile applies): for the method box."""
     weights = survey_weights(survey, snapshot_for(survey))
