@@ -103,6 +103,9 @@ def timings(questionnaire, n: int, seed: int) -> dict:
         by = time.perf_counter() - start
         out[f"{label}_dashboard_s"] = round(first, 2)
         out[f"{label}_dashboard_by_service_group_s"] = round(by, 2)
+        start = time.perf_counter()
+        dashboard(snapshot, chosen, by="A1")
+        out[f"{label}_dashboard_by_service_group_warm_ms"] = round(1000 * (time.perf_counter() - start), 2)
     out["design_effect"] = weights.summary.design_effect
     out["effective"] = weights.summary.effective
     return out
