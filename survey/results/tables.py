@@ -116,9 +116,9 @@ class Table:
 class Weighting:
     """How a survey's percentages are weighted to its membership profile (weighting.py).
 
-    Every figure is worked out from published counts; `respondents` is the sum of the published
-    counts of the weighting classes, `effective` their effective sample size (Kish), and
-    `design_effect` respondents / effective.
+    Every figure is worked out from published counts: `design_effect` is Kish's, n Σw² / (Σw)² over
+    the published counts of the weighting classes; `respondents` the published number of responses
+    (as the overview), and `effective` respondents / design effect (the effective sample size).
     """
 
     profile: str

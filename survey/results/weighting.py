@@ -29,6 +29,7 @@ from ..models import AUDIENCE_KEYS, MembershipCount, MembershipProfile
 from .cache import snapshot_for
 from .counts import group_sizes
 from .dimensions import structure
+from .gate import everyone_count, universe
 from .queries import fixed_dimensions
 from .snapshot import Snapshot
 from .tables import Weighting
@@ -247,9 +248,12 @@ def class_weights(snapshot: Snapshot, profile: Profile, audience: Mapping[str, s
     everyone = np.ones(snapshot.n, dtype=bool)
     counts = group_sizes(snapshot, everyone, found, size).public.astype(float)
     weights, trimmed = rake(counts, levels(snapshot, dims, profile))
-    respondents = float(counts.sum())
+    counted = float(counts.sum())  # the weights' mean is 1 over these: Σ n_c w_c = Σ n_c
     squares = float((counts * weights * weights).sum())
-    effective = respondents * respondents / squares if squares else 0.0
+    design_effect = counted * squares / (counted * counted) if counted else 0.0  # Kish: n Σw² / (Σw)²
+    # Said of the published number of responses (the overview's), so the pages agree with each other.
+    respondents = everyone_count(snapshot, universe(snapshot, None))[1]
+    effective = respondents / design_effect if design_effect else 0.0
     shape = structure(snapshot.questionnaire)
     summary = Weighting(
         profile=profile.name,
@@ -257,7 +261,7 @@ def class_weights(snapshot: Snapshot, profile: Profile, audience: Mapping[str, s
         dimensions=[shape.dims[d].label.get("en", d) for d in dims],
         respondents=int(respondents),
         effective=round(effective),
-        design_effect=round(respondents / effective, 2) if effective else 0.0,
+        design_effect=round(design_effect, 2),
         trim=TRIM,
         trimmed=trimmed,
         labels={
