@@ -117,7 +117,6 @@ def test_weighting_puts_the_planted_bias_right(app, biased):
     assert not unweighted.positive_ci_low <= truth <= unweighted.positive_ci_high, (unweighted, truth)
     assert unweighted.positive_percent < truth
     # Weighted, the truth is inside the interval (at the effective sample size, so a little wider).
-    print("\nPLANTED", truth, unweighted, weighted)
     assert weighted.positive_ci_low <= truth <= weighted.positive_ci_high, (weighted, truth)
     assert (
         weighted.positive_ci_high - weighted.positive_ci_low > unweighted.positive_ci_high - unweighted.positive_ci_low
