@@ -175,3 +175,21 @@ def test_the_profile_used_is_the_newest(app, closed):
         second = results.survey_weighting(survey)
     assert first.dimensions == ["Service group", "Region", "Age", "Sex"]
     assert second.profile == "Region only" and second.dimensions == ["Region"] and second.as_of == "2026-11-30"
+
+
+def test_a_sector_survey_is_weighted_to_its_audiences_counts(app, admin):
+    survey = demo_survey(app, "health-weighed", 600, 5, audience=HEALTH)
+    lines = "dimension,group,members,service_group\nService group,Health,430000,\n" + "".join(
+        f"{dimension},{group},{members},Health\n"
+        for dimension, group, members in [
+            ("Region", "North West", 60000), ("Region", "Scotland", 50000), ("Region", "Greater London", 90000),
+            ("Age", "16 to 24", 40000), ("Age", "50 to 59", 100000), ("Age", "40 to 49", 90000),
+        ]
+    )  # fmt: skip
+    with app.app_context():
+        membership.store_profile("ada@example.org", "Health members", date(2026, 10, 31), lines.encode(), "h.csv")
+    assert _switch(admin, survey.id, True).status_code == 302
+    with app.app_context():
+        found = results.survey_weighting(db.session.get(Survey, survey.id))
+    assert found.profile == "Health members" and found.dimensions == ["Region", "Age"]  # service group is fixed
+    assert "Region, Age" in get_page(admin, f"/organise/surveys/{survey.id}/weighting")
