@@ -17,7 +17,7 @@ import numpy as np
 from survey.questionnaire.model import Questionnaire
 
 from .draws import Draws, matrix, share, tilt, vec
-from .planted import GAPS
+from .planted import BIAS, GAPS
 from .tables import (
     AGES,
     AI_BASE,
@@ -86,7 +86,7 @@ class Chunk(Draws):
         role = self.single("A4", vec(roles, ROLES) * multipliers[sector])
 
         regions = self.codes("A5")
-        base = vec(regions, REGIONS)
+        base = vec(regions, REGIONS) * vec(regions, BIAS.response_by_region, 1.0)  # planted: Londoners answer less
         allowed = np.array(
             [
                 np.isin(regions, REGIONS_ALLOWED[s]) if s in REGIONS_ALLOWED else np.ones(len(regions), bool)
@@ -117,7 +117,7 @@ class Chunk(Draws):
     def traits(self) -> None:
         """Hidden traits (age, disability, ethnicity, religion): asked last, but they shape answers."""
         ages = tuple(AGES)
-        self.age = self.category(np.array(tuple(AGES.values())))
+        self.age = self.category(np.array(tuple(AGES.values())) * vec(ages, BIAS.response_by_age, 1.0))  # planted
         self.young = self.age <= ages.index("25_30")
         self.disabled = self.chance(np.array(DISABLED_BY_AGE)[self.age])
         black_share = vec(self.codes("A5"), BLACK_BY_REGION)[self.index["A5"]]
@@ -192,7 +192,13 @@ class Chunk(Draws):
 
     def workload(self) -> None:
         """Section C: workload over the year, what AI changed, impossible targets."""
-        change = np.where(self.ai_use[:, None], [[0.02, 0.04, 0.22, 0.32, 0.36]], [[0.03, 0.05, 0.30, 0.32, 0.26]])
+        # Planted (demo.planted.BIAS): the share whose workload went up depends on age and region only.
+        up = (
+            BIAS.base
+            + vec(self.codes("L1"), BIAS.by_age)[self.age]
+            + vec(self.codes("A5"), BIAS.by_region)[self.index["A5"]]
+        )
+        change = np.column_stack([(1 - up) * 0.08, (1 - up) * 0.17, (1 - up) * 0.75, up * 0.5, up * 0.5])
         workload = self.scale("C1", change, {"dk": 0.04}, u=self.linked(self.concern, 0.3))
         # Members who hardly use AI themselves mostly report no change.
         calm = np.where(self.use_me, 0.0, 0.5)

@@ -250,6 +250,8 @@ class Survey(db.Model):
     audience: Mapped[dict] = mapped_column(JSON, default=dict)
     access: Mapped[str] = mapped_column(String(20), default=AccessMode.OPEN_LINK)
     threshold: Mapped[int] = mapped_column(Integer, default=10)
+    # Percentages weighted to the newest membership profile (survey/core/weighting.py; ADR 0027).
+    weighted: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
     opens_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     closes_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

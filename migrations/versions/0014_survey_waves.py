@@ -1,7 +1,7 @@
 """survey waves: a survey may name the earlier survey it is a wave of
 
 Revision ID: 0014
-Revises: 0012
+Revises: 0013
 Create Date: 2026-12-06 23:00:00.000000
 
 An organiser marks a survey as a wave of an earlier, closed one; results then compare the
@@ -13,7 +13,7 @@ from alembic import op
 
 # revision identifiers, used by Alembic.
 revision = "0014"
-down_revision = "0012"
+down_revision = "0013"
 branch_labels = None
 depends_on = None
 

@@ -84,7 +84,11 @@ def _filters(exclude: tuple[str, ...] = ("by", "lang", "slice")) -> dict[str, st
 def _cells(table: results.Table) -> dict:
     """The gated table in the API's shape; every hidden number is null."""
     return {
-        "groups": [{"code": g.code, "label": g.label, "n": g.n, "suppressed": g.suppressed} for g in table.groups],
+        "groups": [
+            {"code": g.code, "label": g.label, "n": g.n, "suppressed": g.suppressed}
+            | ({"effective_n": g.effective_n} if table.weighting else {})
+            for g in table.groups
+        ],
         "cells": [
             {
                 "group": c.group,
@@ -95,6 +99,7 @@ def _cells(table: results.Table) -> dict:
                 "ci_high": c.ci_high,
                 "suppressed": c.suppressed,
             }
+            | ({"unweighted_percent": c.unweighted_percent} if table.weighting else {})
             for c in table.cells
         ],
         "scale": [asdict(s) for s in table.scale],
@@ -121,6 +126,8 @@ def question_results(slug: str, question_id: str):
         return {"error": f"no question {question_id}"}, 404
     body = {"question": table.question, "type": table.type, "text": table.text, "by": table.by, "filters": filters}
     body |= {"threshold": table.threshold, **_cells(table)}
+    # Weighted to the membership profile (percentages and intervals; counts stay as published), or null.
+    body["weighting"] = asdict(table.weighting) if table.weighting else None
     if table.items:
         body["items"] = [{"question": t.question, "text": t.text, **_cells(t)} for t in table.items]
     if table.ranked is not None:  # statements and priorities: the same published numbers, ranked

@@ -79,6 +79,18 @@ def two_figures(p: float) -> float:
     return float(f"{p:.2g}")
 
 
+def weighted_note(table: results.Table, group: results.Group | None) -> str:
+    """Say that a row's percentage and interval are weighted (count and base are not), or ""."""
+    found = table.weighting
+    if found is None:
+        return ""
+    effective = f"; effective sample size {group.effective_n:,}" if group and group.effective_n else ""
+    return (
+        f"percent and interval weighted to the membership profile “{found.profile}” ({found.as_of}), "
+        f"design effect {found.design_effect:.2f}{effective}; count and base unweighted"
+    )
+
+
 def _filter_text(filters: Mapping[str, str]) -> str:
     return ";".join(f"{dim}:{code}" for dim, code in filters.items())
 
@@ -122,7 +134,7 @@ def table_rows(table: results.Table) -> Iterator[Row]:
                     cell.ci_high,
                     cell.base,
                     None,
-                    "",
+                    weighted_note(table, group),
                 )
         for summary in (s for s in table.scale if s.group == group.code):
             yield from _scale_rows(table, where, summary, hidden)
@@ -217,7 +229,8 @@ def _scale_rows(table: results.Table, where: tuple, summary: results.ScaleSummar
                 high,
                 summary.base,
                 None,
-                "base: answers on the scale only (Don't know and Not applicable left out)",
+                "base: answers on the scale only (Don't know and Not applicable left out)"
+                + ("; " + weighted_note(table, None) if table.weighting else ""),
             )
 
 

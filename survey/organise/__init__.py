@@ -15,4 +15,5 @@ from . import (  # noqa: E402,F401  (modules register routes on bp)
     publishing,
     views,
     waves,
+    weighting,
 )

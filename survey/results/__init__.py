@@ -49,9 +49,11 @@ from .tables import (
     ScaleSummary,
     Share,
     Table,
+    Weighting,
 )
 from .waves import Waves, wave_changes
 from .waves import by_group as waves_by_group
+from .weighting import CannotWeight, survey_weighting
 
 __all__ = [
     "COMMENT_MINIMUM",
@@ -59,6 +61,7 @@ __all__ = [
     "NO_ANSWER",
     "PROTECTED_MINIMUM",
     "Breakdown",
+    "CannotWeight",
     "Cell",
     "Comments",
     "DimensionInfo",
@@ -85,6 +88,7 @@ __all__ = [
     "Table",
     "UnknownQuestion",
     "Waves",
+    "Weighting",
     "approved_comments",
     "comments",
     "comments_of",
@@ -113,6 +117,7 @@ __all__ = [
     "slice_parts",
     "slice_shown",
     "snapshot_for",
+    "survey_weighting",
     "table_of",
     "wave_changes",
     "waves_by_group",

@@ -35,6 +35,8 @@ from .snapshot import Snapshot
 from .stats import wilson
 from .summaries import answers_summary, grid_summary, who_summary, who_summary_by
 from .tables import Cell, Group, NumberSummary, OptionInfo, Ranked, ScaleSummary, Table
+from .weighted import weighted_table
+from .weighting import survey_weights
 
 EVERYONE = {"en": "Everyone", "cy": "Pawb"}
 
@@ -76,9 +78,13 @@ ITEM_TABLE_TYPES = {"grid": "scale", "statements": "statement", "priorities": "r
 def question_table(
     survey, question_id: str, by: str | None = None, filters: Mapping[str, str] | None = None, language: str = "en"
 ) -> Table:
-    """Return a question's results, broken down `by` a dimension and filtered, through the gate."""
+    """Return a question's results, broken down `by` a dimension and filtered, through the gate;
+    weighted to the membership profile when the survey's organisers have switched weighting on
+    and a profile applies (weighted.py)."""
     snapshot = snapshot_for(survey)
-    return table_of(snapshot, survey.threshold, question_id, by, filters, language, survey.audience)
+    table = table_of(snapshot, survey.threshold, question_id, by, filters, language, survey.audience)
+    weights = survey_weights(survey, snapshot)
+    return weighted_table(snapshot, table, weights) if weights is not None else table
 
 
 def table_of(

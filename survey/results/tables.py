@@ -28,6 +28,7 @@ class Group:
     label: str
     n: int | None  # people in the group who answered the question
     suppressed: bool
+    effective_n: int | None = None  # weighted tables: the group's effective sample size (Kish)
 
 
 @dataclass
@@ -43,6 +44,7 @@ class Cell:
     ci_high: float | None
     base: int | None  # what the percentage is of
     suppressed: bool
+    unweighted_percent: float | None = None  # weighted tables: the percentage before weighting
 
 
 @dataclass
@@ -63,6 +65,8 @@ class ScaleSummary:
     negative_ci_low: float | None
     negative_ci_high: float | None
     suppressed: bool
+    unweighted_positive_percent: float | None = None  # weighted tables: before weighting
+    unweighted_negative_percent: float | None = None
 
 
 @dataclass
@@ -105,6 +109,27 @@ class Table:
     hidden_groups: bool = False  # some groups of the breakdown are hidden by the rule
     summary: str = ""  # one plain sentence (English)
     notes: list[str] = field(default_factory=list)  # plain sentences on what was hidden and why
+    weighting: Weighting | None = None  # set when the percentages are weighted to the membership
+
+
+@dataclass
+class Weighting:
+    """How a survey's percentages are weighted to its membership profile (weighting.py).
+
+    Every figure is worked out from published counts: `design_effect` is Kish's, n Σw² / (Σw)² over
+    the published counts of the weighting classes; `respondents` the published number of responses
+    (as the overview), and `effective` respondents / design effect (the effective sample size).
+    """
+
+    profile: str
+    as_of: str  # the profile's date, ISO
+    dimensions: list[str]  # labels of the breakdowns weighted to (English)
+    respondents: int
+    effective: int
+    design_effect: float
+    trim: tuple[float, float]  # weights are kept within these multiples of the mean weight
+    trimmed: int  # weighting classes whose weight was trimmed
+    labels: dict[str, list[str]] = field(default_factory=dict)  # the dimensions' labels by language
 
 
 @dataclass

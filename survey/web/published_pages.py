@@ -34,6 +34,7 @@ def method(survey: Survey, publication: PublicationView, overview: results.Overv
         "version": publication.version,
         "published_at": publication.published_at,
         "reference": f"{survey.slug} v{publication.version}",
+        "weighting": results.survey_weighting(survey),  # None unless weighted to the membership profile
     }
 
 

@@ -98,6 +98,7 @@ class Slide:
     rows: list[Row] = field(default_factory=list)
     sides: tuple[str, str] | None = None  # a ranked list's two column headings
     net: bool = False  # a ranked list shows net support
+    weighted: bool = False  # the percentages are weighted to the membership profile
     part: int = 1
     parts: int = 1
 
@@ -293,7 +294,15 @@ def _split(slide: Slide, kicker: str) -> list[Slide]:
     chunks = _chunks(slide, items, kicker) if items else [[]]
     out = []
     for number, chunk in enumerate(chunks, start=1):
-        part = Slide(slide.question, slide.title, sides=slide.sides, net=slide.net, part=number, parts=len(chunks))
+        part = Slide(
+            slide.question,
+            slide.title,
+            sides=slide.sides,
+            net=slide.net,
+            weighted=slide.weighted,
+            part=number,
+            parts=len(chunks),
+        )
         if slide.sides:
             part.rows = chunk
         else:
@@ -316,6 +325,7 @@ def slides(survey: Survey, questions: list[str], language: str, live: bool = Fal
         if table.refused:
             continue
         slide = build(question, table, language)
+        slide.weighted = table.weighting is not None and slide.kind == "bars"
         if slide.codes():
             out.extend(_split(slide, kicker))
     return out
