@@ -165,7 +165,8 @@ def redis_url(app: Flask, monkeypatch) -> Iterator[str]:
     """The real Redis, database 15, as the app's REDIS_URL for this test, with a queue of the
     test's own (another test run on the same Redis neither takes its jobs nor loses its keys).
     Afterwards the test's keys are deleted (its queue's, a killed worker's, the equality flags kept
-    for this database's surveys), and no others. In CI a Redis that does not answer fails the test."""
+    for this database's surveys, screened comments), and no others. In CI a Redis that does not
+    answer fails the test."""
     import uuid
 
     import redis
@@ -190,6 +191,7 @@ def redis_url(app: Flask, monkeypatch) -> Iterator[str]:
     with app.app_context():
         surveys = db.session.scalars(select(Survey)).all()
         ours = [f"{shared.PREFIX}flags:*:{s.id}:{identity_text(identity(s))}:*" for s in surveys]
+    ours.append(f"{shared.PREFIX}held:*")  # comments screened (named by their response ids, not a survey)
     keys = {key for pattern in (f"*{name}*", *ours) for key in client.scan_iter(pattern, count=1000)}
     for key in client.scan_iter("rq:worker:*", count=1000):
         worker = key.removesuffix(b":executions")

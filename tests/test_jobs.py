@@ -239,3 +239,22 @@ def test_a_large_surveys_flags_wait_for_the_worker_and_its_pages_say_so(app, cli
     other = _survey(app, "jobs-nobody", n=300)
     with app.app_context():
         assert equality_flags(db.session.get(Survey, other.id), when_ready=True) == _direct(app, other, "en")
+
+
+def test_the_worker_screens_comments_once_for_every_process(app, redis_url, monkeypatch):
+    from survey.results import held
+
+    survey = _survey(app, "jobs-screened")
+    with app.app_context():
+        result = prepare_results(survey.id)
+        current = db.session.get(Survey, survey.id)
+        snapshot = cache.snapshot_for(current)
+        questions = [q for q in snapshot.texts if len(snapshot.text(q)[1])]
+        assert questions and result["screened"] == sum(len(snapshot.text(q)[1]) for q in snapshot.texts)
+        found = {q: held.screened(snapshot, q)[1].copy() for q in questions}
+    _forget_everything(survey.id)
+    with monkeypatch.context() as patched, app.app_context():
+        patched.setattr(held, "may_identify", lambda *a, **k: pytest.fail("screened again in a request"))
+        snapshot = cache.snapshot_for(db.session.get(Survey, survey.id))
+        for question, mask in found.items():
+            assert (held.screened(snapshot, question)[1] == mask).all()

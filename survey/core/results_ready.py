@@ -9,13 +9,14 @@ from ..extensions import db
 from ..models import Survey
 from ..results.cache import prime
 from ..results.flags import equality_flags
+from ..results.held import screen_all
 from .theming import theme_survey
 
 
 def prepare_results(survey_id: int) -> dict:
     """Bring a survey's results up to date: its snapshot read and stored, its equality flags kept
-    in Redis for every language of its questionnaire. Runs in the worker, in its app context.
-    Returns what it did, for the job's result."""
+    in Redis for every language of its questionnaire, its comments screened for personal data.
+    Runs in the worker, in its app context. Returns what it did, for the job's result."""
     queue.stop_waiting(survey_id)  # first: a release from now on queues a new job
     try:
         survey = db.session.get(Survey, survey_id)
@@ -24,6 +25,7 @@ def prepare_results(survey_id: int) -> dict:
         held = prime(survey)
         languages = list(survey.questionnaire.languages)
         flags = {language: len(equality_flags(survey, language) or ()) for language in languages}
+        screened = screen_all(survey)  # which comments may identify someone, kept in Redis for every worker
         themed = theme_survey(survey)
         return {
             "survey": survey_id,
@@ -31,6 +33,7 @@ def prepare_results(survey_id: int) -> dict:
             "batch": held.batch,
             "responses": held.n,
             "flags": flags,
+            "screened": screened,
             "themed": themed,
         }
     finally:

@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from ..questionnaire.model import TEXT_TYPES
+from . import shared
 from .cache import snapshot_for
 from .dimensions import comment_threshold
 from .personal import DESCRIBED, Span, find_personal, language_of
@@ -147,14 +148,30 @@ def reviewable_responses(survey, question_id: str, keys: Collection[str]) -> lis
 
 def screened(snapshot: Snapshot, question_id: str) -> tuple[np.ndarray, np.ndarray]:
     """Return the comments' order (by their random response ids: an order that says nothing) and
-    which ones may identify someone; worked out once per snapshot."""
+    which ones may identify someone; worked out once per snapshot, and with Redis once per release
+    for every worker (the job worker screens each release's comments: screen_all)."""
     key = ("comments", question_id)
     if key not in snapshot.cache:
         _, ids, texts = snapshot.text(question_id)
+        ids = list(ids)
         order = np.array(sorted(range(len(ids)), key=ids.__getitem__), dtype=np.int64)
-        held = np.array([may_identify(text) for text in texts], dtype=bool)
+        kept = shared.held_key(question_id, ids)
+        positions = shared.read_held(kept)
+        if positions is None:
+            held = np.array([may_identify(text) for text in texts], dtype=bool)
+            shared.keep_held(kept, np.flatnonzero(held).tolist())
+        else:
+            held = np.zeros(len(ids), dtype=bool)
+            held[positions] = True
         snapshot.cache[key] = (order, held)
     return snapshot.cache[key]
+
+
+def screen_all(survey) -> int:
+    """Screen every free-text question's comments of a survey's snapshot (the job worker, after a
+    release, so that no request pays for it); return how many comments were screened."""
+    snapshot = snapshot_for(survey)
+    return sum(len(screened(snapshot, question_id)[1]) for question_id in snapshot.texts)
 
 
 def held_keys(snapshot: Snapshot, question_id: str) -> dict[int, tuple[str, str]]:

@@ -1,8 +1,9 @@
 """Results kept in Redis, shared by every worker and app server (DESIGN §8: Redis is optional).
 
-Used for work too heavy for a request, such as the equality flags: the job queue's worker
-(survey/core/results_ready.py) works them out once after a release and puts them here; a request that finds
-them reads a few kilobytes instead of computing them again. Without REDIS_URL, or when Redis
+Used for work too heavy for a request, such as the equality flags and which comments may identify
+someone: the job queue's worker (survey/core/results_ready.py) works them out once after a
+release and puts them here; a request that finds them reads a few kilobytes instead of
+computing them again. Without REDIS_URL, or when Redis
 does not answer, nothing is kept here and the caller computes as before: a dead Redis costs a
 request at most half a second, and is then left alone for a while instead of being asked again.
 
@@ -20,6 +21,7 @@ import json
 import logging
 import threading
 import time
+from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
@@ -117,3 +119,21 @@ def read_flags(survey, snapshot: Snapshot, k: int, language: str) -> list[Flag] 
 def keep_flags(survey, snapshot: Snapshot, k: int, language: str, flags: list[Flag]) -> bool:
     """Keep a snapshot's flags for every worker; return whether they were kept."""
     return set_json(flags_key(survey, snapshot, k, language), [dataclasses.asdict(flag) for flag in flags])
+
+
+def held_key(question_id: str, response_ids: Sequence[str]) -> str:
+    """Return the key of which comments of a question may identify someone: named by the comments'
+    response ids in the snapshot's order (a new release, a withdrawal or another survey makes a new
+    key) and the detector's code."""
+    digest = hashlib.sha256("\0".join(response_ids).encode()).hexdigest()[:32]
+    return f"{PREFIX}held:{CODE_VERSION}:{question_id}:{digest}"
+
+
+def read_held(key: str) -> list[int] | None:
+    """Return the positions of the comments kept as held under this key, or None when none are kept."""
+    return get_json(key)
+
+
+def keep_held(key: str, positions: list[int]) -> bool:
+    """Keep the positions of the held comments for every worker; return whether they were kept."""
+    return set_json(key, positions)
