@@ -287,3 +287,22 @@ def test_a_slice_is_compared_with_the_same_slice_of_the_earlier_wave(app, waves)
         mine = numbers(sliced)
         assert mine and mine == {key: value for key, value in numbers(filtered).items() if key in mine}
         assert mine != {key: value for key, value in numbers(whole).items() if key in mine}  # not the whole union
+
+
+def test_a_weighted_wave_is_compared_by_the_percentages_its_pages_show(app, waves):
+    from demo.membership import add_membership_profile
+
+    with app.app_context():
+        add_membership_profile()
+        survey = db.session.get(Survey, waves.id)
+        survey.weighted = True
+        db.session.commit()
+        survey = db.session.get(Survey, waves.id)
+        table = results.question_table(survey, "C1")
+        assert table.groups[0].effective_n is not None  # weighted: the pages show weighted percentages
+        found = results.wave_changes(survey)
+        change = next(c for c in found.question("C1").changes if c.option == engine.POSITIVE)
+        (summary,) = [s for s in table.scale if s.group is None]
+        assert change.percent == summary.positive_percent != summary.unweighted_positive_percent
+        assert change.base < summary.base  # the interval and the test at the effective sample size
+        assert change.ci_low <= change.points <= change.ci_high

@@ -5,8 +5,9 @@ the same answer codes (and, for a scale, the same positive and negative answers)
 words in every language (the question's, a statement's and every answer's). A question whose
 codes or wording changed is not compared, and says so.
 
-Every number is read off the two waves' published tables (answers.table_of: the same adjusted
-counts every page shows), never a true count: the change, its 95% interval (Newcombe's hybrid
+Every number is read off the two waves' published tables (answers.question_table: the same
+adjusted counts every page shows, and a weighted wave's weighted percentages at its effective
+sample size, as its pages show them), never a true count: the change, its 95% interval (Newcombe's hybrid
 score interval for the difference of two independent proportions, built from the two Wilson
 intervals) and its test. A group hidden in either wave, or an answer hidden in either, is not
 compared. A change is called clear when its interval leaves out 0 and a two-proportion test, with
@@ -24,7 +25,7 @@ from dataclasses import dataclass, field
 
 from ..models import SurveyStatus
 from ..questionnaire.model import Question, Questionnaire
-from .answers import table_of
+from .answers import question_table
 from .cache import snapshot_for
 from .dimensions import structure
 from .overview import overview_of
@@ -32,7 +33,7 @@ from .protection import MAX_NOISE
 from .queries import UnknownQuestion, answer_key, check_query, fixed_dimensions
 from .slices import SurveySlice, is_slice
 from .stats import benjamini_hochberg, significant, two_proportion_test, wilson
-from .tables import Table
+from .tables import Group, Table
 
 ALPHA = 0.05  # false discovery rate over the changes worked out together
 COMPARED_TYPES = ("single", "multi", "scale", "grid", "statements", "priorities")
@@ -241,9 +242,21 @@ def decide(changes: list[Change], alpha: float = ALPHA) -> None:
 # --- two tables -----------------------------------------------------------------------------------
 
 
+def at_effective_size(count: int, base: int, percent: float, group: Group | None) -> tuple[int, int, float]:
+    """Return a share as (count, base, percent) for the interval and the test: as published, or for
+    a weighted table at its group's effective sample size (the base scaled by effective ÷ counted
+    people), with the count the weighted percentage of it. Both are shown on the pages already."""
+    if group is None or group.effective_n is None or not group.n:
+        return count, base, percent
+    effective = max(1, round(base * group.effective_n / group.n))
+    return round(percent * effective / 100), effective, percent
+
+
 def table_changes(later: Table, earlier: Table, groups: set[str | None] | None = None) -> list[Change]:
     """Return the changes between two waves' tables of one answer key: for each group shown in both
-    (only `groups`, when given), each answer shown in both and, on a scale, its % positive."""
+    (only `groups`, when given), each answer shown in both and, on a scale, its % positive. A
+    weighted wave's percentages are its weighted ones, sized at its effective sample size."""
+    later_groups, earlier_groups = {g.code: g for g in later.groups}, {g.code: g for g in earlier.groups}
     before_groups = {g.code for g in earlier.groups if not g.suppressed and g.n}
     shown = [g.code for g in later.groups if not g.suppressed and g.n and g.code in before_groups]
     labels = {o.code: o.label for o in later.options}
@@ -260,8 +273,18 @@ def table_changes(later: Table, earlier: Table, groups: set[str | None] | None =
                     code,
                     POSITIVE,
                     ", ".join(labels[c] for c in later.positive),
-                    (summary.positive_count, summary.base, summary.positive_percent),  # type: ignore[arg-type]
-                    (before.positive_count, before.base, before.positive_percent),  # type: ignore[arg-type]
+                    at_effective_size(
+                        summary.positive_count,  # type: ignore[arg-type]
+                        summary.base,
+                        summary.positive_percent,  # type: ignore[arg-type]
+                        later_groups.get(code),
+                    ),
+                    at_effective_size(
+                        before.positive_count,  # type: ignore[arg-type]
+                        before.base,
+                        before.positive_percent,  # type: ignore[arg-type]
+                        earlier_groups.get(code),
+                    ),
                 )
             )
         for cell in later.cells:
@@ -273,8 +296,8 @@ def table_changes(later: Table, earlier: Table, groups: set[str | None] | None =
                     code,
                     cell.option,
                     labels.get(cell.option, cell.label),
-                    (cell.count, cell.base, cell.percent),  # type: ignore[arg-type]
-                    (old.count, old.base, old.percent),  # type: ignore[arg-type]
+                    at_effective_size(cell.count, cell.base, cell.percent, later_groups.get(code)),  # type: ignore[arg-type]
+                    at_effective_size(old.count, old.base, old.percent, earlier_groups.get(code)),  # type: ignore[arg-type]
                 )
             )
     return found
@@ -291,11 +314,11 @@ def _key_changes(
     fixed = fixed_dimensions(survey.audience, questionnaire)
     if check_query(structure(questionnaire), question, None, {}, fixed) is not None:
         return None
-    later_table = table_of(snapshot_for(survey), survey.threshold, key, by, filters, language, survey.audience)
+    later_table = question_table(survey, key, by, filters, language)  # weighted when the survey is
     problem = identity_problem(questionnaire, earlier.questionnaire, key)
     if problem is not None:
         return QuestionChange(key, later_table.text, False, problem)
-    before = table_of(snapshot_for(earlier), earlier.threshold, key, by, filters, language, earlier.audience)
+    before = question_table(earlier, key, by, filters, language)
     if later_table.refused or before.refused:
         return QuestionChange(key, later_table.text, False, HIDDEN)
     found = table_changes(later_table, before)
