@@ -258,3 +258,26 @@ def test_the_worker_screens_comments_once_for_every_process(app, redis_url, monk
         snapshot = cache.snapshot_for(db.session.get(Survey, survey.id))
         for question, mask in found.items():
             assert (held.screened(snapshot, question)[1] == mask).all()
+
+
+def test_the_worker_keeps_each_staff_slices_flags_for_its_pages(app, redis_url, monkeypatch):
+    from survey.results.slices import SurveySlice
+
+    survey = _survey(app, "jobs-slices", n=900)
+    make_user(app, "lg@example.org", Role.ORGANISER, [{"service_group": "local_gov"}])
+    with app.app_context():
+        assert prepare_results(survey.id)["slices"] == 1
+    _forget_everything(survey.id)
+    local = {"service_group": "local_gov"}
+    with app.app_context():
+        direct = equality_flags_of(
+            cache.snapshot_for(SurveySlice(db.session.get(Survey, survey.id), local, "Local government")), 10, "en"
+        )
+    _forget_everything(survey.id)
+    with monkeypatch.context() as patched, app.app_context():
+        patched.setattr(flags_module, "comparisons", lambda *a, **k: pytest.fail("worked out again in a request"))
+        sliced = SurveySlice(db.session.get(Survey, survey.id), local, "Local government")
+        assert equality_flags(sliced, "en") == direct
+        whole = db.session.get(Survey, survey.id)
+        keys = {shared.flags_key(s, cache.snapshot_for(s), 10, "en") for s in (sliced, whole)}
+    assert len(keys) == 2 and all(redis.Redis.from_url(redis_url).exists(key) for key in keys)  # each its own

@@ -3,6 +3,9 @@ region). A sector survey has an audience; "All members" has none."""
 
 from __future__ import annotations
 
+from sqlalchemy import select
+
+from ..extensions import db
 from ..models import AUDIENCE_KEYS, Survey, SurveyStatus, User, within
 from ..questionnaire import checks
 from ..questionnaire.model import Option, Questionnaire, Section
@@ -72,4 +75,13 @@ def slices_for(user: User, survey: Survey) -> list[dict]:
         inside = parts and within(parts, audience) and all(key in questionnaire.audience for key in parts)
         if inside and parts not in found:
             found.append(parts)
+    return found
+
+
+def staff_slices(survey: Survey) -> list[dict]:
+    """Return every audience whose slice of a survey an active staff account may see (for the job
+    worker, which works out each slice's equality flags after a release)."""
+    found: list[dict] = []
+    for user in db.session.scalars(select(User).where(User.active.is_(True)).order_by(User.id)):
+        found.extend(parts for parts in slices_for(user, survey) if parts not in found)
     return found

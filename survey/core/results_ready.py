@@ -10,13 +10,16 @@ from ..models import Survey
 from ..results.cache import prime
 from ..results.flags import equality_flags
 from ..results.held import screen_all
+from ..results.slices import SurveySlice
+from .audience import describe_audience, staff_slices
 from .theming import theme_survey
 
 
 def prepare_results(survey_id: int) -> dict:
     """Bring a survey's results up to date: its snapshot read and stored, its equality flags kept
-    in Redis for every language of its questionnaire, its comments screened for personal data.
-    Runs in the worker, in its app context. Returns what it did, for the job's result."""
+    in Redis for every language of its questionnaire (the whole survey's, and each staff scope's
+    slice's), its comments screened for personal data. Runs in the worker, in its app context.
+    Returns what it did, for the job's result."""
     queue.stop_waiting(survey_id)  # first: a release from now on queues a new job
     try:
         survey = db.session.get(Survey, survey_id)
@@ -25,6 +28,10 @@ def prepare_results(survey_id: int) -> dict:
         held = prime(survey)
         languages = list(survey.questionnaire.languages)
         flags = {language: len(equality_flags(survey, language) or ()) for language in languages}
+        slices = staff_slices(survey)  # each staff scope's slice: its flags kept for its pages too
+        for parts in slices:
+            for language in languages:
+                equality_flags(SurveySlice(survey, parts, describe_audience(survey.questionnaire, parts)), language)
         screened = screen_all(survey)  # which comments may identify someone, kept in Redis for every worker
         themed = theme_survey(survey)
         return {
@@ -33,6 +40,7 @@ def prepare_results(survey_id: int) -> dict:
             "batch": held.batch,
             "responses": held.n,
             "flags": flags,
+            "slices": len(slices),
             "screened": screened,
             "themed": themed,
         }

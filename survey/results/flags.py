@@ -32,7 +32,6 @@ from .cache import snapshot_for
 from .dimensions import NO_ANSWER, Dim, structure
 from .protection import MAX_NOISE
 from .queries import language_for
-from .slices import is_slice
 from .snapshot import Snapshot
 from .stats import benjamini_hochberg, chi_square_test, significant, two_proportion_test
 from .summaries import SUBSTANTIVE_EXCLUDED, quote
@@ -161,8 +160,9 @@ def equality_flags(
     """
     snapshot, k = snapshot_for(survey), survey.threshold
     language = language_for(snapshot.questionnaire, language)  # as comparisons() reads it
-    if filters or is_slice(survey):  # one group's flags (a briefing's sector, a slice): kept with the snapshot only
+    if filters:  # one group's flags (a briefing's sector): kept with the snapshot only
         return equality_flags_of(snapshot, k, language, filters)
+    # The whole survey's, or a slice's (the job worker works out the slice of every staff scope).
     computed, kept = ("equality flags", k, language), ("equality flags kept", k, language)
     if computed not in snapshot.cache:
         found = shared.read_flags(survey, snapshot, k, language)

@@ -28,6 +28,7 @@ from typing import Any
 import redis
 from flask import current_app
 
+from .slices import is_slice
 from .snapshot import Snapshot
 from .stored import identity, identity_text
 from .tables import Flag
@@ -105,8 +106,10 @@ def set_json(key: str, value: Any, kept_for: int = KEPT_FOR) -> bool:
 
 
 def flags_key(survey, snapshot: Snapshot, k: int, language: str) -> str:
-    """Return the key of a survey's equality flags for this snapshot, threshold and language."""
+    """Return the key of a survey's equality flags (or a slice's) for this snapshot, threshold and language."""
     named = identity_text(identity(survey))
+    if is_slice(survey):  # one audience's slice of the survey: its own flags
+        named += ":slice=" + ",".join(f"{key}={code}" for key, code in sorted(survey.slice_audience.items()))
     return f"{PREFIX}flags:{CODE_VERSION}:{survey.id}:{named}:{snapshot.batch}:{snapshot.n}:{k}:{language}"
 
 
