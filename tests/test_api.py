@@ -108,7 +108,6 @@ def test_the_api_and_the_dashboard_give_the_same_numbers(app, client, published)
 
 def test_the_planted_equality_gaps_are_flagged_in_plain_sentences(client, published):
     from demo import PLANTED
-
     from survey.extensions import db
     from survey.models import Survey
     from survey.results.dimensions import structure
