@@ -43,7 +43,9 @@ run: setup ## Set everything up and serve the app on http://127.0.0.1:5000 (and 
 worker: setup ## Run the job worker alone (needs REDIS_URL)
 	$(BIN)/flask jobs worker
 
-test: setup lint ## Lint, then run the whole test suite (TEST_DATABASE_URL selects PostgreSQL)
+# `make test LINT=` runs the tests without linting again (CI lints once, then runs passes side by side).
+LINT ?= lint
+test: setup $(LINT) ## Lint, then run the whole test suite (TEST_DATABASE_URL selects PostgreSQL)
 	$(BIN)/pytest -q
 
 lint: $(STAMP) ## ruff check, ruff format --check, mypy (core, questionnaire) and the import layers

@@ -67,7 +67,9 @@ def test_organisers_switch_weighting_on_and_off_with_an_audit_entry(app, admin, 
     assert 'Weighting is <strong id="weighting-state">on</strong>' in page and "Switch weighting off" in page
     assert _switch(admin, closed.id, False).status_code == 302
     with app.app_context():
-        actions = db.session.scalars(select(AuditEvent.action).where(AuditEvent.survey_id == closed.id)).all()
+        actions = db.session.scalars(
+            select(AuditEvent.action).where(AuditEvent.survey_id == closed.id).order_by(AuditEvent.id)
+        ).all()
         assert not db.session.get(Survey, closed.id).weighted
     assert [a for a in actions if "weighting" in a] == ["switched weighting on", "switched weighting off"]
 
