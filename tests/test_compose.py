@@ -118,7 +118,8 @@ def test_an_administrator_approves_it_and_an_organiser_makes_a_sector_survey_of_
     assert "Has your team been told about the new rota system?" in review and "Naddo" in review
     assert post(client, f"/admin/questionnaires/uploads/{version.id}/approve").status_code == 302
     post(client, "/staff/sign-out")
-    sign_in(client, app, "pat@example.org")
+    signed_in = sign_in(client, app, "pat@example.org")
+    assert signed_in.status_code == 302 and "/sign-in" not in signed_in.location, signed_in.text[-2000:]
     assert "<strong>approved</strong>" in client.get(draft).text
     made = post(client, "/organise/surveys/new", {"name": "Rotas", "questionnaire": f"upload-{version.id}"})
     assert made.status_code == 302 and "/settings" in made.location
