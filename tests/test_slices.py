@@ -15,7 +15,8 @@ from datetime import date
 
 import pytest
 
-from survey.models import AuditEvent, Role, SurveyStatus
+from survey.extensions import db
+from survey.models import AuditEvent, Role, Survey, SurveyStatus
 
 from .factories import HEALTH, PROBATION, complete_answers, demo_survey, insert_responses, make_survey, make_user
 from .helpers import get_page
@@ -288,3 +289,25 @@ def test_a_slice_is_compared_with_its_own_audiences_members(app, national):
     found, status = _api(hal, national, "representation")
     assert status == 200 and found["profile"]["audience_only"] is True
     assert [b["dimension"] for b in found["breakdowns"]] == ["A5"]
+
+
+def test_a_weighted_surveys_slice_is_weighted_only_when_the_profile_counts_its_audience(app, admin, national):
+    from demo.membership import add_membership_profile
+
+    with app.app_context():
+        add_membership_profile()
+        db.session.get(Survey, national.id).weighted = True
+        db.session.commit()
+    whole, _ = _api(admin, national, "results/C1")
+    assert whole["weighting"] is not None  # the whole survey is weighted to the demo profile
+    make_user(app, "lg@example.org", Role.ORGANISER, [{"service_group": "local_gov"}])
+    local = app.test_client()
+    sign_in(local, app, "lg@example.org")
+    mine, status = _api(local, national, "results/C1")
+    assert status == 200
+    page = get_page(local, _results(national, "q/C1"))
+    # The demo profile counts the whole union only, not Local government's members by region, age
+    # and sex: the slice is not weighted, and neither its numbers nor its method say it is.
+    assert mine["weighting"] is None and "Design effect" not in page
+    assert all(c.get("unweighted_percent") is None for c in mine["cells"])
+    assert "Design effect" in get_page(admin, _results(national, "q/C1"))
